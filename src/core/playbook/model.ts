@@ -1,0 +1,57 @@
+/** A validated playbook in the shape the planner uses: durations in ms, hosts resolved. */
+
+export type FailurePolicy = 'rollback_group' | 'rollback_all' | 'halt';
+
+export interface Host {
+  /** Unique within an environment; used in events and messages. */
+  name: string;
+  address: string;
+  port: number;
+}
+
+export interface Step {
+  name: string;
+  run: string;
+  timeoutMs: number;
+}
+
+export type HealthCheck = (
+  | { kind: 'http'; url: string; status: number; bodyContains?: string; requestTimeoutMs: number }
+  | { kind: 'tcp'; port: number; connectTimeoutMs: number }
+  | { kind: 'command'; run: string; commandTimeoutMs: number }
+) & { intervalMs: number; timeoutMs: number; successes: number };
+
+export interface Group {
+  name: string;
+  hosts: Host[];
+  parallel: number;
+  verify?: { run: string; timeoutMs: number };
+  gate: 'auto' | 'manual';
+}
+
+export interface Approval {
+  required: boolean;
+  /** Absent: anyone but the requester may approve. */
+  approvers?: string[];
+  expiresMs: number;
+}
+
+export interface Environment {
+  name: string;
+  /** Absent: anyone may deploy. */
+  deployers?: string[];
+  approval: Approval;
+  groups: Group[];
+}
+
+export interface Playbook {
+  service: string;
+  description?: string;
+  versionPattern: string;
+  defaultEnvironment?: string;
+  ssh: { user: string; port: number };
+  steps: Step[];
+  health: HealthCheck;
+  onFailure: FailurePolicy;
+  environments: Environment[];
+}

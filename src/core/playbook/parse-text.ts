@@ -1,0 +1,88 @@
+import { isMap, isNode, isScalar, LineCounter, parseDocument, type Document } from 'yaml';
+import type { Playbook } from './model.js';
+import { formatPath, validatePlaybook, type PathSegment, type Problem } from './validate.js';
+
+export interface SourceProblem extends Problem {
+  source: string;
+  line?: number;
+}
+
+export type TextResult =
+  { ok: true; playbook: Playbook } | { ok: false; problems: SourceProblem[] };
+
+/**
+ * The line of the key at `segments` if there is one, else of the deepest node that exists along
+ * them, so that a missing key points at its parent.
+ */
+function lineOf(
+  document: Document,
+  lines: LineCounter,
+  segments: PathSegment[],
+): number | undefined {
+  const parent: unknown =
+    segments.length <= 1 ? document.contents : document.getIn(segments.slice(0, -1), true);
+  if (isMap(parent)) {
+    const pair = parent.items.find(
+      (item) => isScalar(item.key) && item.key.value === segments.at(-1),
+    );
+    if (isScalar(pair?.key) && pair.key.range) return lines.linePos(pair.key.range[0]).line;
+  }
+  for (let length = segments.length; length >= 0; length--) {
+    const node: unknown = document.getIn(segments.slice(0, length), true);
+    if (isNode(node) && node.range !== undefined && node.range !== null) {
+      return lines.linePos(node.range[0]).line;
+    }
+  }
+  return undefined;
+}
+
+/** Parses one playbook's YAML text; `source` names it in every problem (usually the file path). */
+export function parsePlaybookText(text: string, source: string): TextResult {
+  const lines = new LineCounter();
+  const document = parseDocument(text, {
+    lineCounter: lines,
+    uniqueKeys: true,
+    prettyErrors: false,
+  });
+  if (document.errors.length > 0) {
+    return {
+      ok: false,
+      problems: document.errors.map((error) => ({
+        source,
+        segments: [],
+        path: formatPath([]),
+        message: `YAML: ${error.message.split('\n')[0] ?? error.code}`,
+        line: lines.linePos(error.pos[0]).line,
+      })),
+    };
+  }
+  const data: unknown = document.toJS({ maxAliasCount: 50 });
+  if (data === null || data === undefined) {
+    return {
+      ok: false,
+      problems: [
+        {
+          source,
+          segments: [],
+          path: formatPath([]),
+          message: 'the file is empty',
+          hint: 'see playbooks/parser.yml for an example',
+        },
+      ],
+    };
+  }
+  const result = validatePlaybook(data);
+  if (result.ok) return result;
+  return {
+    ok: false,
+    problems: result.problems.map((item) => {
+      const line = lineOf(document, lines, item.segments);
+      return { ...item, source, ...(line === undefined ? {} : { line }) };
+    }),
+  };
+}
+
+export function formatSourceProblem(item: SourceProblem): string {
+  const where = item.line === undefined ? item.source : `${item.source}:${item.line}`;
+  return `${where}: ${item.path}: ${item.message}${item.hint === undefined ? '' : ` (${item.hint})`}`;
+}

@@ -1,0 +1,191 @@
+import { z } from 'zod';
+import { RESERVED_SERVICE_NAMES } from '../command/usage.js';
+import { DURATION_EXAMPLES, formatDuration, parseDuration } from '../duration.js';
+import { PLACEHOLDERS, unknownPlaceholders } from '../template.js';
+import { closest } from '../suggest.js';
+
+/**
+ * The playbook file as people write it (snake_case keys, durations as text). Leaf rules live
+ * here; rules that relate several fields live in validate.ts so that all problems are reported.
+ */
+
+export const DEFAULT_VERSION_PATTERN = '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$';
+const NAME = /^[a-z][a-z0-9-]{0,39}$/;
+const HOSTNAME =
+  /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
+const HOST_TEXT = /^(?:\[(?<v6>[0-9A-Fa-f:.]+)\]|(?<name>[^:\s]+))(?::(?<port>\d{1,5}))?$/;
+const SLACK_USER = /^[UW][A-Z0-9]{2,}$/;
+const SLACK_GROUP = /^@[a-z0-9][a-z0-9._-]*$/;
+
+function duration(what: string, minMs: number, maxMs: number, fallback?: string) {
+  const text = z.string().superRefine((value, ctx) => {
+    const ms = parseDuration(value);
+    if (ms === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `'${value}' is not a duration; write ${DURATION_EXAMPLES}`,
+      });
+    } else if (ms < minMs || ms > maxMs) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `${what} of ${value} is out of range; use between ${formatDuration(minMs)} and ${formatDuration(maxMs)}`,
+      });
+    }
+  });
+  return (fallback === undefined ? text : text.default(fallback)).meta({
+    description: `${what}: a duration such as ${DURATION_EXAMPLES} (${formatDuration(minMs)} to ${formatDuration(maxMs)})`,
+  });
+}
+
+const template = z
+  .string()
+  .min(1)
+  .superRefine((value, ctx) => {
+    for (const name of unknownPlaceholders(value)) {
+      const guess = closest(name, PLACEHOLDERS);
+      ctx.addIssue({
+        code: 'custom',
+        message:
+          `unknown placeholder {{${name}}}` +
+          (guess === undefined ? '' : `; did you mean {{${guess}}}?`) +
+          ` Known: ${PLACEHOLDERS.map((p) => `{{${p}}}`).join(', ')}`,
+      });
+    }
+  });
+
+const name = (what: string) =>
+  z.string().regex(NAME, {
+    message: `${what} must start with a lowercase letter and use only a-z, 0-9 and - (at most 40 characters)`,
+  });
+
+const port = z.int().min(1).max(65_535);
+
+export function parseHostText(value: string): { address: string; port?: number } | undefined {
+  const match = HOST_TEXT.exec(value);
+  const address = match?.groups?.v6 ?? match?.groups?.name;
+  if (address === undefined) return undefined;
+  if (match?.groups?.v6 === undefined && !HOSTNAME.test(address)) return undefined;
+  const portText = match?.groups?.port;
+  const hostPort = portText === undefined ? undefined : Number(portText);
+  if (hostPort !== undefined && (hostPort < 1 || hostPort > 65_535)) return undefined;
+  return { address, ...(hostPort === undefined ? {} : { port: hostPort }) };
+}
+
+const hostText = z.string().refine((value) => parseHostText(value) !== undefined, {
+  message:
+    'a host is a hostname or IP, optionally with :port (e.g. web-01.internal:2222, [::1]:22)',
+});
+const hostObject = z.strictObject({
+  address: z.string().refine((value) => HOSTNAME.test(value) || value.includes(':'), {
+    message: 'address must be a hostname or an IP address',
+  }),
+  port: port.optional(),
+  name: z.string().min(1).max(80).optional(),
+});
+export const HostSchema = z.union([hostText, hostObject]);
+
+const principal = z.string().refine((value) => SLACK_USER.test(value) || SLACK_GROUP.test(value), {
+  message: 'use a Slack user ID (U012ABCDEF) or a user-group handle (@sre)',
+});
+
+const command = z.strictObject({
+  run: template,
+  timeout: duration('timeout', 1_000, 7_200_000, '5m'),
+});
+
+export const StepSchema = z.strictObject({
+  name: z.string().min(1).max(60),
+  run: template,
+  timeout: duration('step timeout', 1_000, 7_200_000, '5m'),
+});
+
+export const HealthSchema = z.strictObject({
+  http: z
+    .strictObject({
+      url: template.refine((value) => /^https?:\/\//.test(value), {
+        message: 'url must start with http:// or https://',
+      }),
+      status: z.int().min(100).max(599).default(200),
+      body_contains: template.optional(),
+      request_timeout: duration('request timeout', 100, 60_000, '2s'),
+    })
+    .optional(),
+  tcp: z
+    .strictObject({ port, connect_timeout: duration('connect timeout', 100, 60_000, '2s') })
+    .optional(),
+  command: command.optional(),
+  interval: duration('health interval', 100, 60_000, '1s'),
+  timeout: duration('health timeout', 1_000, 3_600_000, '60s'),
+  successes: z.int().min(1).max(100).default(1),
+});
+
+export const GroupSchema = z.strictObject({
+  name: name('a group name'),
+  hosts: z.array(HostSchema).min(1, { message: 'a group needs at least one host' }),
+  parallel: z.int().min(1, { message: 'parallel must be at least 1' }).max(1000).default(1),
+  verify: command.optional(),
+  gate: z.enum(['auto', 'manual']).default('auto'),
+});
+
+export const EnvironmentSchema = z.strictObject({
+  deployers: z.array(principal).optional(),
+  approval: z
+    .strictObject({
+      required: z.boolean().default(false),
+      approvers: z.array(principal).optional(),
+      expires: duration('approval expiry', 60_000, 7 * 86_400_000, '30m'),
+    })
+    .optional(),
+  groups: z.array(GroupSchema).min(1, { message: 'an environment needs at least one group' }),
+});
+
+export const FAILURE_POLICIES = ['rollback_group', 'rollback_all', 'halt'] as const;
+
+export const PlaybookSchema = z
+  .strictObject({
+    service: name('service').refine((value) => !RESERVED_SERVICE_NAMES.includes(value), {
+      message: `service may not be a word of the /deploy grammar (${RESERVED_SERVICE_NAMES.join(', ')})`,
+    }),
+    description: z.string().max(300).optional(),
+    version_pattern: z
+      .string()
+      .default(DEFAULT_VERSION_PATTERN)
+      .superRefine((value, ctx) => {
+        try {
+          new RegExp(value, 'u');
+        } catch (error) {
+          ctx.addIssue({
+            code: 'custom',
+            message: `not a valid regular expression: ${(error as Error).message}`,
+          });
+          return;
+        }
+        if (!value.startsWith('^') || !value.endsWith('$')) {
+          ctx.addIssue({
+            code: 'custom',
+            message: 'anchor the pattern with ^ and $ so the whole version is checked',
+          });
+        }
+      }),
+    default_environment: z.string().optional(),
+    ssh: z
+      .strictObject({
+        user: z
+          .string()
+          .regex(/^[A-Za-z_][A-Za-z0-9_.-]{0,31}$/)
+          .default('deploy'),
+        port: port.default(22),
+      })
+      .default({ user: 'deploy', port: 22 }),
+    steps: z.array(StepSchema).min(1, { message: 'a playbook needs at least one step' }),
+    health: HealthSchema,
+    on_failure: z.enum(FAILURE_POLICIES).default('rollback_group'),
+    environments: z.record(z.string(), EnvironmentSchema),
+  })
+  .meta({
+    title: 'baton playbook',
+    description: 'How baton rolls out one service: steps, health checks and groups of hosts.',
+  });
+
+export type PlaybookDocument = z.output<typeof PlaybookSchema>;
+export type HostEntry = z.output<typeof HostSchema>;
