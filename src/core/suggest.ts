@@ -20,12 +20,16 @@ function distance(a: string, b: string): number {
   return at(a.length, b.length);
 }
 
+/** The candidate `word` was probably meant to be: a near spelling, or the one it abbreviates. */
 export function closest(word: string, candidates: readonly string[]): string | undefined {
+  const lower = word.toLowerCase();
+  const extending = candidates.filter((candidate) => candidate.toLowerCase().startsWith(lower));
+  if (lower.length >= 3 && extending.length === 1) return extending[0];
   const limit = Math.max(1, Math.floor(word.length / 3));
   let best: string | undefined;
   let bestDistance = Infinity;
   for (const candidate of candidates) {
-    const d = distance(word.toLowerCase(), candidate.toLowerCase());
+    const d = distance(lower, candidate.toLowerCase());
     if (d <= limit && d < bestDistance) {
       best = candidate;
       bestDistance = d;

@@ -1,0 +1,66 @@
+import { formatDuration } from '../duration.js';
+import type { Plan, PlannedGroup, Probe } from './plan.js';
+
+const POLICY_TEXT: Record<Plan['onFailure'], string> = {
+  rollback_group: 'roll back the group that failed, then stop',
+  rollback_all: 'roll back every group touched, newest first, then stop',
+  halt: 'stop where it failed and roll back nothing',
+};
+
+function describeProbe(probe: Probe): string {
+  switch (probe.kind) {
+    case 'http':
+      return `GET ${probe.url} expects ${probe.status}${probe.bodyContains === undefined ? '' : ` and a body containing "${probe.bodyContains}"`}`;
+    case 'tcp':
+      return `TCP connect to ${probe.address}:${probe.port}`;
+    case 'command':
+      return `run ${probe.command} (timeout ${formatDuration(probe.timeoutMs)})`;
+  }
+}
+
+function describeGroup(plan: Plan, group: PlannedGroup, index: number): string[] {
+  const count = group.hosts.length;
+  const extras = [
+    group.hosts[0]?.forward.verify === undefined ? undefined : 'then verify',
+    group.gate === 'manual' ? 'then wait for Continue' : undefined,
+  ].filter((extra) => extra !== undefined);
+  const lines = [
+    `${index + 1}. ${group.name}: ${count} host${count === 1 ? '' : 's'}, ${group.parallel} at a time${extras.length > 0 ? `, ${extras.join(', ')}` : ''}`,
+    `   hosts: ${group.hosts.map((host) => `${host.name}${host.name.includes(':') || host.port === 22 ? '' : ` (port ${host.port})`}`).join(', ')}`,
+  ];
+  const first = group.hosts[0];
+  if (first === undefined) return lines;
+  const width = Math.max(...first.forward.steps.map((step) => step.name.length), 6);
+  lines.push(`   on ${first.name}${count > 1 ? ' (and alike on the others)' : ''}:`);
+  for (const step of first.forward.steps) {
+    lines.push(
+      `     ${step.name.padEnd(width)}  ${step.command}  [timeout ${formatDuration(step.timeoutMs)}]`,
+    );
+  }
+  lines.push(`     ${'health'.padEnd(width)}  ${describeProbe(first.forward.probe)}`);
+  if (first.forward.verify !== undefined) {
+    lines.push(
+      `     ${'verify'.padEnd(width)}  ${first.forward.verify.command}  [timeout ${formatDuration(first.forward.verify.timeoutMs)}]`,
+    );
+  }
+  return lines;
+}
+
+/** The plan as a person reads it before approving: what runs where, in what order, and what if it fails. */
+export function describePlan(plan: Plan): string {
+  const change =
+    plan.previousVersion === null
+      ? `${plan.version} (running version unknown)`
+      : `${plan.previousVersion} → ${plan.version}`;
+  const hosts = plan.groups.reduce((sum, group) => sum + group.hosts.length, 0);
+  const rollback = plan.groups[0]?.hosts[0]?.rollback;
+  const { health } = plan;
+  return [
+    `${plan.kind} ${plan.service} to ${plan.environment}: ${change}`,
+    `${plan.groups.length} group${plan.groups.length === 1 ? '' : 's'}, ${hosts} host${hosts === 1 ? '' : 's'}, one group at a time, as ${plan.sshUser}`,
+    `health: every ${formatDuration(health.intervalMs)} at most, ${health.successes} pass${health.successes === 1 ? '' : 'es'} in a row, within ${formatDuration(health.timeoutMs)} per host`,
+    `on failure: ${POLICY_TEXT[plan.onFailure]}${rollback === undefined && plan.onFailure !== 'halt' ? ' (but nothing to roll back to: it will stop instead)' : rollback === undefined ? '' : `, going back to ${rollback.version}`}`,
+    '',
+    ...plan.groups.flatMap((group, index) => describeGroup(plan, group, index)),
+  ].join('\n');
+}

@@ -1,0 +1,12 @@
+export * from './plan.js';
+export {
+  planRollout,
+  chooseEnvironment,
+  type RolloutRequest,
+  type PlanResult,
+  type PlanErrorCode,
+} from './planner.js';
+export { describePlan } from './describe-plan.js';
+export * from './state.js';
+export type * from './events.js';
+export { startRollout, applyEvent, resumeEffects, inFlight, type Transition } from './machine.js';

@@ -1,0 +1,78 @@
+import { z } from 'zod';
+import { FAILURE_POLICIES } from '../playbook/schema.js';
+
+/**
+ * A plan is everything a worker needs to run a rollout, with every value already substituted and
+ * quoted: it is stored inside each checkpoint so a resumed rollout runs exactly what was approved.
+ */
+
+export const PlannedStepSchema = z.object({
+  name: z.string(),
+  command: z.string(),
+  timeoutMs: z.int().positive(),
+});
+
+export const ProbeSchema = z.discriminatedUnion('kind', [
+  z.object({
+    kind: z.literal('http'),
+    url: z.string(),
+    status: z.int(),
+    bodyContains: z.string().optional(),
+    requestTimeoutMs: z.int().positive(),
+  }),
+  z.object({
+    kind: z.literal('tcp'),
+    address: z.string(),
+    port: z.int(),
+    connectTimeoutMs: z.int().positive(),
+  }),
+  z.object({ kind: z.literal('command'), command: z.string(), timeoutMs: z.int().positive() }),
+]);
+
+/** What runs on one host to move it to a version, and how to tell it is healthy there. */
+export const HostProcedureSchema = z.object({
+  version: z.string(),
+  steps: z.array(PlannedStepSchema),
+  probe: ProbeSchema,
+  verify: PlannedStepSchema.optional(),
+});
+
+export const PlannedHostSchema = z.object({
+  name: z.string(),
+  address: z.string(),
+  port: z.int(),
+  forward: HostProcedureSchema,
+  /** Absent when there is nothing to go back to: a failure then halts. */
+  rollback: HostProcedureSchema.optional(),
+});
+
+export const PlannedGroupSchema = z.object({
+  name: z.string(),
+  parallel: z.int().positive(),
+  gate: z.enum(['auto', 'manual']),
+  hosts: z.array(PlannedHostSchema).min(1),
+});
+
+export const PlanSchema = z.object({
+  kind: z.enum(['deploy', 'rollback', 'restart']),
+  service: z.string(),
+  environment: z.string(),
+  version: z.string(),
+  previousVersion: z.string().nullable(),
+  createdAt: z.int(),
+  sshUser: z.string(),
+  onFailure: z.enum(FAILURE_POLICIES),
+  health: z.object({
+    intervalMs: z.int().positive(),
+    timeoutMs: z.int().positive(),
+    successes: z.int().positive(),
+  }),
+  groups: z.array(PlannedGroupSchema).min(1),
+});
+
+export type PlannedStep = z.infer<typeof PlannedStepSchema>;
+export type Probe = z.infer<typeof ProbeSchema>;
+export type HostProcedure = z.infer<typeof HostProcedureSchema>;
+export type PlannedHost = z.infer<typeof PlannedHostSchema>;
+export type PlannedGroup = z.infer<typeof PlannedGroupSchema>;
+export type Plan = z.infer<typeof PlanSchema>;

@@ -1,0 +1,187 @@
+import type { Environment, HealthCheck, Host, Playbook } from '../playbook/model.js';
+import { closest } from '../suggest.js';
+import { renderTemplate, type TemplateValues } from '../template.js';
+import type { HostProcedure, Plan, Probe } from './plan.js';
+
+export interface RolloutRequest {
+  kind: 'deploy' | 'rollback' | 'restart';
+  service: string;
+  version: string;
+  environment?: string;
+  /** The version running now, if baton knows it; rolling back goes to it. */
+  previousVersion: string | null;
+}
+
+export type PlanErrorCode =
+  'wrong_service' | 'unknown_environment' | 'no_environment' | 'version_mismatch';
+export type PlanResult =
+  { ok: true; plan: Plan } | { ok: false; error: { code: PlanErrorCode; message: string } };
+
+function refuse(code: PlanErrorCode, message: string): PlanResult {
+  return { ok: false, error: { code, message } };
+}
+
+export function chooseEnvironment(
+  playbook: Playbook,
+  requested: string | undefined,
+): Environment | string {
+  const name = requested ?? playbook.defaultEnvironment;
+  const names = playbook.environments.map((environment) => environment.name);
+  if (name === undefined) {
+    return `${playbook.service} has several environments (${names.join(', ')}) and no default_environment: add "to <env>".`;
+  }
+  const found = playbook.environments.find((environment) => environment.name === name);
+  if (found !== undefined) return found;
+  const guess = closest(name, names);
+  return `${playbook.service} has no environment '${name}'; it has ${names.join(', ')}.${guess === undefined ? '' : ` Did you mean '${guess}'?`}`;
+}
+
+function probeFor(health: HealthCheck, values: TemplateValues, host: Host): Probe {
+  switch (health.kind) {
+    case 'http':
+      return {
+        kind: 'http',
+        url: renderTemplate(health.url, values, 'url'),
+        status: health.status,
+        requestTimeoutMs: health.requestTimeoutMs,
+        ...(health.bodyContains === undefined
+          ? {}
+          : { bodyContains: renderTemplate(health.bodyContains, values, 'none') }),
+      };
+    case 'tcp':
+      return {
+        kind: 'tcp',
+        address: host.address,
+        port: health.port,
+        connectTimeoutMs: health.connectTimeoutMs,
+      };
+    case 'command':
+      return {
+        kind: 'command',
+        command: renderTemplate(health.run, values, 'shell'),
+        timeoutMs: health.commandTimeoutMs,
+      };
+  }
+}
+
+function procedure(
+  playbook: Playbook,
+  environment: Environment,
+  group: Environment['groups'][number],
+  host: Host,
+  version: string,
+  previousVersion: string | null,
+  pass: 'forward' | 'rollback',
+): HostProcedure {
+  const values: TemplateValues = {
+    version,
+    previous_version: previousVersion ?? '',
+    host: host.address,
+    service: playbook.service,
+    environment: environment.name,
+  };
+  return {
+    version,
+    steps: playbook.steps.map((step) => ({
+      name: step.name,
+      command: renderTemplate(step.run, values, 'shell'),
+      timeoutMs: step.timeoutMs,
+    })),
+    probe: probeFor(playbook.health, values, host),
+    // Verification checks a new version on the canary; going back has nothing to verify.
+    ...(group.verify === undefined || pass === 'rollback'
+      ? {}
+      : {
+          verify: {
+            name: 'verify',
+            command: renderTemplate(group.verify.run, values, 'shell'),
+            timeoutMs: group.verify.timeoutMs,
+          },
+        }),
+  };
+}
+
+/**
+ * Turns a playbook and a request into the exact commands each host will run. Versions that do not
+ * match the playbook's pattern are refused here, before any command exists.
+ */
+export function planRollout(playbook: Playbook, request: RolloutRequest, now: number): PlanResult {
+  if (request.service !== playbook.service) {
+    return refuse(
+      'wrong_service',
+      `This playbook is for ${playbook.service}, not ${request.service}.`,
+    );
+  }
+  const environment = chooseEnvironment(playbook, request.environment);
+  if (typeof environment === 'string') {
+    return refuse(
+      request.environment === undefined ? 'no_environment' : 'unknown_environment',
+      environment,
+    );
+  }
+  const pattern = new RegExp(playbook.versionPattern, 'u');
+  for (const [label, version] of [
+    ['version', request.version],
+    ['previous version', request.previousVersion],
+  ] as const) {
+    if (version !== null && !pattern.test(version)) {
+      return refuse(
+        'version_mismatch',
+        `The ${label} '${version}' does not match ${playbook.service}'s version_pattern ${playbook.versionPattern}.`,
+      );
+    }
+  }
+  // Going "back" to the version being rolled out would only repeat it: a failure then halts.
+  const rollbackVersion =
+    request.previousVersion === request.version ? null : request.previousVersion;
+  return {
+    ok: true,
+    plan: {
+      kind: request.kind,
+      service: playbook.service,
+      environment: environment.name,
+      version: request.version,
+      previousVersion: request.previousVersion,
+      createdAt: now,
+      sshUser: playbook.ssh.user,
+      onFailure: playbook.onFailure,
+      health: {
+        intervalMs: playbook.health.intervalMs,
+        timeoutMs: playbook.health.timeoutMs,
+        successes: playbook.health.successes,
+      },
+      groups: environment.groups.map((group) => ({
+        name: group.name,
+        parallel: Math.min(group.parallel, group.hosts.length),
+        gate: group.gate,
+        hosts: group.hosts.map((host) => ({
+          name: host.name,
+          address: host.address,
+          port: host.port,
+          forward: procedure(
+            playbook,
+            environment,
+            group,
+            host,
+            request.version,
+            request.previousVersion,
+            'forward',
+          ),
+          ...(rollbackVersion === null
+            ? {}
+            : {
+                rollback: procedure(
+                  playbook,
+                  environment,
+                  group,
+                  host,
+                  rollbackVersion,
+                  request.version,
+                  'rollback',
+                ),
+              }),
+        })),
+      })),
+    },
+  };
+}

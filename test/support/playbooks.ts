@@ -1,0 +1,56 @@
+import { validatePlaybook, type Playbook } from '../../src/core/playbook/index.js';
+import { planRollout, type Plan, type RolloutRequest } from '../../src/core/rollout/index.js';
+
+/** A playbook built from a plain document, failing loudly if the document is not valid. */
+export function playbookFrom(document: Record<string, unknown>): Playbook {
+  const result = validatePlaybook(document);
+  if (!result.ok)
+    throw new Error(
+      result.problems.map((problem) => `${problem.path}: ${problem.message}`).join('\n'),
+    );
+  return result.playbook;
+}
+
+export interface FleetShape {
+  groups: { hosts: number; parallel?: number; gate?: 'manual'; verify?: boolean }[];
+  steps?: number;
+  onFailure?: 'rollback_group' | 'rollback_all' | 'halt';
+}
+
+export function fleetPlaybook(shape: FleetShape): Playbook {
+  let host = 0;
+  return playbookFrom({
+    service: 'svc',
+    on_failure: shape.onFailure ?? 'rollback_group',
+    steps: Array.from({ length: shape.steps ?? 2 }, (_, index) => ({
+      name: `s${index}`,
+      run: `step-${index} {{version}}`,
+    })),
+    health: { http: { url: 'http://{{host}}:8080/health' } },
+    environments: {
+      test: {
+        groups: shape.groups.map((group, index) => ({
+          name: `g${index}`,
+          hosts: Array.from({ length: group.hosts }, () => `h${++host}`),
+          parallel: group.parallel ?? 1,
+          ...(group.gate === undefined ? {} : { gate: group.gate }),
+          ...(group.verify === true ? { verify: { run: 'check {{version}}' } } : {}),
+        })),
+      },
+    },
+  });
+}
+
+export function planFor(
+  playbook: Playbook,
+  request: Partial<RolloutRequest> = {},
+  now = 1_000,
+): Plan {
+  const result = planRollout(
+    playbook,
+    { kind: 'deploy', service: playbook.service, version: 'v2', previousVersion: 'v1', ...request },
+    now,
+  );
+  if (!result.ok) throw new Error(result.error.message);
+  return result.plan;
+}
