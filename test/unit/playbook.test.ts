@@ -141,15 +141,15 @@ environments:
 `;
     const found = problems(text);
     expect(found).toEqual([
-      expect.stringMatching(/^bad\.yml:3: version_pattern: not a valid regular expression/),
       expect.stringMatching(/^bad\.yml:2: steps: 'steps' is required/),
+      expect.stringMatching(/^bad\.yml:3: version_pattern: not a valid regular expression/),
+      expect.stringMatching(/^bad\.yml:4: stpes: unknown key 'stpes' \(did you mean 'steps'\?\)/),
       expect.stringMatching(
         /^bad\.yml:12: environments\.production\.groups\[0\]\.hosts\[1\]: a host is a hostname or IP/,
       ),
       expect.stringMatching(
         /^bad\.yml:13: environments\.production\.groups\[0\]\.parallel: parallel must be at least 1/,
       ),
-      expect.stringMatching(/^bad\.yml:4: stpes: unknown key 'stpes' \(did you mean 'steps'\?\)/),
       expect.stringMatching(
         /^bad\.yml:14: environments\.production\.groups\[1\]\.name: group name 'a' is already used by groups\[0\]/,
       ),

@@ -75,11 +75,23 @@ export function parsePlaybookText(text: string, source: string): TextResult {
   if (result.ok) return result;
   return {
     ok: false,
-    problems: result.problems.map((item) => {
-      const line = lineOf(document, lines, item.segments);
-      return { ...item, source, ...(line === undefined ? {} : { line }) };
-    }),
+    // In file order, so the list reads top to bottom alongside the file.
+    problems: sortByLine(
+      result.problems.map((item) => {
+        const line = lineOf(document, lines, item.segments);
+        return { ...item, source, ...(line === undefined ? {} : { line }) };
+      }),
+    ),
   };
+}
+
+function sortByLine(problems: SourceProblem[]): SourceProblem[] {
+  return problems
+    .map((problem, index) => ({ problem, index }))
+    .sort(
+      (a, b) => (a.problem.line ?? Infinity) - (b.problem.line ?? Infinity) || a.index - b.index,
+    )
+    .map(({ problem }) => problem);
 }
 
 export function formatSourceProblem(item: SourceProblem): string {

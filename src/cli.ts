@@ -1,0 +1,72 @@
+import { Command, CommanderError } from 'commander';
+import { EXIT } from './cli/exit-codes.js';
+import type { CliIo } from './cli/io.js';
+import { planCommand } from './cli/plan-command.js';
+import { validateCommand } from './cli/validate-command.js';
+import { loadConfig } from './config/env.js';
+import { playbookJsonSchema } from './core/playbook/index.js';
+
+export type { CliIo } from './cli/io.js';
+
+/** Runs `baton <args>` and returns its exit status; never calls process.exit itself. */
+export async function runCli(args: readonly string[], io: CliIo): Promise<number> {
+  const loaded = loadConfig(io.env);
+  if (!loaded.ok) {
+    io.stderr(
+      `baton: the environment is not valid:\n${loaded.problems.map((problem) => `  ${problem}\n`).join('')}`,
+    );
+    return EXIT.badInput;
+  }
+  const { config } = loaded;
+  let status: number = EXIT.ok;
+  const program = new Command('baton')
+    .description('Rolling, health-checked deploys over SSH, driven from Slack or the terminal.')
+    .exitOverride()
+    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
+    .showSuggestionAfterError()
+    .showHelpAfterError('(run baton --help for usage)');
+
+  program
+    .command('validate')
+    .description('check every playbook in a directory and print every problem')
+    .argument('[dir]', 'playbook directory', config.BATON_PLAYBOOKS)
+    .action(async (directory: string) => {
+      status = await validateCommand(directory, io);
+    });
+
+  program
+    .command('schema')
+    .description('print the JSON Schema of playbooks (for editors)')
+    .action(() => {
+      io.stdout(`${JSON.stringify(playbookJsonSchema(), null, 2)}\n`);
+    });
+
+  program
+    .command('plan')
+    .description('show exactly what a deploy would run, where and in what order')
+    .argument('<service>')
+    .argument('<version>')
+    .option('--env <environment>', "environment (default: the playbook's default_environment)")
+    .option('--previous <version>', 'the version running now, to show the rollback')
+    .option('--json', 'print the plan as JSON')
+    .option('--playbooks <dir>', 'playbook directory', config.BATON_PLAYBOOKS)
+    .action(
+      async (
+        service: string,
+        version: string,
+        options: { env?: string; previous?: string; json?: boolean; playbooks: string },
+      ) => {
+        status = await planCommand(service, version, options, io);
+      },
+    );
+
+  try {
+    await program.parseAsync([...args], { from: 'user' });
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      return error.exitCode === 0 ? EXIT.ok : EXIT.badInput;
+    }
+    throw error;
+  }
+  return status;
+}

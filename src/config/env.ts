@@ -1,0 +1,46 @@
+import { z } from 'zod';
+import { isValidTimeZone } from '../core/command/index.js';
+
+/** The environment variables baton reads (a contract: see DESIGN.md §5). */
+const EnvSchema = z.object({
+  SLACK_BOT_TOKEN: z
+    .string()
+    .startsWith('xoxb-', { message: 'a bot token starts with xoxb-' })
+    .optional(),
+  SLACK_SIGNING_SECRET: z.string().min(1).optional(),
+  SLACK_APP_TOKEN: z
+    .string()
+    .startsWith('xapp-', { message: 'an app-level token starts with xapp-' })
+    .optional(),
+  SLACK_API_URL: z.url({ message: 'must be a URL such as http://127.0.0.1:3999/api/' }).optional(),
+  PORT: z.coerce.number().int().min(1).max(65_535).default(3000),
+  REDIS_URL: z
+    .string()
+    .regex(/^rediss?:\/\//, { message: 'must start with redis:// or rediss://' })
+    .optional(),
+  BATON_PLAYBOOKS: z.string().min(1).default('playbooks'),
+  BATON_SSH_KEY: z.string().min(1).optional(),
+  BATON_KNOWN_HOSTS: z.string().min(1).optional(),
+  BATON_TIMEZONE: z
+    .string()
+    .default('UTC')
+    .refine(isValidTimeZone, { message: 'must be an IANA time zone such as Europe/Berlin or UTC' }),
+});
+
+export type Config = z.infer<typeof EnvSchema>;
+
+export type ConfigResult = { ok: true; config: Config } | { ok: false; problems: string[] };
+
+/** Reads configuration from an environment map; reports every bad variable at once. */
+export function loadConfig(env: Record<string, string | undefined>): ConfigResult {
+  // An empty variable is treated as unset, the way shells and .env files usually mean it.
+  const present = Object.fromEntries(
+    Object.entries(env).filter(([, value]) => value !== undefined && value !== ''),
+  );
+  const parsed = EnvSchema.safeParse(present);
+  if (parsed.success) return { ok: true, config: parsed.data };
+  return {
+    ok: false,
+    problems: parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`),
+  };
+}
