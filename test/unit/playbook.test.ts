@@ -161,6 +161,21 @@ environments:
 
   it.each<[string, string, RegExp]>([
     [
+      'a misspelt key deep inside, with the keys allowed there',
+      MINIMAL.replace('hosts: [web-01] }', 'hosts: [web-01], paralel: 2 }'),
+      /groups\[0\]\.paralel: unknown key 'paralel' \(did you mean 'parallel'\?\)/,
+    ],
+    [
+      'a misspelt key in a health check',
+      MINIMAL.replace('tcp: { port: 8080 }', 'tcp: { port: 8080, conect_timeout: 1s }'),
+      /health\.tcp\.conect_timeout: unknown key 'conect_timeout' \(did you mean 'connect_timeout'\?\)/,
+    ],
+    [
+      'a key that belongs elsewhere is not suggested where it is not allowed',
+      MINIMAL.replace('service: web', 'service: web\nparalel: 2'),
+      /paralel: unknown key 'paralel' \(remove it\)/,
+    ],
+    [
       'a service named after a verb',
       MINIMAL.replace('service: web', 'service: rollback'),
       /service: service may not be a word of the \/deploy grammar/,

@@ -1,6 +1,7 @@
 import { isMap, isNode, isScalar, LineCounter, parseDocument, type Document } from 'yaml';
 import type { Playbook } from './model.js';
-import { formatPath, validatePlaybook, type PathSegment, type Problem } from './validate.js';
+import { formatPath, type PathSegment, type Problem } from './problems.js';
+import { validatePlaybook } from './validate.js';
 
 export interface SourceProblem extends Problem {
   source: string;
