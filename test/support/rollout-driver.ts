@@ -53,6 +53,17 @@ export class RolloutDriver {
     this.send({ type: 'health.passed', group, host, pass });
   }
 
+  /** A step exits non-zero. */
+  stepFails(
+    group: string,
+    host: string,
+    step: number,
+    pass: 'forward' | 'rollback' = 'forward',
+    detail = 'boom',
+  ) {
+    return this.send({ type: 'step.failed', group, host, pass, step, exitCode: 1, detail });
+  }
+
   phases(): Record<string, string> {
     return Object.fromEntries(this.state.groups.map((group) => [group.name, group.phase]));
   }

@@ -193,15 +193,7 @@ describe('failures follow the playbook policy', () => {
     const driver = new RolloutDriver(
       planFor(fleetPlaybook({ groups: [{ hosts: 1 }] }), { previousVersion: null }),
     );
-    driver.send({
-      type: 'step.failed',
-      group: 'g0',
-      host: 'h1',
-      pass: 'forward',
-      step: 0,
-      exitCode: 1,
-      detail: '',
-    });
+    driver.stepFails('g0', 'h1', 0, 'forward', '');
     expect(driver.state.status).toBe('halted');
     expect(driver.stepEffects().filter((effect) => effect.startsWith('rollback'))).toEqual([]);
   });
@@ -221,24 +213,8 @@ describe('failures follow the playbook policy', () => {
 
   it('a rollback that fails stops there and says the hosts need a person', () => {
     const driver = new RolloutDriver(planFor(fleetPlaybook({ groups: [{ hosts: 1 }], steps: 1 })));
-    driver.send({
-      type: 'step.failed',
-      group: 'g0',
-      host: 'h1',
-      pass: 'forward',
-      step: 0,
-      exitCode: 1,
-      detail: 'boom',
-    });
-    const result = driver.send({
-      type: 'step.failed',
-      group: 'g0',
-      host: 'h1',
-      pass: 'rollback',
-      step: 0,
-      exitCode: 1,
-      detail: 'still boom',
-    });
+    driver.stepFails('g0', 'h1', 0, 'forward', 'boom');
+    const result = driver.stepFails('g0', 'h1', 0, 'rollback', 'still boom');
     expect(driver.state.status).toBe('rollback_failed');
     expect(result.announcements.at(-1)).toMatchObject({
       type: 'rollout.halted',
@@ -251,24 +227,8 @@ describe('failures follow the playbook policy', () => {
     const driver = new RolloutDriver(
       planFor(fleetPlaybook({ groups: [{ hosts: 2, parallel: 2 }], steps: 1 })),
     );
-    driver.send({
-      type: 'step.failed',
-      group: 'g0',
-      host: 'h1',
-      pass: 'forward',
-      step: 0,
-      exitCode: 1,
-      detail: 'a',
-    });
-    driver.send({
-      type: 'step.failed',
-      group: 'g0',
-      host: 'h2',
-      pass: 'forward',
-      step: 0,
-      exitCode: 1,
-      detail: 'b',
-    });
+    driver.stepFails('g0', 'h1', 0, 'forward', 'a');
+    driver.stepFails('g0', 'h2', 0, 'forward', 'b');
     expect(driver.state.failure?.host).toBe('h1');
     expect(driver.phases().g0).toBe('rolling_back');
   });
@@ -308,15 +268,7 @@ describe('cancel', () => {
 
   it('during a rollback is noted but does not stop the rollback', () => {
     const driver = new RolloutDriver(planFor(fleetPlaybook({ groups: [{ hosts: 1 }], steps: 1 })));
-    driver.send({
-      type: 'step.failed',
-      group: 'g0',
-      host: 'h1',
-      pass: 'forward',
-      step: 0,
-      exitCode: 1,
-      detail: 'x',
-    });
+    driver.stepFails('g0', 'h1', 0, 'forward', 'x');
     expect(driver.send({ type: 'cancel.requested', by: 'U1' }).effects).toEqual([]);
     driver.hostSucceeds('g0', 'h1', 'rollback', 1);
     expect(driver.state.status).toBe('rolled_back');
@@ -371,15 +323,7 @@ describe('illegal and late events', () => {
       planFor(fleetPlaybook({ groups: [{ hosts: 2, parallel: 2 }], steps: 1 })),
     );
     driver.send({ type: 'step.succeeded', group: 'g0', host: 'h1', pass: 'forward', step: 0 });
-    driver.send({
-      type: 'step.failed',
-      group: 'g0',
-      host: 'h2',
-      pass: 'forward',
-      step: 0,
-      exitCode: 1,
-      detail: 'x',
-    });
+    driver.stepFails('g0', 'h2', 0, 'forward', 'x');
     const before = driver.state;
     const late = driver.send({ type: 'health.passed', group: 'g0', host: 'h1', pass: 'forward' });
     expect(late.effects).toEqual([]);
