@@ -5,5 +5,8 @@ export default defineConfig({
     include: ['test/**/*.test.ts'],
     environment: 'node',
     pool: 'forks',
+    // Integration tests start real sshd processes and wait on real health checks.
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
   },
 });

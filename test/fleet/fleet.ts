@@ -1,0 +1,279 @@
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { connect } from 'node:net';
+import { tmpdir, userInfo } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+const SSHD = '/usr/sbin/sshd';
+const here = fileURLToPath(new URL('.', import.meta.url));
+
+export type Behaviour = 'normal' | 'never-healthy' | 'install-fails' | 'install-hangs';
+
+export interface FleetHost {
+  name: string;
+  address: string;
+  sshPort: number;
+  httpPort: number;
+}
+
+export interface FleetOptions {
+  hosts: number;
+  /** Hosts live at 127.<subnet>.0.(10+i); give each test file its own subnet. */
+  subnet?: number;
+  spinupMs?: number;
+  initialVersion?: string;
+}
+
+export interface PlaybookOptions {
+  service?: string;
+  groups: { hosts: number[]; parallel?: number; gate?: 'manual' }[];
+  onFailure?: 'rollback_group' | 'rollback_all' | 'halt';
+  stepTimeout?: string;
+  healthTimeout?: string;
+  healthInterval?: string;
+}
+
+/** A set of fake hosts on loopback: a real sshd and a small HTTP service each. */
+export class Fleet {
+  private readonly children: ChildProcess[] = [];
+  readonly hosts: FleetHost[] = [];
+  private readonly stopOnExit = () => this.killAll();
+
+  private constructor(
+    readonly dir: string,
+    private readonly options: Required<FleetOptions>,
+  ) {}
+
+  get knownHostsPath(): string {
+    return join(this.dir, 'known_hosts');
+  }
+  get clientKeyPath(): string {
+    return join(this.dir, 'client_key');
+  }
+  get fleetctl(): string {
+    return join(this.dir, 'bin', 'fleetctl');
+  }
+  get playbooksDir(): string {
+    return join(this.dir, 'playbooks');
+  }
+  get pids(): number[] {
+    return this.children.flatMap((child) => (child.pid === undefined ? [] : [child.pid]));
+  }
+
+  /** The environment `baton` needs to reach this fleet. */
+  env(): Record<string, string> {
+    return {
+      BATON_SSH_KEY: this.clientKeyPath,
+      BATON_KNOWN_HOSTS: this.knownHostsPath,
+      BATON_PLAYBOOKS: this.playbooksDir,
+    };
+  }
+
+  static async start(options: FleetOptions): Promise<Fleet> {
+    if (!existsSync(SSHD)) {
+      throw new Error(
+        `${SSHD} is missing: run test/fleet/setup.sh (installs Debian's openssh-server)`,
+      );
+    }
+    const dir = await mkdtemp(join(tmpdir(), 'baton-fleet-'));
+    const fleet = new Fleet(dir, { subnet: 0, spinupMs: 100, initialVersion: 'v1', ...options });
+    process.once('exit', fleet.stopOnExit);
+    try {
+      await fleet.prepare();
+      await Promise.all(
+        Array.from({ length: options.hosts }, (_, index) => fleet.startHost(index)),
+      );
+    } catch (error) {
+      await fleet.stop();
+      throw error;
+    }
+    return fleet;
+  }
+
+  private async prepare(): Promise<void> {
+    await mkdir('/run/sshd', { recursive: true });
+    await mkdir(join(this.dir, 'bin'));
+    await mkdir(this.playbooksDir);
+    await run('ssh-keygen', [
+      '-q',
+      '-t',
+      'ed25519',
+      '-N',
+      '',
+      '-C',
+      'baton-fleet',
+      '-f',
+      this.clientKeyPath,
+    ]);
+    await writeFile(join(this.dir, 'authorized_keys'), await readFile(`${this.clientKeyPath}.pub`));
+    await writeFile(join(this.dir, 'behaviours.json'), '{}');
+    await writeFile(
+      this.fleetctl,
+      `#!/bin/sh\nexec ${process.execPath} ${join(here, 'fleetctl.mjs')} "$@"\n`,
+      { mode: 0o755 },
+    );
+    await writeFile(this.knownHostsPath, '');
+  }
+
+  private async startHost(index: number): Promise<void> {
+    const address = `127.${this.options.subnet}.0.${10 + index + 1}`;
+    const host: FleetHost = { name: `h${index + 1}`, address, sshPort: 2222, httpPort: 8080 };
+    const hostDir = join(this.dir, 'hosts', address);
+    await mkdir(hostDir, { recursive: true });
+    const hostKey = join(hostDir, 'ssh_host_ed25519_key');
+    await run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', host.name, '-f', hostKey]);
+    const config = [
+      `ListenAddress ${address}:${host.sshPort}`,
+      `HostKey ${hostKey}`,
+      `PidFile ${join(hostDir, 'sshd.pid')}`,
+      `AuthorizedKeysFile ${join(this.dir, 'authorized_keys')}`,
+      'UsePAM no',
+      'PermitRootLogin prohibit-password',
+      'PasswordAuthentication no',
+      'KbdInteractiveAuthentication no',
+      'StrictModes no',
+      'MaxStartups 64:30:128',
+      'MaxSessions 64',
+      // SHLVL=1 keeps bash from reading root's .bashrc on every command (it costs ~0.5 s here).
+      `SetEnv SHLVL=1 FLEET_CONTROL=${join(hostDir, 'control.sock')} FLEET_BEHAVIOURS=${join(this.dir, 'behaviours.json')}`,
+      'LogLevel ERROR',
+    ].join('\n');
+    await writeFile(join(hostDir, 'sshd_config'), `${config}\n`);
+    this.track(
+      spawn(SSHD, ['-D', '-e', '-f', join(hostDir, 'sshd_config')], {
+        stdio: ['ignore', 'ignore', 'pipe'],
+      }),
+    );
+    const service = this.track(
+      spawn(
+        process.execPath,
+        [
+          join(here, 'service.mjs'),
+          `--address=${address}`,
+          `--port=${host.httpPort}`,
+          `--control=${join(hostDir, 'control.sock')}`,
+          `--version=${this.options.initialVersion}`,
+          `--spinup=${this.options.spinupMs}`,
+          `--behaviours=${join(this.dir, 'behaviours.json')}`,
+        ],
+        { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] },
+      ),
+    );
+    await new Promise<void>((resolve, reject) => {
+      service.once('message', () => resolve());
+      service.once('exit', (code) =>
+        reject(new Error(`service for ${address} exited with ${code}`)),
+      );
+    });
+    await waitForPort(address, host.sshPort);
+    const publicKey = (await readFile(`${hostKey}.pub`, 'utf8')).split(' ').slice(0, 2).join(' ');
+    await writeFile(this.knownHostsPath, `[${address}]:${host.sshPort} ${publicKey}\n`, {
+      flag: 'a',
+    });
+    this.hosts[index] = host;
+  }
+
+  private track(child: ChildProcess): ChildProcess {
+    this.children.push(child);
+    return child;
+  }
+
+  /** Makes every host treat `version` this way from now on. */
+  async behave(version: string, behaviour: Behaviour): Promise<void> {
+    const path = join(this.dir, 'behaviours.json');
+    const behaviours = JSON.parse(await readFile(path, 'utf8')) as Record<string, Behaviour>;
+    behaviours[version] = behaviour;
+    await writeFile(path, JSON.stringify(behaviours));
+  }
+
+  /** What a host's /health answers now: its status code and body, or `down`. */
+  async health(host: FleetHost): Promise<string> {
+    try {
+      const response = await fetch(`http://${host.address}:${host.httpPort}/health`, {
+        signal: AbortSignal.timeout(1000),
+      });
+      return `${response.status} ${(await response.text()).trim()}`;
+    } catch {
+      return 'down';
+    }
+  }
+
+  /** Writes a playbook for this fleet into `playbooksDir` and returns its service name. */
+  async writePlaybook(options: PlaybookOptions): Promise<string> {
+    const service = options.service ?? 'fleet';
+    const yaml = [
+      `service: ${service}`,
+      "version_pattern: '^v\\d+(\\.\\d+)*$'",
+      `ssh: { user: ${userInfo().username}, port: 2222 }`,
+      'steps:',
+      `  - { name: install, run: '${this.fleetctl} install {{version}}', timeout: ${options.stepTimeout ?? '20s'} }`,
+      `  - { name: restart, run: '${this.fleetctl} restart {{version}}', timeout: ${options.stepTimeout ?? '20s'} }`,
+      'health:',
+      "  http: { url: 'http://{{host}}:8080/health', body_contains: 'ok {{version}}' }",
+      `  interval: ${options.healthInterval ?? '200ms'}`,
+      `  timeout: ${options.healthTimeout ?? '10s'}`,
+      `on_failure: ${options.onFailure ?? 'rollback_group'}`,
+      'environments:',
+      '  test:',
+      '    groups:',
+      ...options.groups.map((group, index) => {
+        const hosts = group.hosts.map((i) => {
+          const host = this.hosts[i] as FleetHost;
+          return `{ address: ${host.address}, name: ${host.name} }`;
+        });
+        const extras = `${group.parallel === undefined ? '' : `, parallel: ${group.parallel}`}${group.gate === undefined ? '' : `, gate: ${group.gate}`}`;
+        return `      - { name: g${index + 1}, hosts: [${hosts.join(', ')}]${extras} }`;
+      }),
+    ].join('\n');
+    await writeFile(join(this.playbooksDir, `${service}.yml`), `${yaml}\n`);
+    return service;
+  }
+
+  private killAll(): void {
+    for (const child of this.children) {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    }
+  }
+
+  /** Stops every process the fleet started, by PID, and removes its files. */
+  async stop(): Promise<void> {
+    process.off('exit', this.stopOnExit);
+    await Promise.all(
+      this.children.map(
+        (child) =>
+          new Promise<void>((resolve) => {
+            if (child.exitCode !== null || child.signalCode !== null) return resolve();
+            const force = setTimeout(() => child.kill('SIGKILL'), 2000);
+            child.once('exit', () => {
+              clearTimeout(force);
+              resolve();
+            });
+            child.kill('SIGTERM');
+          }),
+      ),
+    );
+    await rm(this.dir, { recursive: true, force: true });
+  }
+}
+
+async function waitForPort(address: string, port: number, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const open = await new Promise<boolean>((resolve) => {
+      const socket = connect({ host: address, port });
+      socket.once('connect', () => {
+        socket.destroy();
+        resolve(true);
+      });
+      socket.once('error', () => resolve(false));
+    });
+    if (open) return;
+    if (Date.now() > deadline)
+      throw new Error(`nothing listens on ${address}:${port} after ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}

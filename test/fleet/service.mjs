@@ -1,0 +1,98 @@
+// One fake host's service: answers GET /health with its version once it has spun up, and takes
+// `restart <version>` / `stop` / `status` on a control socket (what `fleetctl` sends over SSH).
+// It stays one long-lived process per host so the fleet can stop it by PID; a restart really
+// closes the port (connection refused) until the new version is up.
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { createServer as createControlServer } from 'node:net';
+import { parseArgs } from 'node:util';
+
+const { values } = parseArgs({
+  options: {
+    address: { type: 'string' },
+    port: { type: 'string' },
+    control: { type: 'string' },
+    version: { type: 'string' },
+    spinup: { type: 'string', default: '100' },
+    behaviours: { type: 'string' },
+  },
+});
+
+let version = values.version;
+let state = 'stopped';
+let generation = 0;
+const spinupMs = Number(values.spinup);
+
+function behaviour(of) {
+  try {
+    return JSON.parse(readFileSync(values.behaviours, 'utf8'))[of] ?? 'normal';
+  } catch {
+    return 'normal';
+  }
+}
+
+const http = createServer((request, response) => {
+  const healthy = state === 'running' && behaviour(version) !== 'never-healthy';
+  response.writeHead(healthy ? 200 : 503, { 'content-type': 'text/plain', connection: 'close' });
+  response.end(healthy ? `ok ${version}\n` : `unhealthy ${version}\n`);
+});
+
+function close() {
+  return new Promise((resolve) => {
+    if (!http.listening) return resolve();
+    http.close(() => resolve());
+    http.closeAllConnections();
+  });
+}
+
+function listen() {
+  return new Promise((resolve, reject) => {
+    http.once('error', reject);
+    http.listen(Number(values.port), values.address, () => {
+      http.off('error', reject);
+      resolve();
+    });
+  });
+}
+
+async function restart(next) {
+  const mine = ++generation;
+  state = 'starting';
+  await close();
+  version = next;
+  setTimeout(async () => {
+    if (mine !== generation) return;
+    await listen();
+    state = 'running';
+  }, spinupMs);
+}
+
+const control = createControlServer((socket) => {
+  socket.setEncoding('utf8');
+  let buffer = '';
+  socket.on('data', async (chunk) => {
+    buffer += chunk;
+    if (!buffer.includes('\n')) return;
+    const [command, argument] = buffer.trim().split(/\s+/);
+    if (command === 'restart' && argument) {
+      await restart(argument);
+      socket.end(`restarting ${argument}\n`);
+    } else if (command === 'stop') {
+      generation++;
+      state = 'stopped';
+      await close();
+      socket.end('stopped\n');
+    } else if (command === 'status') {
+      socket.end(`${state} ${version}\n`);
+    } else {
+      socket.end(`error: unknown command ${command}\n`);
+    }
+  });
+});
+
+control.listen(values.control, async () => {
+  await listen();
+  state = 'running';
+  process.send?.('ready');
+});
+process.on('SIGTERM', () => process.exit(0));
