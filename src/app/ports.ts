@@ -1,0 +1,66 @@
+import type { Probe } from '../core/rollout/index.js';
+
+/** Where a command runs: a host of the plan and the account to log in as. */
+export interface HostTarget {
+  name: string;
+  address: string;
+  port: number;
+  user: string;
+}
+
+export interface CommandResult {
+  /** null when the command did not exit by itself (killed, or the connection dropped). */
+  exitCode: number | null;
+  timedOut: boolean;
+  /** The last few KiB of each stream, for reports. */
+  stdoutTail: string;
+  stderrTail: string;
+  durationMs: number;
+}
+
+export type ConnectionFailure =
+  | 'no_credentials'
+  | 'host_key_unknown'
+  | 'host_key_mismatch'
+  | 'host_key_revoked'
+  | 'unreachable'
+  | 'auth_failed'
+  | 'timeout'
+  | 'lost';
+
+/** The host could not be reached or trusted: nothing ran there. */
+export class ConnectionError extends Error {
+  constructor(
+    readonly code: ConnectionFailure,
+    readonly host: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ConnectionError';
+  }
+}
+
+/** Runs planned commands on hosts. Commands arrive already quoted; the executor adds nothing of the user's. */
+export interface RemoteExecutor {
+  /** Opens (or reuses) the connection, verifying the host key; throws ConnectionError. */
+  connect(target: HostTarget): Promise<void>;
+  /** Runs one command; a timeout stops it on the host and is reported as `timedOut`. */
+  run(target: HostTarget, command: string, options: { timeoutMs: number }): Promise<CommandResult>;
+  close(): Promise<void>;
+}
+
+export interface ProbeResult {
+  healthy: boolean;
+  detail: string;
+}
+
+/** One health check attempt against one host. */
+export interface HealthProbe {
+  check(probe: Probe, target: HostTarget, signal: AbortSignal): Promise<ProbeResult>;
+}
+
+export interface Clock {
+  now(): number;
+  /** Resolves after `ms`, or early (without error) when `signal` aborts. */
+  sleep(ms: number, signal?: AbortSignal): Promise<void>;
+}
