@@ -1,9 +1,31 @@
 #!/usr/bin/env node
+import { hostname } from 'node:os';
+import { createInterface } from 'node:readline/promises';
 import { runCli } from './cli.js';
+
+const interactive = process.stdout.isTTY === true && process.stdin.isTTY === true;
 
 process.exitCode = await runCli(process.argv.slice(2), {
   stdout: (text) => process.stdout.write(text),
   stderr: (text) => process.stderr.write(text),
   env: process.env,
   now: () => Date.now(),
+  interactive,
+  worker: `${hostname()}:${process.pid}`,
+  ask: async (question) => {
+    const prompt = createInterface({ input: process.stdin, output: process.stdout });
+    try {
+      return await prompt.question(question);
+    } finally {
+      prompt.close();
+    }
+  },
+  onInterrupt: (handler) => {
+    process.on('SIGINT', handler);
+    process.on('SIGTERM', handler);
+    return () => {
+      process.off('SIGINT', handler);
+      process.off('SIGTERM', handler);
+    };
+  },
 });

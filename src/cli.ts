@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { EXIT } from './cli/exit-codes.js';
 import type { CliIo } from './cli/io.js';
+import { deployCommand, type DeployOptions } from './cli/deploy-command.js';
 import { planCommand } from './cli/plan-command.js';
 import { validateCommand } from './cli/validate-command.js';
 import { loadConfig } from './config/env.js';
@@ -59,6 +60,23 @@ export async function runCli(args: readonly string[], io: CliIo): Promise<number
         status = await planCommand(service, version, options, io);
       },
     );
+
+  program
+    .command('deploy')
+    .description('roll a version out over SSH, one group at a time, and follow it to the end')
+    .argument('<service>')
+    .argument('<version>')
+    .option('--env <environment>', "environment (default: the playbook's default_environment)")
+    .option(
+      '--previous <version>',
+      'the version running now: what a failed group is rolled back to',
+    )
+    .option('--yes', 'answer approval and manual gates with yes')
+    .option('--json', 'print one JSON event per line')
+    .option('--playbooks <dir>', 'playbook directory', config.BATON_PLAYBOOKS)
+    .action(async (service: string, version: string, options: DeployOptions) => {
+      status = await deployCommand(service, version, options, config, io);
+    });
 
   try {
     await program.parseAsync([...args], { from: 'user' });

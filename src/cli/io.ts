@@ -4,4 +4,12 @@ export interface CliIo {
   stderr: (text: string) => void;
   env: Record<string, string | undefined>;
   now: () => number;
+  /** True when a person is at a terminal: progress updates in place and questions can be asked. */
+  interactive?: boolean;
+  /** Asks a question at the terminal; resolves with the answer line. */
+  ask?: (question: string) => Promise<string>;
+  /** Calls `handler` on Ctrl-C / SIGTERM until the returned function is called. */
+  onInterrupt?: (handler: () => void) => () => void;
+  /** Names this process in JSON events (hostname:pid). */
+  worker?: string;
 }

@@ -1,9 +1,7 @@
-import { loadPlaybookDirectory } from '../adapters/playbooks/playbook-directory.js';
-import { formatSourceProblem } from '../core/playbook/index.js';
 import { describePlan, planRollout } from '../core/rollout/index.js';
-import { didYouMean } from '../core/suggest.js';
 import { EXIT } from './exit-codes.js';
 import type { CliIo } from './io.js';
+import { loadServicePlaybook } from './load-playbook.js';
 
 export interface PlanOptions {
   env?: string;
@@ -18,23 +16,8 @@ export async function planCommand(
   options: PlanOptions,
   io: CliIo,
 ): Promise<number> {
-  const catalog = await loadPlaybookDirectory(options.playbooks);
-  const playbook = catalog.playbooks.get(service);
-  if (playbook === undefined) {
-    for (const problem of catalog.problems) io.stderr(`${formatSourceProblem(problem)}\n`);
-    const known = [...catalog.playbooks.keys()];
-    const listing =
-      known.length === 0
-        ? 'There are no valid playbooks there.'
-        : `Services: ${known.join(', ')}.${didYouMean(service, known)}`;
-    io.stderr(`baton: no valid playbook for '${service}' in ${options.playbooks}. ${listing}\n`);
-    return EXIT.badInput;
-  }
-  if (catalog.problems.length > 0) {
-    io.stderr(
-      `note: other playbooks in ${options.playbooks} have problems; run \`baton validate ${options.playbooks}\`.\n`,
-    );
-  }
+  const playbook = await loadServicePlaybook(service, options.playbooks, io);
+  if (playbook === undefined) return EXIT.badInput;
   const result = planRollout(
     playbook,
     {

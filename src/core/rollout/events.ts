@@ -7,8 +7,8 @@ type StepRef = HostRef & { step: number };
 export type RolloutEvent = { at: number } & (
   | ({ type: 'step.started' } & StepRef)
   | ({ type: 'step.succeeded' } & StepRef)
-  | ({ type: 'step.failed'; exitCode: number | null; detail: string } & StepRef)
-  | ({ type: 'step.timed_out' } & StepRef)
+  | ({ type: 'step.failed'; exitCode: number | null; detail: string; output?: string } & StepRef)
+  | ({ type: 'step.timed_out'; output?: string } & StepRef)
   | ({ type: 'health.passed' } & HostRef)
   | ({ type: 'health.failed'; detail: string } & HostRef)
   | ({ type: 'health.timed_out'; detail: string } & HostRef)

@@ -176,6 +176,7 @@ export function applyEvent(current: RolloutState, event: RolloutEvent): Transiti
         work.runStep(index, host);
       } else {
         host.phase = 'checking';
+        host.step += 1;
         work.effects.push({
           type: 'probe_health',
           group: group.name,

@@ -1,0 +1,52 @@
+import type { Plan, Probe } from '../core/rollout/index.js';
+import type { Clock, HealthProbe, HostTarget } from './ports.js';
+
+export type HealthOutcome =
+  | { outcome: 'passed'; attempts: number }
+  | { outcome: 'timed_out'; attempts: number; detail: string }
+  | { outcome: 'abandoned' };
+
+/** The first checks come quickly so a fast host is seen healthy at once; then back off to the interval. */
+const FIRST_DELAY_MS = 20;
+
+/**
+ * Polls one host until `successes` checks in a row pass, or the health timeout runs out.
+ * Passes in a streak are spaced by the playbook's interval, so they mean the host stayed up.
+ */
+export async function waitUntilHealthy(
+  probe: Probe,
+  target: HostTarget,
+  timing: Plan['health'],
+  health: HealthProbe,
+  clock: Clock,
+  signal: AbortSignal,
+): Promise<HealthOutcome> {
+  const deadline = clock.now() + timing.timeoutMs;
+  let delay = FIRST_DELAY_MS;
+  let streak = 0;
+  let attempts = 0;
+  let detail = 'not checked yet';
+  for (;;) {
+    if (signal.aborted) return { outcome: 'abandoned' };
+    attempts += 1;
+    const result = await health.check(probe, target, signal);
+    if (signal.aborted) return { outcome: 'abandoned' };
+    if (result.healthy) {
+      streak += 1;
+      if (streak >= timing.successes) return { outcome: 'passed', attempts };
+    } else {
+      streak = 0;
+      detail = result.detail;
+    }
+    const wait = result.healthy ? timing.intervalMs : delay;
+    delay = Math.min(delay * 2, timing.intervalMs);
+    if (clock.now() + wait > deadline) {
+      return {
+        outcome: 'timed_out',
+        attempts,
+        detail: streak > 0 ? `${streak} of ${timing.successes} passes before time ran out` : detail,
+      };
+    }
+    await clock.sleep(wait, signal);
+  }
+}

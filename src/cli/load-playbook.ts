@@ -1,0 +1,30 @@
+import { loadPlaybookDirectory } from '../adapters/playbooks/playbook-directory.js';
+import { formatSourceProblem, type Playbook } from '../core/playbook/index.js';
+import { didYouMean } from '../core/suggest.js';
+import type { CliIo } from './io.js';
+
+/** The playbook of one service, or undefined after saying on stderr why there is none. */
+export async function loadServicePlaybook(
+  service: string,
+  directory: string,
+  io: CliIo,
+): Promise<Playbook | undefined> {
+  const catalog = await loadPlaybookDirectory(directory);
+  const playbook = catalog.playbooks.get(service);
+  if (playbook === undefined) {
+    for (const problem of catalog.problems) io.stderr(`${formatSourceProblem(problem)}\n`);
+    const known = [...catalog.playbooks.keys()];
+    const listing =
+      known.length === 0
+        ? 'There are no valid playbooks there.'
+        : `Services: ${known.join(', ')}.${didYouMean(service, known)}`;
+    io.stderr(`baton: no valid playbook for '${service}' in ${directory}. ${listing}\n`);
+    return undefined;
+  }
+  if (catalog.problems.length > 0) {
+    io.stderr(
+      `note: other playbooks in ${directory} have problems; run \`baton validate ${directory}\`.\n`,
+    );
+  }
+  return playbook;
+}

@@ -1,0 +1,40 @@
+import type { RolloutUpdate } from '../../app/run-rollout.js';
+import { describeUpdate } from './describe-update.js';
+import { groupLines } from './group-lines.js';
+
+export type Reporter = (update: RolloutUpdate) => void;
+
+/** A line per notable update: for logs and pipes. */
+export function plainReporter(write: (text: string) => void): Reporter {
+  return (update) => {
+    const line = describeUpdate(update);
+    if (line !== undefined) write(`${line}\n`);
+  };
+}
+
+/** One JSON object per line, every update, for scripts. */
+export function jsonReporter(write: (text: string) => void, worker: string): Reporter {
+  return (update) => {
+    const body = update.kind === 'event' ? update.event : { ...update.announcement, at: update.at };
+    write(
+      `${JSON.stringify({ ...body, rollout: update.state.id, status: update.state.status, worker })}\n`,
+    );
+  };
+}
+
+/** Group lines redrawn in place, with notable lines scrolling above them. */
+export function ttyReporter(write: (text: string) => void, now: () => number): Reporter {
+  let drawn = 0;
+  return (update) => {
+    const line = describeUpdate(update);
+    const important =
+      line !== undefined &&
+      (update.kind === 'announcement' || /FAILED|TIMED OUT|NOT HEALTHY/.test(line));
+    let out = drawn > 0 ? `\x1b[${drawn}F\x1b[0J` : '';
+    if (important) out += `${line}\n`;
+    const lines = groupLines(update.state, now());
+    out += `${lines.join('\n')}\n`;
+    drawn = lines.length;
+    write(out);
+  };
+}
