@@ -1,0 +1,65 @@
+import type {
+  Clock,
+  CommandResult,
+  HealthProbe,
+  HostTarget,
+  ProbeResult,
+  RemoteExecutor,
+} from '../../src/app/ports.js';
+
+/**
+ * Hosts that live in memory: a command "restart <version>" makes the host healthy on that
+ * version shortly after; a command whose `host: command` line contains an entry of `failing` exits 1. For orchestrator tests
+ * that need no network; the real adapters are tested against the sshd fleet.
+ */
+export class InMemoryHosts implements RemoteExecutor, HealthProbe {
+  readonly log: string[] = [];
+  readonly failing = new Set<string>();
+  private readonly versions = new Map<string, { version: string; readyAt: number }>();
+  private readonly waiters: (() => void)[] = [];
+  /** While set, commands wait until `release()` is called. */
+  hold = false;
+
+  constructor(private readonly clock: Clock) {}
+
+  async connect(): Promise<void> {}
+  async close(): Promise<void> {}
+
+  release(): void {
+    this.hold = false;
+    for (const waiter of this.waiters.splice(0)) waiter();
+  }
+
+  async run(target: HostTarget, command: string): Promise<CommandResult> {
+    this.log.push(`${target.name}: ${command}`);
+    if (this.hold) await new Promise<void>((resolve) => this.waiters.push(resolve));
+    const result = (exitCode: number): CommandResult => ({
+      exitCode,
+      timedOut: false,
+      stdoutTail: '',
+      stderrTail: exitCode === 0 ? '' : 'nope',
+      durationMs: 1,
+    });
+    const line = `${target.name}: ${command}`;
+    if ([...this.failing].some((fragment) => line.includes(fragment))) return result(1);
+    const restart = /^restart (\S+)$/.exec(command);
+    if (restart !== null)
+      this.versions.set(target.name, {
+        version: restart[1] as string,
+        readyAt: this.clock.now() + 5,
+      });
+    return result(0);
+  }
+
+  async check(
+    probe: { kind: string; bodyContains?: string },
+    target: HostTarget,
+  ): Promise<ProbeResult> {
+    const state = this.versions.get(target.name);
+    const healthy =
+      state !== undefined &&
+      this.clock.now() >= state.readyAt &&
+      (probe.bodyContains === undefined || state.version === probe.bodyContains);
+    return { healthy, detail: healthy ? 'ok' : `on ${state?.version ?? 'nothing'}` };
+  }
+}

@@ -1,0 +1,109 @@
+import { describe, expect, it } from 'vitest';
+import { systemClock } from '../../src/adapters/clock/system-clock.js';
+import { RolloutRun, type RolloutUpdate } from '../../src/app/run-rollout.js';
+import type { RolloutState } from '../../src/core/rollout/index.js';
+import { InMemoryHosts } from '../support/in-memory-hosts.js';
+import { planFor, playbookFrom } from '../support/playbooks.js';
+
+const playbook = playbookFrom({
+  service: 'svc',
+  steps: [{ name: 'restart', run: 'restart {{version}}' }],
+  health: {
+    http: { url: 'http://{{host}}/health', body_contains: '{{version}}' },
+    interval: '100ms',
+    timeout: '2s',
+  },
+  environments: {
+    test: {
+      groups: [
+        { name: 'g1', hosts: ['a'], gate: 'manual' },
+        { name: 'g2', hosts: ['b', 'c'], parallel: 2 },
+      ],
+    },
+  },
+});
+
+function harness(gate: 'continue' | 'abort' = 'continue') {
+  const hosts = new InMemoryHosts(systemClock);
+  const checkpoints: RolloutState[] = [];
+  const updates: RolloutUpdate[] = [];
+  const order: string[] = [];
+  const run = RolloutRun.start(planFor(playbook), 'r1', {
+    executor: hosts,
+    health: hosts,
+    clock: systemClock,
+    checkpoint: async (state) => {
+      checkpoints.push(state);
+      order.push(`checkpoint ${state.sequence}`);
+    },
+    report: (update) => updates.push(update),
+    gate: async (group) => {
+      order.push(`gate ${group}`);
+      return gate === 'continue' ? { continue: true, by: 'U1' } : { continue: false, by: 'U1' };
+    },
+  });
+  return { run, hosts, checkpoints, updates, order };
+}
+
+describe('RolloutRun', () => {
+  it('checkpoints every state before starting the work it asks for', async () => {
+    const { run, hosts, checkpoints } = harness();
+    const realRun = hosts.run.bind(hosts);
+    const seenAtStart: string[] = [];
+    hosts.run = async (target, command) => {
+      // The last checkpoint must already show this host running.
+      const last = checkpoints.at(-1);
+      const host = last?.groups
+        .flatMap((group) => group.hosts)
+        .find((candidate) => candidate.name === target.name);
+      seenAtStart.push(`${target.name}:${host?.phase}`);
+      return realRun(target, command);
+    };
+    const outcome = await run.run();
+    expect(outcome.state.status).toBe('succeeded');
+    expect(seenAtStart).toEqual(['a:running', 'b:running', 'c:running']);
+    expect(checkpoints.map((state) => state.sequence)).toEqual(
+      checkpoints.map((_, index) => index),
+    );
+  });
+
+  it('passes a manual gate only when the gate says so', async () => {
+    const { run, order } = harness();
+    await run.run();
+    expect(order.filter((entry) => entry.startsWith('gate'))).toEqual(['gate g1']);
+  });
+
+  it('aborting at the gate rolls the canary back', async () => {
+    const { run, hosts } = harness('abort');
+    const outcome = await run.run();
+    expect(outcome.state.status).toBe('rolled_back');
+    expect(hosts.log).toEqual(['a: restart v2', 'a: restart v1']);
+  });
+
+  it('a cancel stops after the steps in flight and applies the policy', async () => {
+    const { run, hosts, updates } = harness();
+    hosts.hold = true;
+    const finished = run.run();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    run.cancel('U9');
+    hosts.release();
+    const outcome = await finished;
+    expect(outcome.state.status).toBe('rolled_back');
+    expect(outcome.state.cancel?.by).toBe('U9');
+    expect(hosts.log).toEqual(['a: restart v2', 'a: restart v1']);
+    expect(
+      updates.some(
+        (update) => update.kind === 'announcement' && update.announcement.type === 'cancel.noted',
+      ),
+    ).toBe(true);
+  });
+
+  it('a failing step in a wide group lets the other host finish, then rolls both back', async () => {
+    const { run, hosts } = harness();
+    hosts.failing.add('b: restart v2');
+    const outcome = await run.run();
+    expect(outcome.state.status).toBe('rolled_back');
+    expect(outcome.state.groups.map((group) => group.phase)).toEqual(['healthy', 'rolled_back']);
+    expect(hosts.log.slice(1).sort()).toEqual(['b: restart v1', 'b: restart v2', 'c: restart v1', 'c: restart v2']);
+  });
+});
