@@ -6,8 +6,14 @@ export type HealthOutcome =
   | { outcome: 'timed_out'; attempts: number; detail: string }
   | { outcome: 'abandoned' };
 
-/** The first checks come quickly so a fast host is seen healthy at once; then back off to the interval. */
-const FIRST_DELAY_MS = 20;
+/**
+ * Most hosts come up within a couple of seconds of their restart, and every millisecond between
+ * "up" and "seen up" is added to the rollout once per group. So check often at first, then
+ * back off to the playbook's interval for hosts that take longer.
+ */
+const FAST_DELAY_MS = 25;
+const FAST_WINDOW_MS = 2000;
+const BACKOFF = 1.5;
 
 /**
  * Polls one host until `successes` checks in a row pass, or the health timeout runs out.
@@ -21,8 +27,9 @@ export async function waitUntilHealthy(
   clock: Clock,
   signal: AbortSignal,
 ): Promise<HealthOutcome> {
-  const deadline = clock.now() + timing.timeoutMs;
-  let delay = FIRST_DELAY_MS;
+  const started = clock.now();
+  const deadline = started + timing.timeoutMs;
+  let delay = Math.min(FAST_DELAY_MS, timing.intervalMs);
   let streak = 0;
   let attempts = 0;
   let detail = 'not checked yet';
@@ -39,7 +46,7 @@ export async function waitUntilHealthy(
       detail = result.detail;
     }
     const wait = result.healthy ? timing.intervalMs : delay;
-    delay = Math.min(delay * 2, timing.intervalMs);
+    if (clock.now() - started >= FAST_WINDOW_MS) delay = Math.min(Math.ceil(delay * BACKOFF), timing.intervalMs);
     if (clock.now() + wait > deadline) {
       return {
         outcome: 'timed_out',

@@ -9,6 +9,7 @@ import { promisify } from 'node:util';
 
 const run = promisify(execFile);
 const SSHD = '/usr/sbin/sshd';
+const CONTROL_PORT = 8081;
 const here = fileURLToPath(new URL('.', import.meta.url));
 
 export type Behaviour = 'normal' | 'never-healthy' | 'install-fails' | 'install-hangs';
@@ -35,6 +36,8 @@ export interface PlaybookOptions {
   stepTimeout?: string;
   healthTimeout?: string;
   healthInterval?: string;
+  /** Only the restart step (for measuring), or install then restart (default). */
+  steps?: 'restart' | 'install-restart';
 }
 
 /** A set of fake hosts on loopback: a real sshd and a small HTTP service each. */
@@ -113,7 +116,7 @@ export class Fleet {
     await writeFile(join(this.dir, 'behaviours.json'), '{}');
     await writeFile(
       this.fleetctl,
-      `#!/bin/sh\nexec ${process.execPath} ${join(here, 'fleetctl.mjs')} "$@"\n`,
+      `#!/bin/sh\nexec /bin/bash ${join(here, 'fleetctl.sh')} "$@"\n`,
       { mode: 0o755 },
     );
     await writeFile(this.knownHostsPath, '');
@@ -139,7 +142,7 @@ export class Fleet {
       'MaxStartups 64:30:128',
       'MaxSessions 64',
       // SHLVL=1 keeps bash from reading root's .bashrc on every command (it costs ~0.5 s here).
-      `SetEnv SHLVL=1 FLEET_CONTROL=${join(hostDir, 'control.sock')} FLEET_BEHAVIOURS=${join(this.dir, 'behaviours.json')}`,
+      `SetEnv SHLVL=1 FLEET_ADDRESS=${address} FLEET_CONTROL_PORT=${CONTROL_PORT} FLEET_BEHAVIOURS=${join(this.dir, 'behaviours.json')}`,
       'LogLevel ERROR',
     ].join('\n');
     await writeFile(join(hostDir, 'sshd_config'), `${config}\n`);
@@ -155,7 +158,7 @@ export class Fleet {
           join(here, 'service.mjs'),
           `--address=${address}`,
           `--port=${host.httpPort}`,
-          `--control=${join(hostDir, 'control.sock')}`,
+          `--control-port=${CONTROL_PORT}`,
           `--version=${this.options.initialVersion}`,
           `--spinup=${this.options.spinupMs}`,
           `--behaviours=${join(this.dir, 'behaviours.json')}`,
@@ -210,7 +213,11 @@ export class Fleet {
       "version_pattern: '^v\\d+(\\.\\d+)*$'",
       `ssh: { user: ${userInfo().username}, port: 2222 }`,
       'steps:',
-      `  - { name: install, run: '${this.fleetctl} install {{version}}', timeout: ${options.stepTimeout ?? '20s'} }`,
+      ...(options.steps === 'restart'
+        ? []
+        : [
+            `  - { name: install, run: '${this.fleetctl} install {{version}}', timeout: ${options.stepTimeout ?? '20s'} }`,
+          ]),
       `  - { name: restart, run: '${this.fleetctl} restart {{version}}', timeout: ${options.stepTimeout ?? '20s'} }`,
       'health:',
       "  http: { url: 'http://{{host}}:8080/health', body_contains: 'ok {{version}}' }",

@@ -1,5 +1,5 @@
 // One fake host's service: answers GET /health with its version once it has spun up, and takes
-// `restart <version>` / `stop` / `status` on a control socket (what `fleetctl` sends over SSH).
+// `restart <version>` / `stop` / `status` on a control port (what `fleetctl` sends over SSH).
 // It stays one long-lived process per host so the fleet can stop it by PID; a restart really
 // closes the port (connection refused) until the new version is up.
 import { readFileSync } from 'node:fs';
@@ -11,7 +11,7 @@ const { values } = parseArgs({
   options: {
     address: { type: 'string' },
     port: { type: 'string' },
-    control: { type: 'string' },
+    'control-port': { type: 'string', default: '8081' },
     version: { type: 'string' },
     spinup: { type: 'string', default: '100' },
     behaviours: { type: 'string' },
@@ -90,7 +90,7 @@ const control = createControlServer((socket) => {
   });
 });
 
-control.listen(values.control, async () => {
+control.listen(Number(values['control-port']), values.address, async () => {
   await listen();
   state = 'running';
   process.send?.('ready');

@@ -104,6 +104,11 @@ describe('RolloutRun', () => {
     const outcome = await run.run();
     expect(outcome.state.status).toBe('rolled_back');
     expect(outcome.state.groups.map((group) => group.phase)).toEqual(['healthy', 'rolled_back']);
-    expect(hosts.log.slice(1).sort()).toEqual(['b: restart v1', 'b: restart v2', 'c: restart v1', 'c: restart v2']);
+    expect(hosts.log.slice(1).sort()).toEqual([
+      'b: restart v1',
+      'b: restart v2',
+      'c: restart v1',
+      'c: restart v2',
+    ]);
   });
 });

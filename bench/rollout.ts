@@ -1,0 +1,153 @@
+// `npm run bench`: how close a rollout comes to the physical floor of a rolling restart.
+// Prints figures and ratios; asserts nothing.
+import { systemClock } from '../src/adapters/clock/system-clock.js';
+import { NetworkHealthProbe } from '../src/adapters/health/network-health-probe.js';
+import { loadPlaybookDirectory } from '../src/adapters/playbooks/playbook-directory.js';
+import { SshExecutor } from '../src/adapters/ssh/ssh-executor.js';
+import { preflight } from '../src/app/preflight.js';
+import type { HostTarget } from '../src/app/ports.js';
+import { RolloutRun } from '../src/app/run-rollout.js';
+import { planRollout } from '../src/core/rollout/index.js';
+import { Fleet } from '../test/fleet/fleet.js';
+import { FleetMonitor } from '../test/fleet/monitor.js';
+
+const HOSTS = 20;
+const GROUPS = 4;
+const PARALLEL = 5;
+const SPINUP_MS = 500;
+const RUNS = 3;
+
+const median = (values: number[]): number => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] ?? NaN;
+};
+
+async function firstHealthy(url: string): Promise<void> {
+  for (;;) {
+    try {
+      if ((await fetch(url)).status === 200) return;
+    } catch {
+      // not up yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 2));
+  }
+}
+
+const fleet = await Fleet.start({ hosts: HOSTS, subnet: 200, spinupMs: SPINUP_MS });
+try {
+  const perGroup = HOSTS / GROUPS;
+  const groups = Array.from({ length: GROUPS }, (_, g) => ({
+    hosts: Array.from({ length: perGroup }, (_, i) => g * perGroup + i),
+    parallel: PARALLEL,
+  }));
+  await fleet.writePlaybook({ groups, steps: 'restart', healthInterval: '500ms' });
+  const playbook = (await loadPlaybookDirectory(fleet.playbooksDir)).playbooks.get('fleet');
+  if (playbook === undefined) throw new Error('bench playbook is invalid');
+  const executor = new SshExecutor({
+    knownHostsPath: fleet.knownHostsPath,
+    privateKeyPath: fleet.clientKeyPath,
+  });
+
+  // The floor, as defined: one restart command over an open connection, then the time until
+  // the first 200, times the number of groups.
+  const targets: HostTarget[] = fleet.hosts.map((host) => ({
+    name: host.name,
+    address: host.address,
+    port: host.sshPort,
+    user: 'root',
+  }));
+  await Promise.all(targets.map((target) => executor.connect(target)));
+  const commands: number[] = [];
+  const spinups: number[] = [];
+  let trial = 0;
+  for (let i = 0; i < 5; i++) {
+    const target = targets[0] as HostTarget;
+    const started = performance.now();
+    await executor.run(target, `${fleet.fleetctl} restart vfloor${trial++}`, { timeoutMs: 10_000 });
+    const restarted = performance.now();
+    await firstHealthy(`http://${target.address}:8080/health`);
+    commands.push(restarted - started);
+    spinups.push(performance.now() - restarted);
+  }
+  const floorMs = GROUPS * (median(commands) + median(spinups));
+
+  // The same floor at the group's real concurrency: a whole group restarted at once by hand.
+  const groupTimes: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    const group = targets.slice(0, perGroup);
+    const version = `vgroup${trial++}`;
+    const started = performance.now();
+    await Promise.all(
+      group.map(async (target) => {
+        await executor.run(target, `${fleet.fleetctl} restart ${version}`, { timeoutMs: 10_000 });
+        await firstHealthy(`http://${target.address}:8080/health`);
+      }),
+    );
+    groupTimes.push(performance.now() - started);
+  }
+  const concurrentFloorMs = GROUPS * median(groupTimes);
+
+  const walls: number[] = [];
+  const withConnect: number[] = [];
+  let maxDown = 0;
+  for (let run = 0; run < RUNS; run++) {
+    const version = `v${run + 2}`;
+    const plan = planRollout(
+      playbook,
+      {
+        kind: 'deploy',
+        service: 'fleet',
+        version,
+        previousVersion: `v${run + 1}`,
+        environment: 'test',
+      },
+      Date.now(),
+    );
+    if (!plan.ok) throw new Error(plan.error.message);
+    const fresh = new SshExecutor({
+      knownHostsPath: fleet.knownHostsPath,
+      privateKeyPath: fleet.clientKeyPath,
+    });
+    const monitor = new FleetMonitor(fleet.hosts);
+    const connectStarted = performance.now();
+    if ((await preflight(plan.plan, fresh)).length > 0) throw new Error('preflight failed');
+    const started = performance.now();
+    const outcome = await RolloutRun.start(plan.plan, `bench-${run}`, {
+      executor: fresh,
+      health: new NetworkHealthProbe(fresh),
+      clock: systemClock,
+      checkpoint: async () => {},
+      report: () => {},
+      gate: async () => ({ continue: true, by: 'bench' }),
+    }).run();
+    const finished = performance.now();
+    const report = await monitor.stop();
+    await fresh.close();
+    if (outcome.state.status !== 'succeeded')
+      throw new Error(`run ${run} ended ${outcome.state.status}`);
+    walls.push(finished - started);
+    withConnect.push(finished - connectStarted);
+    maxDown = Math.max(maxDown, report.maxDown);
+  }
+  await executor.close();
+
+  const wall = median(walls);
+  const line = (label: string, value: string) => console.log(`${label.padEnd(44)} ${value}`);
+  console.log(
+    `rolling restart: ${HOSTS} hosts, ${GROUPS} groups of ${perGroup}, parallel ${PARALLEL}, ${SPINUP_MS} ms spin-up, median of ${RUNS} runs`,
+  );
+  line('restart command over an open connection', `${median(commands).toFixed(0)} ms`);
+  line('restart to first healthy answer', `${median(spinups).toFixed(0)} ms`);
+  line('physical floor (groups × both)', `${floorMs.toFixed(0)} ms`);
+  line(
+    'baton rollout wall time',
+    `${wall.toFixed(0)} ms  (runs: ${walls.map((w) => w.toFixed(0)).join(', ')})`,
+  );
+  line('  with connecting to every host first', `${median(withConnect).toFixed(0)} ms`);
+  line('ratio to the floor (target ≤ 1.10)', `${(wall / floorMs).toFixed(3)}×`);
+  line(`floor with ${PARALLEL} restarts at once (by hand)`, `${concurrentFloorMs.toFixed(0)} ms`);
+  line('ratio to that floor', `${(wall / concurrentFloorMs).toFixed(3)}×`);
+  line('most hosts down at once (monitor)', `${maxDown} (parallel ${PARALLEL})`);
+} finally {
+  await fleet.stop();
+}
