@@ -46,7 +46,8 @@ export async function waitUntilHealthy(
       detail = result.detail;
     }
     const wait = result.healthy ? timing.intervalMs : delay;
-    if (clock.now() - started >= FAST_WINDOW_MS) delay = Math.min(Math.ceil(delay * BACKOFF), timing.intervalMs);
+    if (clock.now() - started >= FAST_WINDOW_MS)
+      delay = Math.min(Math.ceil(delay * BACKOFF), timing.intervalMs);
     if (clock.now() + wait > deadline) {
       return {
         outcome: 'timed_out',
