@@ -5,18 +5,15 @@ import { SshExecutor } from '../adapters/ssh/ssh-executor.js';
 import { preflight } from '../app/preflight.js';
 import { RolloutRun, type GateAnswer } from '../app/run-rollout.js';
 import type { Config } from '../config/env.js';
-import { planRollout, type Plan, type RolloutState } from '../core/rollout/index.js';
+import type { RolloutState } from '../core/rollout/index.js';
 import { EXIT } from './exit-codes.js';
 import type { CliIo } from './io.js';
-import { loadServicePlaybook } from './load-playbook.js';
+import { loadPlan, type PlanArguments } from './load-playbook.js';
 import { jsonReporter, plainReporter, ttyReporter, type Reporter } from './progress/reporters.js';
 
-export interface DeployOptions {
-  env?: string;
+export interface DeployOptions extends PlanArguments {
   yes?: boolean;
   json?: boolean;
-  playbooks: string;
-  previous?: string;
 }
 
 const OUTCOME_EXIT: Record<RolloutState['status'], number> = {
@@ -62,24 +59,9 @@ export async function deployCommand(
   config: Config,
   io: CliIo,
 ): Promise<number> {
-  const playbook = await loadServicePlaybook(service, options.playbooks, io);
-  if (playbook === undefined) return EXIT.badInput;
-  const planned = planRollout(
-    playbook,
-    {
-      kind: 'deploy',
-      service,
-      version,
-      previousVersion: options.previous ?? null,
-      ...(options.env === undefined ? {} : { environment: options.env }),
-    },
-    io.now(),
-  );
-  if (!planned.ok) {
-    io.stderr(`baton: ${planned.error.message}\n`);
-    return EXIT.badInput;
-  }
-  const plan: Plan = planned.plan;
+  const loaded = await loadPlan(service, version, options, io);
+  if (loaded === undefined) return EXIT.badInput;
+  const { playbook, plan } = loaded;
   if (config.BATON_KNOWN_HOSTS === undefined) {
     io.stderr(
       'baton: set BATON_KNOWN_HOSTS to an OpenSSH known_hosts file: baton verifies every host key and has no way to skip it.\n',

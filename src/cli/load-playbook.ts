@@ -1,5 +1,6 @@
 import { loadPlaybookDirectory } from '../adapters/playbooks/playbook-directory.js';
 import { formatSourceProblem, type Playbook } from '../core/playbook/index.js';
+import { planRollout, type Plan } from '../core/rollout/index.js';
 import { didYouMean } from '../core/suggest.js';
 import type { CliIo } from './io.js';
 
@@ -27,4 +28,37 @@ export async function loadServicePlaybook(
     );
   }
   return playbook;
+}
+
+export interface PlanArguments {
+  env?: string;
+  previous?: string;
+  playbooks: string;
+}
+
+/** The playbook and plan for `<service> <version>` as given on the command line, or undefined after saying why not. */
+export async function loadPlan(
+  service: string,
+  version: string,
+  options: PlanArguments,
+  io: CliIo,
+): Promise<{ playbook: Playbook; plan: Plan } | undefined> {
+  const playbook = await loadServicePlaybook(service, options.playbooks, io);
+  if (playbook === undefined) return undefined;
+  const result = planRollout(
+    playbook,
+    {
+      kind: 'deploy',
+      service,
+      version,
+      previousVersion: options.previous ?? null,
+      ...(options.env === undefined ? {} : { environment: options.env }),
+    },
+    io.now(),
+  );
+  if (!result.ok) {
+    io.stderr(`baton: ${result.error.message}\n`);
+    return undefined;
+  }
+  return { playbook, plan: result.plan };
 }

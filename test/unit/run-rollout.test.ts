@@ -111,4 +111,35 @@ describe('RolloutRun', () => {
       'c: restart v2',
     ]);
   });
+
+  it('runs the canary verify on its hosts, and a failed verify rolls the canary back', async () => {
+    const verified = playbookFrom({
+      service: 'svc',
+      steps: [{ name: 'restart', run: 'restart {{version}}' }],
+      health: { http: { url: 'http://{{host}}/health', body_contains: '{{version}}' } },
+      environments: {
+        test: {
+          groups: [
+            { name: 'canary', hosts: ['a'], verify: { run: 'check {{version}}' } },
+            { name: 'rest', hosts: ['b'] },
+          ],
+        },
+      },
+    });
+    const hosts = new InMemoryHosts(systemClock);
+    hosts.failing.add('a: check v2');
+    const outcome = await RolloutRun.start(planFor(verified), 'r2', {
+      executor: hosts,
+      health: hosts,
+      clock: systemClock,
+      checkpoint: async () => {},
+      report: () => {},
+      gate: async () => ({ continue: true, by: 'U1' }),
+    }).run();
+    expect(hosts.log).toEqual(['a: restart v2', 'a: check v2', 'a: restart v1']);
+    expect(outcome.state).toMatchObject({
+      status: 'rolled_back',
+      failure: { reason: 'verify_failed', detail: 'verify failed: a: exit 1 (nope)' },
+    });
+  });
 });
