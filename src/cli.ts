@@ -1,8 +1,11 @@
 import { Command, CommanderError } from 'commander';
 import { EXIT } from './cli/exit-codes.js';
 import type { CliIo } from './cli/io.js';
-import { deployCommand, type DeployOptions } from './cli/deploy-command.js';
+import { deployCommand } from './cli/deploy-command.js';
+import type { DeployOptions } from './cli/deploy-terminal.js';
+import { cancelCommand } from './cli/cancel-command.js';
 import { planCommand } from './cli/plan-command.js';
+import { workerCommand } from './cli/worker-command.js';
 import { validateCommand } from './cli/validate-command.js';
 import { loadConfig } from './config/env.js';
 import { playbookJsonSchema } from './core/playbook/index.js';
@@ -73,9 +76,30 @@ export async function runCli(args: readonly string[], io: CliIo): Promise<number
     )
     .option('--yes', 'answer approval and manual gates with yes')
     .option('--json', 'print one JSON event per line')
+    .option('--worker', 'with REDIS_URL: also run a worker in this process')
     .option('--playbooks <dir>', 'playbook directory', config.BATON_PLAYBOOKS)
     .action(async (service: string, version: string, options: DeployOptions) => {
       status = await deployCommand(service, version, options, config, io);
+    });
+
+  program
+    .command('worker')
+    .description('take rollout jobs from Redis (REDIS_URL) and run them, until stopped')
+    .option('--grace <duration>', 'on SIGTERM, how long steps in flight may take to finish', '30s')
+    .action(async (options: { grace: string }) => {
+      status = await workerCommand(options, config, io);
+    });
+
+  program
+    .command('cancel')
+    .description(
+      'stop the rollout of a service after its current step, then apply its failure policy',
+    )
+    .argument('<service>')
+    .option('--env <environment>', "environment (default: the playbook's default_environment)")
+    .option('--playbooks <dir>', 'playbook directory', config.BATON_PLAYBOOKS)
+    .action(async (service: string, options: { env?: string; playbooks: string }) => {
+      status = await cancelCommand(service, options, config, io);
     });
 
   try {

@@ -21,9 +21,10 @@ import { waitUntilHealthy } from './wait-until-healthy.js';
 export type GateAnswer = { continue: true; by: string } | { continue: false; by: string };
 
 /** What happened, in order: the events fed to the machine and the milestones it announced. */
-export type RolloutUpdate =
+export type RolloutUpdate = { worker?: string } & (
   | { kind: 'event'; event: RolloutEvent; state: RolloutState }
-  | { kind: 'announcement'; announcement: Announcement; state: RolloutState; at: number };
+  | { kind: 'announcement'; announcement: Announcement; state: RolloutState; at: number }
+);
 
 export interface RolloutPorts {
   executor: RemoteExecutor;
@@ -38,6 +39,8 @@ export interface RolloutPorts {
 
 export interface RolloutOutcome {
   state: RolloutState;
+  /** The run stopped early (its process is shutting down): another worker resumes it from its checkpoint. */
+  suspended: boolean;
   /** Hosts that could not be reached or trusted during the rollout. */
   connectionFailures: ConnectionError[];
 }
@@ -53,6 +56,7 @@ export class RolloutRun {
   private readonly running = new Set<Promise<void>>();
   private readonly groupSignals = new Map<string, AbortController>();
   private readonly connectionFailures: ConnectionError[] = [];
+  private suspended = false;
 
   private constructor(
     private readonly ports: RolloutPorts,
@@ -83,10 +87,33 @@ export class RolloutRun {
     this.enqueue({ type: 'cancel.requested', by, at: this.ports.clock.now() });
   }
 
-  async run(): Promise<RolloutOutcome> {
+  /**
+   * Starts nothing new, lets the steps in flight finish (and be checkpointed), then ends the run
+   * without finishing the rollout: the checkpoint says what another worker must do next.
+   */
+  suspend(): void {
+    this.suspended = true;
+    for (const controller of this.groupSignals.values()) controller.abort();
+    this.wake?.();
+  }
+
+  private finished: Promise<RolloutOutcome> | undefined;
+
+  /** Resolves when run() has ended, whether it finished the rollout or was suspended. */
+  async settled(): Promise<void> {
+    await this.finished?.catch(() => undefined);
+  }
+
+  run(): Promise<RolloutOutcome> {
+    this.finished ??= this.drive();
+    return this.finished;
+  }
+
+  private async drive(): Promise<RolloutOutcome> {
     await this.commit(undefined, this.initial.announcements);
     this.perform(this.initial.effects);
     while (!isTerminal(this.state.status) || this.running.size > 0) {
+      if (this.suspended && this.running.size === 0 && this.pending.length === 0) break;
       const event = await this.nextEvent();
       if (event === undefined) continue;
       const result = applyEvent(this.state, event);
@@ -99,7 +126,11 @@ export class RolloutRun {
       await this.commit(event, result.announcements);
       this.perform(result.effects);
     }
-    return { state: this.state, connectionFailures: this.connectionFailures };
+    return {
+      state: this.state,
+      connectionFailures: this.connectionFailures,
+      suspended: !isTerminal(this.state.status),
+    };
   }
 
   private async commit(
@@ -128,7 +159,8 @@ export class RolloutRun {
   private nextEvent(): Promise<RolloutEvent | undefined> {
     const event = this.pending.shift();
     if (event !== undefined) return Promise.resolve(event);
-    if (isTerminal(this.state.status) && this.running.size === 0) return Promise.resolve(undefined);
+    if ((isTerminal(this.state.status) || this.suspended) && this.running.size === 0)
+      return Promise.resolve(undefined);
     return new Promise((resolve) => {
       this.wake = () => {
         this.wake = undefined;
@@ -183,6 +215,8 @@ export class RolloutRun {
   }
 
   private perform(effects: Effect[]): void {
+    // A suspended run leaves new work to whoever resumes it: the checkpoint already asks for it.
+    if (this.suspended) return;
     for (const effect of effects) {
       switch (effect.type) {
         case 'run_step':

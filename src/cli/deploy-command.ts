@@ -1,55 +1,22 @@
 import { randomUUID } from 'node:crypto';
 import { systemClock } from '../adapters/clock/system-clock.js';
 import { NetworkHealthProbe } from '../adapters/health/network-health-probe.js';
-import { SshExecutor } from '../adapters/ssh/ssh-executor.js';
 import { preflight } from '../app/preflight.js';
-import { RolloutRun, type GateAnswer } from '../app/run-rollout.js';
+import { RolloutRun } from '../app/run-rollout.js';
 import type { Config } from '../config/env.js';
-import type { RolloutState } from '../core/rollout/index.js';
 import { EXIT } from './exit-codes.js';
 import type { CliIo } from './io.js';
-import { loadPlan, type PlanArguments } from './load-playbook.js';
-import { jsonReporter, plainReporter, ttyReporter, type Reporter } from './progress/reporters.js';
-
-export interface DeployOptions extends PlanArguments {
-  yes?: boolean;
-  json?: boolean;
-}
-
-const OUTCOME_EXIT: Record<RolloutState['status'], number> = {
-  succeeded: EXIT.ok,
-  rolled_back: EXIT.rolledBack,
-  halted: EXIT.rolledBack,
-  rollback_failed: EXIT.needsPerson,
-  running: EXIT.needsPerson,
-  awaiting_gate: EXIT.needsPerson,
-  draining: EXIT.needsPerson,
-  rolling_back: EXIT.needsPerson,
-};
-
-function reporterFor(options: DeployOptions, io: CliIo): Reporter {
-  if (options.json === true) return jsonReporter(io.stdout, io.worker ?? 'baton');
-  return io.interactive === true ? ttyReporter(io.stdout, io.now) : plainReporter(io.stdout);
-}
-
-async function confirm(io: CliIo, question: string): Promise<boolean> {
-  if (io.ask === undefined) return false;
-  return /^y(es)?$/i.test((await io.ask(`${question} [y/N] `)).trim());
-}
-
-function gateKeeper(options: DeployOptions, io: CliIo) {
-  return async (group: string): Promise<GateAnswer> => {
-    if (options.yes === true) return { continue: true, by: 'terminal (--yes)' };
-    if (io.interactive !== true || io.ask === undefined) {
-      io.stderr(
-        `baton: ${group} waits for Continue, and there is no terminal to ask: stopping. Pass --yes to continue past gates.\n`,
-      );
-      return { continue: false, by: 'terminal (no one to ask)' };
-    }
-    const go = await confirm(io, `${group} is healthy. Continue to the next group?`);
-    return { continue: go, by: 'terminal' };
-  };
-}
+import { loadPlan } from './load-playbook.js';
+import { deployQueued, lastGoodVersion } from './deploy-queued.js';
+import type { Target } from '../app/store-ports.js';
+import { sshExecutor, withRedis } from '../main.js';
+import {
+  answerGate,
+  confirm,
+  OUTCOME_EXIT,
+  reporterFor,
+  type DeployOptions,
+} from './deploy-terminal.js';
 
 /** `baton deploy`: a real rolling deploy from this terminal, followed to the end. */
 export async function deployCommand(
@@ -59,10 +26,21 @@ export async function deployCommand(
   config: Config,
   io: CliIo,
 ): Promise<number> {
-  const loaded = await loadPlan(service, version, options, io);
+  const redisUrl = config.REDIS_URL;
+  const previousFor =
+    redisUrl === undefined
+      ? undefined
+      : (target: Target) =>
+          withRedis(redisUrl, config.BATON_REDIS_PREFIX, (backend) =>
+            lastGoodVersion(backend, target),
+          );
+  const loaded = await loadPlan(service, version, options, io, previousFor);
   if (loaded === undefined) return EXIT.badInput;
   const { playbook, plan } = loaded;
-  if (config.BATON_KNOWN_HOSTS === undefined) {
+  if (
+    config.BATON_KNOWN_HOSTS === undefined &&
+    (redisUrl === undefined || options.worker === true)
+  ) {
     io.stderr(
       'baton: set BATON_KNOWN_HOSTS to an OpenSSH known_hosts file: baton verifies every host key and has no way to skip it.\n',
     );
@@ -89,11 +67,9 @@ export async function deployCommand(
     }
   }
 
-  const executor = new SshExecutor({
-    knownHostsPath: config.BATON_KNOWN_HOSTS,
-    ...(config.BATON_SSH_KEY === undefined ? {} : { privateKeyPath: config.BATON_SSH_KEY }),
-    ...(io.env.SSH_AUTH_SOCK === undefined ? {} : { agentSocket: io.env.SSH_AUTH_SOCK }),
-  });
+  if (redisUrl !== undefined)
+    return deployQueued(plan, options, { ...config, REDIS_URL: redisUrl }, io);
+  const executor = sshExecutor(config, io.env);
   try {
     const unreachable = await preflight(plan, executor);
     if (unreachable.length > 0) {
@@ -109,7 +85,7 @@ export async function deployCommand(
       clock: systemClock,
       checkpoint: async () => {},
       report: reporterFor(options, io),
-      gate: gateKeeper(options, io),
+      gate: (group) => answerGate(group, options, io),
     });
     let interrupts = 0;
     const release = io.onInterrupt?.(() => {

@@ -11,4 +11,6 @@ export const EXIT = {
   cannotConnect: 4,
   /** A rollback itself failed: some hosts need a person. */
   needsPerson: 5,
+  /** Another rollout or a lock holds the service+environment; nothing was started. */
+  locked: 6,
 } as const;

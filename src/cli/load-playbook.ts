@@ -36,26 +36,35 @@ export interface PlanArguments {
   playbooks: string;
 }
 
-/** The playbook and plan for `<service> <version>` as given on the command line, or undefined after saying why not. */
+/**
+ * The playbook and plan for `<service> <version>` as given on the command line, or undefined after
+ * saying why not. Without --previous, `previousFor` may say what is running (from the history).
+ */
 export async function loadPlan(
   service: string,
   version: string,
   options: PlanArguments,
   io: CliIo,
+  previousFor?: (target: { service: string; environment: string }) => Promise<string | null>,
 ): Promise<{ playbook: Playbook; plan: Plan } | undefined> {
   const playbook = await loadServicePlaybook(service, options.playbooks, io);
   if (playbook === undefined) return undefined;
-  const result = planRollout(
-    playbook,
-    {
-      kind: 'deploy',
-      service,
-      version,
-      previousVersion: options.previous ?? null,
-      ...(options.env === undefined ? {} : { environment: options.env }),
-    },
-    io.now(),
-  );
+  const plan = (previousVersion: string | null) =>
+    planRollout(
+      playbook,
+      {
+        kind: 'deploy',
+        service,
+        version,
+        previousVersion,
+        ...(options.env === undefined ? {} : { environment: options.env }),
+      },
+      io.now(),
+    );
+  let result = plan(options.previous ?? null);
+  if (result.ok && options.previous === undefined && previousFor !== undefined) {
+    result = plan(await previousFor({ service, environment: result.plan.environment }));
+  }
   if (!result.ok) {
     io.stderr(`baton: ${result.error.message}\n`);
     return undefined;

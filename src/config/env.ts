@@ -18,6 +18,11 @@ const EnvSchema = z.object({
     .string()
     .regex(/^rediss?:\/\//, { message: 'must start with redis:// or rediss://' })
     .optional(),
+  /** Prefix of every Redis key and queue, so several installations can share one Redis. */
+  BATON_REDIS_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9_.:-]{1,64}$/, { message: 'use letters, digits and _ . : - (at most 64)' })
+    .default('baton'),
   BATON_PLAYBOOKS: z.string().min(1).default('playbooks'),
   BATON_SSH_KEY: z.string().min(1).optional(),
   BATON_KNOWN_HOSTS: z.string().min(1).optional(),

@@ -17,7 +17,7 @@ export function jsonReporter(write: (text: string) => void, worker: string): Rep
   return (update) => {
     const body = update.kind === 'event' ? update.event : { ...update.announcement, at: update.at };
     write(
-      `${JSON.stringify({ ...body, rollout: update.state.id, status: update.state.status, worker })}\n`,
+      `${JSON.stringify({ ...body, rollout: update.state.id, status: update.state.status, worker: update.worker ?? worker })}\n`,
     );
   };
 }

@@ -1,0 +1,71 @@
+import { Queue, Worker, type Job } from 'bullmq';
+import { Redis } from 'ioredis';
+import { RolloutJobSchema, type RolloutJob } from './rollout-jobs.js';
+
+const QUEUE = 'rollouts';
+
+/**
+ * Tuned so a rollout whose worker died is taken up again within about 10 s: the lock lapses
+ * after LOCK_MS without renewal, and every worker looks for such jobs every STALLED_CHECK_MS.
+ */
+export const LOCK_MS = 6_000;
+export const STALLED_CHECK_MS = 2_000;
+/** A rollout may lose many workers and still go on. */
+const MAX_STALLED = 1_000;
+
+export function redisConnection(url: string): Redis {
+  // BullMQ needs blocking commands to wait forever rather than fail after a few retries.
+  return new Redis(url, { maxRetriesPerRequest: null });
+}
+
+export class BullRolloutQueue {
+  private readonly queue: Queue;
+
+  constructor(
+    private readonly connection: Redis,
+    private readonly prefix: string,
+  ) {
+    this.queue = new Queue(QUEUE, { connection, prefix: `${prefix}:bull` });
+  }
+
+  async add(job: RolloutJob): Promise<void> {
+    const data = RolloutJobSchema.parse(job);
+    await this.queue.add('rollout', data, {
+      jobId: data.rollout,
+      removeOnComplete: { count: 1000 },
+      removeOnFail: { count: 1000 },
+    });
+  }
+
+  /** waiting, active, completed, failed, delayed… or unknown. */
+  async state(rollout: string): Promise<string> {
+    const job = await this.queue.getJob(rollout);
+    return job === undefined ? 'unknown' : await job.getState();
+  }
+
+  async close(): Promise<void> {
+    await this.queue.close();
+  }
+
+  /** Starts taking rollout jobs; `process` runs one rollout to its end (or to this worker's end). */
+  work(name: string, process: (job: RolloutJob) => Promise<void>): Worker {
+    return new Worker(
+      QUEUE,
+      async (job: Job) => {
+        const parsed = RolloutJobSchema.safeParse(job.data);
+        if (!parsed.success)
+          throw new Error(`job ${job.id} is not a rollout job: ${parsed.error.message}`);
+        await process(parsed.data);
+      },
+      {
+        connection: this.connection.duplicate(),
+        prefix: `${this.prefix}:bull`,
+        name,
+        concurrency: 8,
+        lockDuration: LOCK_MS,
+        stalledInterval: STALLED_CHECK_MS,
+        maxStalledCount: MAX_STALLED,
+      },
+    );
+  }
+}

@@ -1,0 +1,199 @@
+import type { RolloutJob } from '../adapters/queue/rollout-jobs.js';
+import { isTerminal, type RolloutState } from '../core/rollout/index.js';
+import type { Clock, HealthProbe, RemoteExecutor } from './ports.js';
+import { preflight } from './preflight.js';
+import {
+  RolloutRun,
+  type GateAnswer,
+  type RolloutPorts,
+  type RolloutUpdate,
+} from './run-rollout.js';
+import type { AuditLog, HistoryStore, LockStore, RolloutStore, Target } from './store-ports.js';
+
+export interface WorkerDeps {
+  worker: string;
+  executor: RemoteExecutor;
+  health: HealthProbe;
+  clock: Clock;
+  locks: LockStore;
+  rollouts: RolloutStore;
+  history: HistoryStore;
+  audit: AuditLog;
+  /** How long a rollout's lock lives without being refreshed. */
+  lockTtlMs: number;
+  /** How often to look for a cancel request or a gate answer. */
+  pollMs: number;
+  /** Runs in progress in this process, so that shutting down can suspend them. */
+  active: Set<RolloutRun>;
+}
+
+export type JobOutcome = 'finished' | 'refused' | 'suspended';
+
+function targetOf(job: RolloutJob): Target {
+  return { service: job.plan.service, environment: job.plan.environment };
+}
+
+async function finish(
+  job: RolloutJob,
+  deps: WorkerDeps,
+  state: RolloutState | undefined,
+  result: RolloutState['status'] | 'cannot_connect',
+): Promise<void> {
+  const target = targetOf(job);
+  const now = deps.clock.now();
+  await deps.history.record({
+    ...target,
+    rollout: job.rollout,
+    kind: job.plan.kind,
+    version: job.plan.version,
+    previousVersion: job.plan.previousVersion,
+    by: job.requestedBy,
+    startedAt: state?.startedAt ?? now,
+    finishedAt: state?.finishedAt ?? now,
+    result,
+  });
+  await deps.audit.append({
+    at: now,
+    actor: deps.worker,
+    action: 'rollout.finished',
+    target,
+    detail: { rollout: job.rollout, result, version: job.plan.version },
+  });
+  await deps.locks.release(target, job.lockToken);
+}
+
+/**
+ * Runs one rollout job to its end: takes (or keeps) its lock, starts it or resumes it from its
+ * checkpoint, and records the outcome. Safe to call again for the same job after a crash.
+ */
+export async function processRolloutJob(job: RolloutJob, deps: WorkerDeps): Promise<JobOutcome> {
+  const target = targetOf(job);
+  const at = () => deps.clock.now();
+  const lock = await deps.locks.acquire(
+    target,
+    {
+      token: job.lockToken,
+      owner: job.requestedBy,
+      reason: `${job.plan.kind} ${job.plan.version}`,
+      since: at(),
+      rollout: job.rollout,
+    },
+    deps.lockTtlMs,
+  );
+  if (!lock.ok) {
+    await deps.rollouts.append(job.rollout, {
+      kind: 'refused',
+      reason: 'locked',
+      detail: [
+        `${target.service} in ${target.environment} is locked by ${lock.holder.owner} since ${new Date(lock.holder.since).toISOString()}: ${lock.holder.reason}`,
+      ],
+      at: at(),
+      worker: deps.worker,
+    });
+    return 'refused';
+  }
+  const saved = await deps.rollouts.load(job.rollout);
+  if (saved !== undefined && isTerminal(saved.status)) {
+    await deps.locks.release(target, job.lockToken);
+    return 'finished';
+  }
+  if (saved === undefined) {
+    const unreachable = await preflight(job.plan, deps.executor);
+    if (unreachable.length > 0) {
+      await deps.rollouts.append(job.rollout, {
+        kind: 'refused',
+        reason: 'cannot_connect',
+        detail: unreachable.map((failure) => failure.message),
+        at: at(),
+        worker: deps.worker,
+      });
+      await finish(job, deps, undefined, 'cannot_connect');
+      return 'refused';
+    }
+    await deps.audit.append({
+      at: at(),
+      actor: job.requestedBy,
+      action: 'rollout.started',
+      target,
+      detail: { rollout: job.rollout, version: job.plan.version, worker: deps.worker },
+    });
+  } else {
+    await deps.audit.append({
+      at: at(),
+      actor: deps.worker,
+      action: 'rollout.resumed',
+      target,
+      detail: { rollout: job.rollout, sequence: saved.sequence },
+    });
+  }
+
+  const stop = new AbortController();
+  const ports: RolloutPorts = {
+    executor: deps.executor,
+    health: deps.health,
+    clock: deps.clock,
+    checkpoint: (state: RolloutState) => deps.rollouts.save(state),
+    report: (update: RolloutUpdate) =>
+      void deps.rollouts.append(
+        job.rollout,
+        update.kind === 'event'
+          ? {
+              kind: 'event',
+              event: update.event,
+              sequence: update.state.sequence,
+              worker: deps.worker,
+            }
+          : {
+              kind: 'announcement',
+              announcement: update.announcement,
+              at: update.at,
+              sequence: update.state.sequence,
+              worker: deps.worker,
+            },
+      ),
+    gate: async (group: string, _state: RolloutState, signal: AbortSignal): Promise<GateAnswer> => {
+      for (;;) {
+        const answer = await deps.rollouts.gateAnswer(job.rollout, group);
+        if (answer !== undefined)
+          return answer.continue
+            ? { continue: true, by: answer.by }
+            : { continue: false, by: answer.by };
+        if (signal.aborted) return { continue: false, by: 'baton (gate abandoned)' };
+        await deps.clock.sleep(deps.pollMs, signal);
+      }
+    },
+  };
+  const run =
+    saved === undefined
+      ? RolloutRun.start(job.plan, job.rollout, ports)
+      : RolloutRun.resume(saved, ports);
+
+  // While the rollout lives: keep its lock, and watch for a cancel request.
+  const watch = (async () => {
+    let lastRefresh = at();
+    let cancelled = false;
+    while (!stop.signal.aborted) {
+      const by = cancelled ? undefined : await deps.rollouts.cancelRequestedBy(job.rollout);
+      if (by !== undefined) {
+        run.cancel(by);
+        cancelled = true;
+      }
+      if (at() - lastRefresh >= deps.lockTtlMs / 3) {
+        await deps.locks.refresh(target, job.lockToken, deps.lockTtlMs);
+        lastRefresh = at();
+      }
+      await deps.clock.sleep(deps.pollMs, stop.signal);
+    }
+  })();
+  try {
+    deps.active.add(run);
+    const outcome = await run.run();
+    if (outcome.suspended) return 'suspended';
+    await finish(job, deps, outcome.state, outcome.state.status);
+    return 'finished';
+  } finally {
+    deps.active.delete(run);
+    stop.abort();
+    await watch;
+  }
+}

@@ -1,0 +1,84 @@
+import type { Announcement, RolloutEvent, RolloutState } from '../core/rollout/index.js';
+
+/** A service in one environment: the unit that one rollout at a time may change. */
+export interface Target {
+  service: string;
+  environment: string;
+}
+
+export interface LockHolder {
+  /** Secret to the holder: only it can refresh or release the lock. */
+  token: string;
+  owner: string;
+  reason: string;
+  since: number;
+  rollout?: string;
+}
+
+export type LockResult = { ok: true } | { ok: false; holder: LockHolder };
+
+export interface LockStore {
+  /** Takes the lock, or keeps it if `holder.token` already holds it. */
+  acquire(target: Target, holder: LockHolder, ttlMs: number): Promise<LockResult>;
+  refresh(target: Target, token: string, ttlMs: number): Promise<boolean>;
+  release(target: Target, token: string): Promise<boolean>;
+  /** Removes whoever holds the lock, and says who that was. */
+  forceRelease(target: Target): Promise<LockHolder | undefined>;
+  get(target: Target): Promise<LockHolder | undefined>;
+}
+
+/** An update as stored for followers: the state is read from the checkpoint. */
+export type StoredUpdate = { worker: string } & (
+  | { kind: 'event'; event: RolloutEvent; sequence: number }
+  | { kind: 'announcement'; announcement: Announcement; at: number; sequence: number }
+  /** The worker did not start the rollout: its hosts could not be reached, or the lock was taken. */
+  | { kind: 'refused'; reason: 'cannot_connect' | 'locked'; detail: string[]; at: number }
+);
+
+export interface RolloutStore {
+  /** Stores a checkpoint unless a newer one (higher sequence) is already there. */
+  save(state: RolloutState): Promise<void>;
+  load(id: string): Promise<RolloutState | undefined>;
+  append(id: string, update: StoredUpdate): Promise<void>;
+  /** Updates after `cursor` ('0' for all), waiting up to `blockMs` for the first. */
+  read(
+    id: string,
+    cursor: string,
+    blockMs: number,
+  ): Promise<{ cursor: string; update: StoredUpdate }[]>;
+  requestCancel(id: string, by: string): Promise<void>;
+  cancelRequestedBy(id: string): Promise<string | undefined>;
+  answerGate(id: string, group: string, answer: { continue: boolean; by: string }): Promise<void>;
+  gateAnswer(id: string, group: string): Promise<{ continue: boolean; by: string } | undefined>;
+}
+
+export interface HistoryEntry extends Target {
+  rollout: string;
+  kind: 'deploy' | 'rollback' | 'restart';
+  version: string;
+  previousVersion: string | null;
+  by: string;
+  startedAt: number;
+  finishedAt: number;
+  result: RolloutState['status'] | 'cannot_connect';
+}
+
+export interface HistoryStore {
+  record(entry: HistoryEntry): Promise<void>;
+  /** Newest first. */
+  list(target: Target, limit: number): Promise<HistoryEntry[]>;
+}
+
+export interface AuditEntry {
+  at: number;
+  actor: string;
+  action: string;
+  target?: Target;
+  detail?: Record<string, unknown>;
+}
+
+export interface AuditLog {
+  append(entry: AuditEntry): Promise<void>;
+  /** Newest first. */
+  recent(limit: number): Promise<AuditEntry[]>;
+}

@@ -1,0 +1,172 @@
+import { randomUUID } from 'node:crypto';
+import { hostname, userInfo } from 'node:os';
+import type { RolloutUpdate } from '../app/run-rollout.js';
+import type { LockHolder, StoredUpdate, Target } from '../app/store-ports.js';
+import type { Config } from '../config/env.js';
+import { formatDuration } from '../core/duration.js';
+import { isTerminal, type Plan, type RolloutState } from '../core/rollout/index.js';
+import { openRedisBackend, startWorker, type RedisBackend } from '../main.js';
+import { answerGate, OUTCOME_EXIT, reporterFor, type DeployOptions } from './deploy-terminal.js';
+import { EXIT } from './exit-codes.js';
+import type { CliIo } from './io.js';
+
+/** A queued rollout keeps its lock this long before a worker takes it and starts refreshing it. */
+const QUEUED_LOCK_MS = 10 * 60_000;
+/** After this long with no worker, say how to start one. */
+const NO_WORKER_HINT_MS = 5_000;
+
+export function terminalActor(): string {
+  return `terminal:${userInfo().username}@${hostname()}`;
+}
+
+export function describeHolder(target: Target, holder: LockHolder, now: number): string {
+  const since = `${new Date(holder.since).toISOString()} (${formatDuration(Math.max(1000, Math.round((now - holder.since) / 1000) * 1000))} ago)`;
+  const how =
+    holder.rollout === undefined
+      ? `baton unlock ${target.service} --env ${target.environment}`
+      : `baton cancel ${target.service} --env ${target.environment}`;
+  return `${target.service} in ${target.environment} is locked by ${holder.owner} since ${since}: ${holder.reason}. To stop it: ${how}`;
+}
+
+function toUpdate(stored: StoredUpdate, state: RolloutState): RolloutUpdate | undefined {
+  if (stored.kind === 'event')
+    return { kind: 'event', event: stored.event, state, worker: stored.worker };
+  if (stored.kind === 'announcement')
+    return {
+      kind: 'announcement',
+      announcement: stored.announcement,
+      at: stored.at,
+      state,
+      worker: stored.worker,
+    };
+  return undefined;
+}
+
+/** Follows a queued rollout's updates to its end, answering gates; returns the exit status. */
+async function follow(
+  backend: RedisBackend,
+  rollout: string,
+  options: DeployOptions,
+  io: CliIo,
+  by: string,
+): Promise<number> {
+  const reader = backend.blocking();
+  const report = reporterFor(options, io);
+  const answered = new Set<string>();
+  const started = io.now();
+  let cursor = '0';
+  let hinted = false;
+  const release = io.onInterrupt?.(
+    () => void backend.rollouts.requestCancel(rollout, `${by} (interrupt)`),
+  );
+  try {
+    for (;;) {
+      const entries = await reader.read(rollout, cursor, 1000);
+      let state: RolloutState | undefined;
+      for (const entry of entries) {
+        cursor = entry.cursor;
+        if (entry.update.kind === 'refused') {
+          for (const line of entry.update.detail) io.stderr(`baton: ${line}\n`);
+          if (entry.update.reason === 'cannot_connect')
+            io.stderr('baton: nothing was changed on any host.\n');
+          return entry.update.reason === 'locked' ? EXIT.locked : EXIT.cannotConnect;
+        }
+        state = await backend.rollouts.load(rollout);
+        if (state === undefined) continue;
+        const update = toUpdate(entry.update, state);
+        if (update !== undefined) report(update);
+        if (
+          entry.update.kind === 'announcement' &&
+          ['rollout.completed', 'rollout.halted'].includes(entry.update.announcement.type) &&
+          isTerminal(state.status)
+        ) {
+          return OUTCOME_EXIT[state.status];
+        }
+      }
+      for (const group of state?.groups.filter(
+        (candidate) => candidate.phase === 'awaiting_gate',
+      ) ?? []) {
+        if (answered.has(group.name)) continue;
+        answered.add(group.name);
+        await backend.rollouts.answerGate(
+          rollout,
+          group.name,
+          await answerGate(group.name, options, io),
+        );
+      }
+      if (
+        !hinted &&
+        entries.length === 0 &&
+        io.now() - started > NO_WORKER_HINT_MS &&
+        (await backend.queue.state(rollout)) === 'waiting'
+      ) {
+        hinted = true;
+        io.stderr(
+          'baton: no worker has taken this rollout yet. Start one with `baton worker` (same REDIS_URL), or deploy with --worker to run one here.\n',
+        );
+      }
+    }
+  } finally {
+    release?.();
+  }
+}
+
+/** `baton deploy` with Redis: the rollout runs on workers; this terminal enqueues it and follows. */
+export async function deployQueued(
+  plan: Plan,
+  options: DeployOptions,
+  config: Config & { REDIS_URL: string },
+  io: CliIo,
+): Promise<number> {
+  const backend = openRedisBackend(config.REDIS_URL, config.BATON_REDIS_PREFIX);
+  try {
+    const target = { service: plan.service, environment: plan.environment };
+    const rollout = randomUUID();
+    const token = randomUUID();
+    const by = terminalActor();
+    const lock = await backend.locks.acquire(
+      target,
+      { token, owner: by, reason: `${plan.kind} ${plan.version}`, since: io.now(), rollout },
+      QUEUED_LOCK_MS,
+    );
+    if (!lock.ok) {
+      io.stderr(`baton: ${describeHolder(target, lock.holder, io.now())}\n`);
+      await backend.audit.append({
+        at: io.now(),
+        actor: by,
+        action: 'deploy.refused',
+        target,
+        detail: { version: plan.version, lockedBy: lock.holder.owner },
+      });
+      return EXIT.locked;
+    }
+    await backend.audit.append({
+      at: io.now(),
+      actor: by,
+      action: 'deploy.requested',
+      target,
+      detail: { rollout, version: plan.version },
+    });
+    await backend.queue.add({ rollout, plan, requestedBy: by, lockToken: token });
+    const local =
+      options.worker === true
+        ? startWorker(backend, config, io.env, io.worker ?? 'baton')
+        : undefined;
+    try {
+      return await follow(backend, rollout, options, io, by);
+    } finally {
+      await local?.stop();
+    }
+  } finally {
+    await backend.close();
+  }
+}
+
+/** The version a rollback goes to: the last one that deployed successfully before the current one. */
+export async function lastGoodVersion(
+  backend: RedisBackend,
+  target: Target,
+): Promise<string | null> {
+  const entries = await backend.history.list(target, 50);
+  return entries.find((entry) => entry.result === 'succeeded')?.version ?? null;
+}

@@ -1,0 +1,54 @@
+import type { Config } from '../config/env.js';
+import { parseDuration } from '../core/duration.js';
+import { openRedisBackend, startWorker } from '../main.js';
+import { EXIT } from './exit-codes.js';
+import type { CliIo } from './io.js';
+
+/** The Redis URL as it may be shown: without a password. */
+export function redactUrl(url: string): string {
+  return url.replace(/\/\/[^@/]*@/, '//***@');
+}
+
+/** `baton worker`: takes rollout jobs until stopped; on SIGTERM lets the steps in flight finish. */
+export async function workerCommand(
+  options: { grace: string },
+  config: Config,
+  io: CliIo,
+): Promise<number> {
+  if (config.REDIS_URL === undefined) {
+    io.stderr(
+      'baton: a worker takes rollouts from Redis: set REDIS_URL (e.g. redis://127.0.0.1:6379).\n',
+    );
+    return EXIT.badInput;
+  }
+  if (config.BATON_KNOWN_HOSTS === undefined) {
+    io.stderr(
+      'baton: set BATON_KNOWN_HOSTS to an OpenSSH known_hosts file: baton verifies every host key and has no way to skip it.\n',
+    );
+    return EXIT.badInput;
+  }
+  const graceMs = parseDuration(options.grace);
+  if (graceMs === undefined) {
+    io.stderr(`baton: --grace '${options.grace}' is not a duration; write e.g. 30s or 2m.\n`);
+    return EXIT.badInput;
+  }
+  const name = io.worker ?? 'baton';
+  const backend = openRedisBackend(config.REDIS_URL, config.BATON_REDIS_PREFIX);
+  const running = startWorker(backend, config, io.env, name);
+  await running.worker.waitUntilReady();
+  io.stdout(
+    `baton worker ${name}: taking rollouts from ${redactUrl(config.REDIS_URL)} (prefix ${config.BATON_REDIS_PREFIX}).\n`,
+  );
+  await new Promise<void>((resolve) => {
+    const release = io.onInterrupt?.(() => {
+      release?.();
+      resolve();
+    });
+  });
+  io.stdout(
+    `baton worker ${name}: stopping; steps in flight may take up to ${options.grace} to finish, then other workers resume the rollouts.\n`,
+  );
+  await running.stop(graceMs);
+  await backend.close();
+  return EXIT.ok;
+}

@@ -1,0 +1,127 @@
+import type { Worker } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { systemClock } from './adapters/clock/system-clock.js';
+import { NetworkHealthProbe } from './adapters/health/network-health-probe.js';
+import { BullRolloutQueue, redisConnection } from './adapters/queue/bullmq-rollout-queue.js';
+import { SshExecutor } from './adapters/ssh/ssh-executor.js';
+import { RedisAuditLog, RedisHistoryStore } from './adapters/store/redis-history.js';
+import { RedisKeys } from './adapters/store/redis-keys.js';
+import { RedisLockStore } from './adapters/store/redis-lock-store.js';
+import { RedisRolloutStore } from './adapters/store/redis-rollout-store.js';
+import { processRolloutJob, type WorkerDeps } from './app/process-rollout-job.js';
+import type { Config } from './config/env.js';
+
+/** The one place that wires adapters to use cases. */
+
+export interface RedisBackend {
+  redis: Redis;
+  locks: RedisLockStore;
+  rollouts: RedisRolloutStore;
+  history: RedisHistoryStore;
+  audit: RedisAuditLog;
+  queue: BullRolloutQueue;
+  /** A connection of its own for blocking reads (following a rollout). */
+  blocking(): RedisRolloutStore;
+  close(): Promise<void>;
+}
+
+export function openRedisBackend(url: string, prefix: string): RedisBackend {
+  const redis = redisConnection(url);
+  const keys = new RedisKeys(prefix);
+  const extra: Redis[] = [];
+  return {
+    redis,
+    locks: new RedisLockStore(redis, keys),
+    rollouts: new RedisRolloutStore(redis, keys),
+    history: new RedisHistoryStore(redis, keys),
+    audit: new RedisAuditLog(redis, keys),
+    queue: new BullRolloutQueue(redis, prefix),
+    blocking() {
+      const connection = redis.duplicate();
+      extra.push(connection);
+      return new RedisRolloutStore(connection, keys);
+    },
+    async close() {
+      await this.queue.close();
+      for (const connection of [...extra, redis]) connection.disconnect();
+    },
+  };
+}
+
+/** Opens the backend for one piece of work and closes it afterwards. */
+export async function withRedis<T>(
+  url: string,
+  prefix: string,
+  work: (backend: RedisBackend) => Promise<T>,
+): Promise<T> {
+  const backend = openRedisBackend(url, prefix);
+  try {
+    return await work(backend);
+  } finally {
+    await backend.close();
+  }
+}
+
+export function sshExecutor(config: Config, env: Record<string, string | undefined>): SshExecutor {
+  if (config.BATON_KNOWN_HOSTS === undefined) {
+    throw new Error(
+      'set BATON_KNOWN_HOSTS to an OpenSSH known_hosts file: baton verifies every host key and has no way to skip it.',
+    );
+  }
+  return new SshExecutor({
+    knownHostsPath: config.BATON_KNOWN_HOSTS,
+    ...(config.BATON_SSH_KEY === undefined ? {} : { privateKeyPath: config.BATON_SSH_KEY }),
+    ...(env.SSH_AUTH_SOCK === undefined ? {} : { agentSocket: env.SSH_AUTH_SOCK }),
+  });
+}
+
+export interface RunningWorker {
+  worker: Worker;
+  /**
+   * Stops taking jobs, lets the steps in flight finish (up to `boundMs`), and closes connections.
+   * Rollouts it was running stay unfinished: their locks lapse and another worker resumes them.
+   */
+  stop(boundMs?: number): Promise<void>;
+}
+
+/** A worker that takes rollout jobs from the queue and runs them over SSH. */
+export function startWorker(
+  backend: RedisBackend,
+  config: Config,
+  env: Record<string, string | undefined>,
+  name: string,
+): RunningWorker {
+  const executor = sshExecutor(config, env);
+  const deps: WorkerDeps = {
+    worker: name,
+    executor,
+    health: new NetworkHealthProbe(executor),
+    clock: systemClock,
+    locks: backend.locks,
+    rollouts: backend.rollouts,
+    history: backend.history,
+    audit: backend.audit,
+    lockTtlMs: 60_000,
+    pollMs: 250,
+    active: new Set(),
+  };
+  let stopping = false;
+  const worker = backend.queue.work(name, async (job) => {
+    const outcome = await processRolloutJob(job, deps);
+    // A suspended rollout must not count as done: hold the job until this process exits.
+    if (outcome === 'suspended' || stopping) await new Promise<never>(() => {});
+  });
+  return {
+    worker,
+    async stop(boundMs = 30_000) {
+      stopping = true;
+      await worker.pause(true);
+      const runs = [...deps.active];
+      for (const run of runs) run.suspend();
+      const settled = Promise.all(runs.map((run) => run.settled()));
+      await Promise.race([settled, new Promise((resolve) => setTimeout(resolve, boundMs).unref())]);
+      await executor.close();
+      await worker.close(true);
+    },
+  };
+}
