@@ -20,6 +20,8 @@ export function redisConnection(url: string): Redis {
 
 export class BullRolloutQueue {
   private readonly queue: Queue;
+  /** Connections made for workers; BullMQ leaves connections it was given open, so we close them. */
+  private readonly workerConnections: Redis[] = [];
 
   constructor(
     private readonly connection: Redis,
@@ -45,10 +47,13 @@ export class BullRolloutQueue {
 
   async close(): Promise<void> {
     await this.queue.close();
+    for (const connection of this.workerConnections.splice(0)) connection.disconnect();
   }
 
   /** Starts taking rollout jobs; `process` runs one rollout to its end (or to this worker's end). */
   work(name: string, process: (job: RolloutJob) => Promise<void>): Worker {
+    const connection = this.connection.duplicate();
+    this.workerConnections.push(connection);
     return new Worker(
       QUEUE,
       async (job: Job) => {
@@ -58,7 +63,7 @@ export class BullRolloutQueue {
         await process(parsed.data);
       },
       {
-        connection: this.connection.duplicate(),
+        connection,
         prefix: `${this.prefix}:bull`,
         name,
         concurrency: 8,
