@@ -5,6 +5,14 @@ import { deployCommand } from './cli/deploy-command.js';
 import type { DeployOptions } from './cli/deploy-terminal.js';
 import { cancelCommand } from './cli/cancel-command.js';
 import { planCommand } from './cli/plan-command.js';
+import { rollbackCommand, type RollbackOptions } from './cli/rollback-command.js';
+import {
+  historyCommand,
+  lockCommand,
+  schedulesCommand,
+  statusCommand,
+  unlockCommand,
+} from './cli/state-commands.js';
 import { workerCommand } from './cli/worker-command.js';
 import { validateCommand } from './cli/validate-command.js';
 import { loadConfig } from './config/env.js';
@@ -81,6 +89,94 @@ export async function runCli(args: readonly string[], io: CliIo): Promise<number
     .action(async (service: string, version: string, options: DeployOptions) => {
       status = await deployCommand(service, version, options, config, io);
     });
+
+  const playbooksOption = [
+    '--playbooks <dir>',
+    'playbook directory',
+    config.BATON_PLAYBOOKS,
+  ] as const;
+  const envOption = [
+    '--env <environment>',
+    "environment (default: the playbook's default_environment)",
+  ] as const;
+
+  program
+    .command('rollback')
+    .description('go back to the previous good version (or the one given), now or later')
+    .argument('<service>')
+    .argument('[version]')
+    .option(...envOption)
+    .option('--at <time>', 'run it at this time: 17:00 (BATON_TIMEZONE) or ISO-8601')
+    .option('--in <duration>', 'run it after this long, e.g. 30m')
+    .option('--previous <version>', 'the version running now')
+    .option('--yes', 'answer approval and manual gates with yes')
+    .option('--json', 'print one JSON event per line')
+    .option('--worker', 'with REDIS_URL: also run a worker in this process')
+    .option(...playbooksOption)
+    .action(async (service: string, version: string | undefined, options: RollbackOptions) => {
+      status = await rollbackCommand(service, version, options, config, io);
+    });
+
+  program
+    .command('schedules')
+    .description('list scheduled rollbacks, or cancel one')
+    .option('--cancel <id>', 'cancel this scheduled rollback')
+    .action(async (options: { cancel?: string }) => {
+      status = await schedulesCommand(options, config, io);
+    });
+
+  program
+    .command('status')
+    .description('what runs where, and what is rolling out or locked')
+    .argument('[service]')
+    .option(...playbooksOption)
+    .action(async (service: string | undefined, options: { playbooks: string }) => {
+      status = await statusCommand(service, options, config, io);
+    });
+
+  program
+    .command('history')
+    .description('rollouts of a service, newest first')
+    .argument('<service>')
+    .option(...envOption)
+    .option('--limit <n>', 'how many', '20')
+    .option(...playbooksOption)
+    .action(
+      async (service: string, options: { env?: string; playbooks: string; limit: string }) => {
+        status = await historyCommand(service, options, config, io);
+      },
+    );
+
+  program
+    .command('lock')
+    .description('stop anyone deploying a service until it is unlocked')
+    .argument('<service>')
+    .argument('[reason...]')
+    .option(...envOption)
+    .option('--for <duration>', 'the lock lapses after this long', '4h')
+    .option(...playbooksOption)
+    .action(
+      async (
+        service: string,
+        reason: string[],
+        options: { env?: string; playbooks: string; for: string },
+      ) => {
+        status = await lockCommand(service, reason, options, config, io);
+      },
+    );
+
+  program
+    .command('unlock')
+    .description("release a lock (someone else's only with --force, which is audited)")
+    .argument('<service>')
+    .option(...envOption)
+    .option('--force', "take away someone else's lock")
+    .option(...playbooksOption)
+    .action(
+      async (service: string, options: { env?: string; playbooks: string; force?: boolean }) => {
+        status = await unlockCommand(service, options, config, io);
+      },
+    );
 
   program
     .command('worker')

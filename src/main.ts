@@ -1,13 +1,16 @@
+import { randomUUID } from 'node:crypto';
 import type { Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { systemClock } from './adapters/clock/system-clock.js';
 import { NetworkHealthProbe } from './adapters/health/network-health-probe.js';
+import { loadPlaybookDirectory } from './adapters/playbooks/playbook-directory.js';
 import { BullRolloutQueue, redisConnection } from './adapters/queue/bullmq-rollout-queue.js';
 import { SshExecutor } from './adapters/ssh/ssh-executor.js';
 import { RedisAuditLog, RedisHistoryStore } from './adapters/store/redis-history.js';
 import { RedisKeys } from './adapters/store/redis-keys.js';
 import { RedisLockStore } from './adapters/store/redis-lock-store.js';
 import { RedisRolloutStore } from './adapters/store/redis-rollout-store.js';
+import { fireScheduledRollback } from './app/fire-scheduled-rollback.js';
 import { processRolloutJob, type WorkerDeps } from './app/process-rollout-job.js';
 import type { Config } from './config/env.js';
 
@@ -105,6 +108,19 @@ export function startWorker(
     pollMs: 250,
     active: new Set(),
   };
+  const scheduler = backend.queue.workSchedules(name, async (rollback) => {
+    await fireScheduledRollback(rollback, {
+      worker: name,
+      playbook: async (service) =>
+        (await loadPlaybookDirectory(config.BATON_PLAYBOOKS)).playbooks.get(service),
+      history: backend.history,
+      locks: backend.locks,
+      audit: backend.audit,
+      clock: systemClock,
+      enqueue: (job) => backend.queue.add(job),
+      newId: () => randomUUID(),
+    });
+  });
   let stopping = false;
   const worker = backend.queue.work(name, async (job) => {
     const outcome = await processRolloutJob(job, deps);
@@ -115,6 +131,7 @@ export function startWorker(
     worker,
     async stop(boundMs = 30_000) {
       stopping = true;
+      await scheduler.close();
       await worker.pause(true);
       const runs = [...deps.active];
       for (const run of runs) run.suspend();

@@ -34,6 +34,8 @@ export interface PlanArguments {
   env?: string;
   previous?: string;
   playbooks: string;
+  /** A deploy unless said otherwise. */
+  kind?: 'deploy' | 'rollback' | 'restart';
 }
 
 /**
@@ -53,7 +55,7 @@ export async function loadPlan(
     planRollout(
       playbook,
       {
-        kind: 'deploy',
+        kind: options.kind ?? 'deploy',
         service,
         version,
         previousVersion,

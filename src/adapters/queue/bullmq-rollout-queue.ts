@@ -1,8 +1,14 @@
 import { Queue, Worker, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
-import { RolloutJobSchema, type RolloutJob } from './rollout-jobs.js';
+import {
+  RolloutJobSchema,
+  ScheduledRollbackSchema,
+  type RolloutJob,
+  type ScheduledRollback,
+} from './rollout-jobs.js';
 
 const QUEUE = 'rollouts';
+const SCHEDULES = 'schedules';
 
 /**
  * Tuned so a rollout whose worker died is taken up again within about 10 s: the lock lapses
@@ -20,6 +26,7 @@ export function redisConnection(url: string): Redis {
 
 export class BullRolloutQueue {
   private readonly queue: Queue;
+  private readonly schedules: Queue;
   /** Connections made for workers; BullMQ leaves connections it was given open, so we close them. */
   private readonly workerConnections: Redis[] = [];
 
@@ -28,6 +35,60 @@ export class BullRolloutQueue {
     private readonly prefix: string,
   ) {
     this.queue = new Queue(QUEUE, { connection, prefix: `${prefix}:bull` });
+    this.schedules = new Queue(SCHEDULES, { connection, prefix: `${prefix}:bull` });
+  }
+
+  /** Adds a delayed job that fires at `runAt`, kept in Redis so it survives every restart. */
+  async schedule(rollback: ScheduledRollback, now: number): Promise<void> {
+    const data = ScheduledRollbackSchema.parse(rollback);
+    await this.schedules.add('rollback', data, {
+      jobId: data.id,
+      delay: Math.max(0, data.runAt - now),
+      removeOnComplete: { count: 1000 },
+      removeOnFail: { count: 1000 },
+    });
+  }
+
+  /** Scheduled rollbacks that have not fired, soonest first. */
+  async scheduled(): Promise<ScheduledRollback[]> {
+    const jobs = await this.schedules.getJobs(['delayed', 'waiting']);
+    return jobs
+      .flatMap((job) => {
+        const parsed = ScheduledRollbackSchema.safeParse(job.data);
+        return parsed.success ? [parsed.data] : [];
+      })
+      .sort((a, b) => a.runAt - b.runAt);
+  }
+
+  /** Removes a scheduled rollback before it fires; false if there was none (or it already fired). */
+  async unschedule(id: string): Promise<boolean> {
+    const job = await this.schedules.getJob(id);
+    if (job === undefined || !['delayed', 'waiting'].includes(await job.getState())) return false;
+    await job.remove();
+    return true;
+  }
+
+  /** Fires scheduled rollbacks as they come due. */
+  workSchedules(name: string, fire: (rollback: ScheduledRollback) => Promise<void>): Worker {
+    const connection = this.connection.duplicate();
+    this.workerConnections.push(connection);
+    return new Worker(
+      SCHEDULES,
+      async (job: Job) => {
+        const parsed = ScheduledRollbackSchema.safeParse(job.data);
+        if (!parsed.success)
+          throw new Error(`job ${job.id} is not a scheduled rollback: ${parsed.error.message}`);
+        await fire(parsed.data);
+      },
+      {
+        connection,
+        prefix: `${this.prefix}:bull`,
+        name,
+        concurrency: 4,
+        lockDuration: LOCK_MS,
+        stalledInterval: STALLED_CHECK_MS,
+      },
+    );
   }
 
   async add(job: RolloutJob): Promise<void> {
@@ -47,6 +108,7 @@ export class BullRolloutQueue {
 
   async close(): Promise<void> {
     await this.queue.close();
+    await this.schedules.close();
     for (const connection of this.workerConnections.splice(0)) connection.disconnect();
   }
 

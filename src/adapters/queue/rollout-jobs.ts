@@ -11,3 +11,18 @@ export const RolloutJobSchema = z.object({
 });
 
 export type RolloutJob = z.infer<typeof RolloutJobSchema>;
+
+/** A rollback to run later; its id is stable so it can be listed and cancelled. */
+export const ScheduledRollbackSchema = z.object({
+  id: z.string().min(1),
+  service: z.string().min(1),
+  environment: z.string().min(1),
+  /** Absent: the newest good version other than the one running when it fires. */
+  version: z.string().optional(),
+  runAt: z.int(),
+  requestedBy: z.string().min(1),
+  /** Why it exists: asked for, or the dead-man switch of `deploy --rollback-after`. */
+  reason: z.enum(['scheduled', 'rollback-after']),
+});
+
+export type ScheduledRollback = z.infer<typeof ScheduledRollbackSchema>;

@@ -1,0 +1,77 @@
+import type { RolloutJob, ScheduledRollback } from '../adapters/queue/rollout-jobs.js';
+import type { Playbook } from '../core/playbook/index.js';
+import { planRollout } from '../core/rollout/index.js';
+import { rollbackVersion, runningVersion } from './history.js';
+import type { Clock } from './ports.js';
+import type { AuditLog, HistoryStore, LockStore } from './store-ports.js';
+
+export interface SchedulerDeps {
+  worker: string;
+  /** Playbooks as they are when the rollback fires, not when it was scheduled. */
+  playbook(service: string): Promise<Playbook | undefined>;
+  history: HistoryStore;
+  locks: LockStore;
+  audit: AuditLog;
+  clock: Clock;
+  enqueue(job: RolloutJob): Promise<void>;
+  newId(): string;
+}
+
+export type FireOutcome = { started: string } | { skipped: string };
+
+/**
+ * Turns a due scheduled rollback into a rollout job, like any rollout: it takes the lock (or is
+ * skipped, and says why, when someone holds it) and is planned from the playbook of today.
+ */
+export async function fireScheduledRollback(
+  rollback: ScheduledRollback,
+  deps: SchedulerDeps,
+): Promise<FireOutcome> {
+  const target = { service: rollback.service, environment: rollback.environment };
+  const now = deps.clock.now();
+  const skip = async (why: string): Promise<FireOutcome> => {
+    await deps.audit.append({
+      at: now,
+      actor: deps.worker,
+      action: 'schedule.skipped',
+      target,
+      detail: { schedule: rollback.id, why },
+    });
+    return { skipped: why };
+  };
+  const playbook = await deps.playbook(rollback.service);
+  if (playbook === undefined) return skip(`no valid playbook for ${rollback.service}`);
+  const entries = await deps.history.list(target, 50);
+  const version = rollback.version ?? rollbackVersion(entries);
+  if (version === null) return skip('no earlier good version to roll back to');
+  const planned = planRollout(
+    playbook,
+    {
+      kind: 'rollback',
+      service: rollback.service,
+      environment: rollback.environment,
+      version,
+      previousVersion: runningVersion(entries),
+    },
+    now,
+  );
+  if (!planned.ok) return skip(planned.error.message);
+  const rollout = deps.newId();
+  const token = deps.newId();
+  const requestedBy = `${rollback.requestedBy} (scheduled)`;
+  const lock = await deps.locks.acquire(
+    target,
+    { token, owner: requestedBy, reason: `rollback to ${version}`, since: now, rollout },
+    10 * 60_000,
+  );
+  if (!lock.ok) return skip(`locked by ${lock.holder.owner}: ${lock.holder.reason}`);
+  await deps.enqueue({ rollout, plan: planned.plan, requestedBy, lockToken: token });
+  await deps.audit.append({
+    at: now,
+    actor: deps.worker,
+    action: 'schedule.fired',
+    target,
+    detail: { schedule: rollback.id, rollout, version, due: rollback.runAt },
+  });
+  return { started: rollout };
+}

@@ -1,0 +1,117 @@
+import { rollbackVersion, runningVersion } from '../app/history.js';
+import type { Config } from '../config/env.js';
+import { MAX_SCHEDULE_MS, resolveTime } from '../core/command/index.js';
+import { DURATION_EXAMPLES, formatDuration, parseDuration } from '../core/duration.js';
+import { withRedis } from '../main.js';
+import { deployCommand } from './deploy-command.js';
+import { terminalActor } from './deploy-queued.js';
+import type { DeployOptions } from './deploy-terminal.js';
+import { EXIT } from './exit-codes.js';
+import type { CliIo } from './io.js';
+import { loadTarget, needRedis } from './target-args.js';
+
+export interface RollbackOptions extends DeployOptions {
+  at?: string;
+  in?: string;
+}
+
+function when(options: RollbackOptions, config: Config, io: CliIo): number | string | undefined {
+  if (options.at !== undefined && options.in !== undefined) return 'give --at or --in, not both';
+  if (options.in !== undefined) {
+    const delay = parseDuration(options.in);
+    if (delay === undefined || delay === 0)
+      return `--in '${options.in}' is not a duration; write ${DURATION_EXAMPLES}`;
+    if (delay > MAX_SCHEDULE_MS) return `--in ${options.in} is more than 30 days ahead`;
+    return io.now() + delay;
+  }
+  if (options.at !== undefined) {
+    const time = resolveTime(options.at, io.now(), config.BATON_TIMEZONE);
+    if (!time.ok)
+      return time.reason === 'past'
+        ? `--at ${options.at} is in the past`
+        : `--at '${options.at}' is not a time: use 17:00 or an ISO-8601 timestamp`;
+    if (time.runAt - io.now() > MAX_SCHEDULE_MS)
+      return `--at ${options.at} is more than 30 days ahead`;
+    return time.runAt;
+  }
+  return undefined;
+}
+
+/** `baton rollback`: back to the previous good version (or a given one), now or at a set time. */
+export async function rollbackCommand(
+  service: string,
+  version: string | undefined,
+  options: RollbackOptions,
+  config: Config,
+  io: CliIo,
+): Promise<number> {
+  const loaded = await loadTarget(service, options, io);
+  if (loaded === undefined) return EXIT.badInput;
+  const { playbook, target } = loaded;
+  if (version !== undefined && !new RegExp(playbook.versionPattern, 'u').test(version)) {
+    io.stderr(
+      `baton: The version '${version}' does not match ${service}'s version_pattern ${playbook.versionPattern}.\n`,
+    );
+    return EXIT.badInput;
+  }
+  const runAt = when(options, config, io);
+  if (typeof runAt === 'string') {
+    io.stderr(`baton: ${runAt}.\n`);
+    return EXIT.badInput;
+  }
+  if (runAt !== undefined) {
+    if (!needRedis(config, 'a scheduled rollback', io)) return EXIT.badInput;
+    const id = `rollback-${service}-${target.environment}-${runAt}`;
+    const by = terminalActor();
+    await withRedis(config.REDIS_URL, config.BATON_REDIS_PREFIX, async (backend) => {
+      await backend.queue.schedule(
+        {
+          id,
+          ...target,
+          ...(version === undefined ? {} : { version }),
+          runAt,
+          requestedBy: by,
+          reason: 'scheduled',
+        },
+        io.now(),
+      );
+      await backend.audit.append({
+        at: io.now(),
+        actor: by,
+        action: 'schedule.created',
+        target,
+        detail: { schedule: id, runAt, version },
+      });
+    });
+    const to = version ?? 'the previous good version';
+    io.stdout(
+      `Scheduled: roll ${service} in ${target.environment} back to ${to} at ${new Date(runAt).toISOString()} (in ${formatDuration(Math.round((runAt - io.now()) / 1000) * 1000)}).\nCancel it with: baton schedules --cancel ${id}\n`,
+    );
+    return EXIT.ok;
+  }
+  let goTo = version;
+  let running: string | null = null;
+  if (config.REDIS_URL !== undefined) {
+    const entries = await withRedis(config.REDIS_URL, config.BATON_REDIS_PREFIX, (backend) =>
+      backend.history.list(target, 50),
+    );
+    goTo ??= rollbackVersion(entries) ?? undefined;
+    running = runningVersion(entries);
+  }
+  if (goTo === undefined) {
+    const why =
+      config.REDIS_URL === undefined
+        ? 'without REDIS_URL baton keeps no history'
+        : `no earlier good version of ${service} in ${target.environment} is recorded`;
+    io.stderr(`baton: ${why}; name the version: baton rollback ${service} <version>\n`);
+    return EXIT.badInput;
+  }
+  const previous = options.previous ?? running ?? undefined;
+  return deployCommand(
+    service,
+    goTo,
+    { ...options, kind: 'rollback', ...(previous === undefined ? {} : { previous }) },
+    config,
+    io,
+  );
+}

@@ -1,0 +1,212 @@
+import { randomUUID } from 'node:crypto';
+import { runningVersion } from '../app/history.js';
+import type { Config } from '../config/env.js';
+import { formatDuration, parseDuration } from '../core/duration.js';
+import { loadPlaybookDirectory } from '../adapters/playbooks/playbook-directory.js';
+import { withRedis } from '../main.js';
+import { describeHolder, terminalActor } from './deploy-queued.js';
+import { EXIT } from './exit-codes.js';
+import type { CliIo } from './io.js';
+import { loadTarget, needRedis } from './target-args.js';
+
+const ago = (now: number, then: number) =>
+  `${formatDuration(Math.max(1000, Math.round((now - then) / 1000) * 1000))} ago`;
+
+/** `baton status [service]`: what runs where, and what is rolling out or locked. */
+export async function statusCommand(
+  service: string | undefined,
+  options: { playbooks: string },
+  config: Config,
+  io: CliIo,
+): Promise<number> {
+  if (!needRedis(config, 'status', io)) return EXIT.badInput;
+  const catalog = await loadPlaybookDirectory(options.playbooks);
+  const playbooks = [...catalog.playbooks.values()].filter(
+    (playbook) => service === undefined || playbook.service === service,
+  );
+  if (playbooks.length === 0) {
+    io.stderr(
+      `baton: no valid playbook${service === undefined ? 's' : ` for '${service}'`} in ${options.playbooks}.\n`,
+    );
+    return EXIT.badInput;
+  }
+  return withRedis(config.REDIS_URL, config.BATON_REDIS_PREFIX, async (backend) => {
+    for (const playbook of playbooks) {
+      for (const environment of playbook.environments) {
+        const target = { service: playbook.service, environment: environment.name };
+        const [entries, holder] = await Promise.all([
+          backend.history.list(target, 50),
+          backend.locks.get(target),
+        ]);
+        const running = runningVersion(entries);
+        let line = `${target.service} ${target.environment}: ${running ?? 'no deploy recorded'}`;
+        if (holder?.rollout !== undefined) {
+          const state = await backend.rollouts.load(holder.rollout);
+          const active = state?.groups.find(
+            (group) => !['pending', 'healthy', 'rolled_back'].includes(group.phase),
+          );
+          const where =
+            active === undefined
+              ? (state?.status ?? 'queued')
+              : `group ${active.name} ${active.phase.replace('_', ' ')}`;
+          line += `; ${state?.plan.kind ?? 'rollout'} to ${state?.plan.version ?? holder.reason} in progress (${where}), started by ${holder.owner} ${ago(io.now(), holder.since)}`;
+        } else if (holder !== undefined) {
+          line += `; LOCKED by ${holder.owner} ${ago(io.now(), holder.since)}: ${holder.reason}`;
+        }
+        io.stdout(`${line}\n`);
+      }
+    }
+    return EXIT.ok;
+  });
+}
+
+/** `baton history <service>`: the rollouts of one service+environment, newest first. */
+export async function historyCommand(
+  service: string,
+  options: { env?: string; playbooks: string; limit: string },
+  config: Config,
+  io: CliIo,
+): Promise<number> {
+  if (!needRedis(config, 'history', io)) return EXIT.badInput;
+  const loaded = await loadTarget(service, options, io);
+  if (loaded === undefined) return EXIT.badInput;
+  const entries = await withRedis(config.REDIS_URL, config.BATON_REDIS_PREFIX, (backend) =>
+    backend.history.list(loaded.target, Number(options.limit) || 20),
+  );
+  if (entries.length === 0)
+    io.stdout(`No rollouts of ${service} in ${loaded.target.environment} yet.\n`);
+  for (const entry of entries) {
+    const from = entry.previousVersion === null ? '' : ` (from ${entry.previousVersion})`;
+    io.stdout(
+      `${new Date(entry.finishedAt).toISOString()}  ${entry.kind} ${entry.version}${from} by ${entry.by}: ${entry.result.replace('_', ' ')}\n`,
+    );
+  }
+  return EXIT.ok;
+}
+
+/** `baton lock <service> [reason]`: nobody deploys it until it is unlocked or the lock lapses. */
+export async function lockCommand(
+  service: string,
+  reason: string[],
+  options: { env?: string; playbooks: string; for: string },
+  config: Config,
+  io: CliIo,
+): Promise<number> {
+  if (!needRedis(config, 'a lock', io)) return EXIT.badInput;
+  const ttl = parseDuration(options.for);
+  if (ttl === undefined || ttl === 0) {
+    io.stderr(`baton: --for '${options.for}' is not a duration; write e.g. 4h.\n`);
+    return EXIT.badInput;
+  }
+  const loaded = await loadTarget(service, options, io);
+  if (loaded === undefined) return EXIT.badInput;
+  const { target } = loaded;
+  const by = terminalActor();
+  return withRedis(config.REDIS_URL, config.BATON_REDIS_PREFIX, async (backend) => {
+    const holder = {
+      token: randomUUID(),
+      owner: by,
+      reason: reason.join(' ') || 'locked by hand',
+      since: io.now(),
+    };
+    const result = await backend.locks.acquire(target, holder, ttl);
+    if (!result.ok) {
+      io.stderr(`baton: ${describeHolder(target, result.holder, io.now())}\n`);
+      return EXIT.locked;
+    }
+    await backend.audit.append({
+      at: io.now(),
+      actor: by,
+      action: 'lock.taken',
+      target,
+      detail: { reason: holder.reason, ttlMs: ttl },
+    });
+    io.stdout(
+      `Locked ${service} in ${target.environment} for ${options.for}: ${holder.reason}. Unlock with: baton unlock ${service} --env ${target.environment}\n`,
+    );
+    return EXIT.ok;
+  });
+}
+
+/** `baton unlock <service>`: releases a lock; taking away someone else's needs --force and is audited. */
+export async function unlockCommand(
+  service: string,
+  options: { env?: string; playbooks: string; force?: boolean },
+  config: Config,
+  io: CliIo,
+): Promise<number> {
+  if (!needRedis(config, 'a lock', io)) return EXIT.badInput;
+  const loaded = await loadTarget(service, options, io);
+  if (loaded === undefined) return EXIT.badInput;
+  const { target } = loaded;
+  const by = terminalActor();
+  return withRedis(config.REDIS_URL, config.BATON_REDIS_PREFIX, async (backend) => {
+    const holder = await backend.locks.get(target);
+    if (holder === undefined) {
+      io.stdout(`${service} in ${target.environment} is not locked.\n`);
+      return EXIT.ok;
+    }
+    if (options.force !== true && (holder.rollout !== undefined || holder.owner !== by)) {
+      const why =
+        holder.rollout !== undefined
+          ? `a rollout holds it (cancel it: baton cancel ${service} --env ${target.environment})`
+          : `it is ${holder.owner}'s`;
+      io.stderr(
+        `baton: not unlocked: ${why}. To take the lock away anyway, add --force (it is recorded in the audit log).\n`,
+      );
+      return EXIT.locked;
+    }
+    await backend.locks.forceRelease(target);
+    await backend.audit.append({
+      at: io.now(),
+      actor: by,
+      action: 'lock.released',
+      target,
+      detail: {
+        holder: holder.owner,
+        reason: holder.reason,
+        forced: holder.owner !== by || holder.rollout !== undefined,
+      },
+    });
+    io.stdout(
+      `Unlocked ${service} in ${target.environment} (was held by ${holder.owner}: ${holder.reason}).\n`,
+    );
+    return EXIT.ok;
+  });
+}
+
+/** `baton schedules [--cancel ID]`: scheduled rollbacks that have not fired yet. */
+export async function schedulesCommand(
+  options: { cancel?: string },
+  config: Config,
+  io: CliIo,
+): Promise<number> {
+  if (!needRedis(config, 'a scheduled rollback', io)) return EXIT.badInput;
+  return withRedis(config.REDIS_URL, config.BATON_REDIS_PREFIX, async (backend) => {
+    if (options.cancel !== undefined) {
+      const removed = await backend.queue.unschedule(options.cancel);
+      if (!removed) {
+        io.stderr(
+          `baton: no scheduled rollback '${options.cancel}' is waiting (it may have fired); see baton schedules.\n`,
+        );
+        return EXIT.badInput;
+      }
+      await backend.audit.append({
+        at: io.now(),
+        actor: terminalActor(),
+        action: 'schedule.cancelled',
+        detail: { schedule: options.cancel },
+      });
+      io.stdout(`Cancelled ${options.cancel}.\n`);
+      return EXIT.ok;
+    }
+    const pending = await backend.queue.scheduled();
+    if (pending.length === 0) io.stdout('No scheduled rollbacks.\n');
+    for (const item of pending) {
+      io.stdout(
+        `${item.id}  ${item.service} ${item.environment} → ${item.version ?? 'previous good version'}  at ${new Date(item.runAt).toISOString()} (in ${formatDuration(Math.max(0, Math.round((item.runAt - io.now()) / 1000) * 1000)) || '0s'})  by ${item.requestedBy}\n`,
+      );
+    }
+    return EXIT.ok;
+  });
+}

@@ -1,0 +1,31 @@
+import type { Target } from '../app/store-ports.js';
+import type { Playbook } from '../core/playbook/index.js';
+import { chooseEnvironment } from '../core/rollout/index.js';
+import type { CliIo } from './io.js';
+import { loadServicePlaybook } from './load-playbook.js';
+
+/** `<service> [--env E]` from the command line: the playbook and the target, or undefined after saying why. */
+export async function loadTarget(
+  service: string,
+  options: { env?: string; playbooks: string },
+  io: CliIo,
+): Promise<{ playbook: Playbook; target: Target } | undefined> {
+  const playbook = await loadServicePlaybook(service, options.playbooks, io);
+  if (playbook === undefined) return undefined;
+  const environment = chooseEnvironment(playbook, options.env);
+  if (typeof environment === 'string') {
+    io.stderr(`baton: ${environment}\n`);
+    return undefined;
+  }
+  return { playbook, target: { service, environment: environment.name } };
+}
+
+export function needRedis(
+  config: { REDIS_URL?: string | undefined },
+  what: string,
+  io: CliIo,
+): config is { REDIS_URL: string } {
+  if (config.REDIS_URL !== undefined) return true;
+  io.stderr(`baton: ${what} lives in Redis: set REDIS_URL (e.g. redis://127.0.0.1:6379).\n`);
+  return false;
+}
