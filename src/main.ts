@@ -4,7 +4,12 @@ import type { Redis } from 'ioredis';
 import { systemClock } from './adapters/clock/system-clock.js';
 import { NetworkHealthProbe } from './adapters/health/network-health-probe.js';
 import { loadPlaybookDirectory } from './adapters/playbooks/playbook-directory.js';
-import { BullRolloutQueue, redisConnection } from './adapters/queue/bullmq-rollout-queue.js';
+import {
+  BullRolloutQueue,
+  duplicateConnection,
+  redisConnection,
+  type RedisTrouble,
+} from './adapters/queue/bullmq-rollout-queue.js';
 import { SshExecutor } from './adapters/ssh/ssh-executor.js';
 import { RedisAuditLog, RedisHistoryStore } from './adapters/store/redis-history.js';
 import { RedisKeys } from './adapters/store/redis-keys.js';
@@ -28,8 +33,15 @@ export interface RedisBackend {
   close(): Promise<void>;
 }
 
-export function openRedisBackend(url: string, prefix: string): RedisBackend {
-  const redis = redisConnection(url);
+export interface RedisSettings {
+  url: string;
+  prefix: string;
+  /** Where to say that Redis went away (and came back). */
+  trouble: RedisTrouble;
+}
+
+export function openRedisBackend({ url, prefix, trouble }: RedisSettings): RedisBackend {
+  const redis = redisConnection(url, trouble);
   const keys = new RedisKeys(prefix);
   const extra: Redis[] = [];
   return {
@@ -38,9 +50,9 @@ export function openRedisBackend(url: string, prefix: string): RedisBackend {
     rollouts: new RedisRolloutStore(redis, keys),
     history: new RedisHistoryStore(redis, keys),
     audit: new RedisAuditLog(redis, keys),
-    queue: new BullRolloutQueue(redis, prefix),
+    queue: new BullRolloutQueue(redis, prefix, trouble),
     blocking() {
-      const connection = redis.duplicate();
+      const connection = duplicateConnection(redis, trouble);
       extra.push(connection);
       return new RedisRolloutStore(connection, keys);
     },
@@ -53,11 +65,10 @@ export function openRedisBackend(url: string, prefix: string): RedisBackend {
 
 /** Opens the backend for one piece of work and closes it afterwards. */
 export async function withRedis<T>(
-  url: string,
-  prefix: string,
+  settings: RedisSettings,
   work: (backend: RedisBackend) => Promise<T>,
 ): Promise<T> {
-  const backend = openRedisBackend(url, prefix);
+  const backend = openRedisBackend(settings);
   try {
     return await work(backend);
   } finally {
@@ -124,8 +135,13 @@ export function startWorker(
   let stopping = false;
   const worker = backend.queue.work(name, async (job) => {
     const outcome = await processRolloutJob(job, deps);
-    // A suspended rollout must not count as done: hold the job until this process exits.
-    if (outcome === 'suspended' || stopping) await new Promise<never>(() => {});
+    // Shutting down: the job must not count as done, so hold it until this process exits.
+    if (outcome === 'suspended' && stopping) await new Promise<never>(() => {});
+  });
+  // If this worker could not renew a job's lock, another worker may take the job up: start no
+  // new work on it here, so at most the steps already in flight overlap.
+  worker.on('lockRenewalFailed', (jobIds: string[]) => {
+    for (const run of deps.active) if (jobIds.includes(run.current.id)) run.suspend();
   });
   return {
     worker,

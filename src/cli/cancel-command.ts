@@ -1,3 +1,4 @@
+import { redisSettings } from './redis-settings.js';
 import type { Config } from '../config/env.js';
 import { withRedis } from '../main.js';
 import { terminalActor } from './deploy-queued.js';
@@ -27,7 +28,7 @@ export async function cancelCommand(
     return EXIT.badInput;
   }
   const target = { service, environment: environment.name };
-  return withRedis(config.REDIS_URL, config.BATON_REDIS_PREFIX, async (backend) => {
+  return withRedis(redisSettings(config, io), async (backend) => {
     const holder = await backend.locks.get(target);
     if (holder?.rollout === undefined) {
       io.stderr(`baton: no rollout of ${service} is running in ${environment.name}.\n`);

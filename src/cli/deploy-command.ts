@@ -1,3 +1,4 @@
+import { redisSettings } from './redis-settings.js';
 import { randomUUID } from 'node:crypto';
 import { systemClock } from '../adapters/clock/system-clock.js';
 import { NetworkHealthProbe } from '../adapters/health/network-health-probe.js';
@@ -31,7 +32,7 @@ export async function deployCommand(
     redisUrl === undefined
       ? undefined
       : (target: Target) =>
-          withRedis(redisUrl, config.BATON_REDIS_PREFIX, (backend) =>
+          withRedis(redisSettings({ ...config, REDIS_URL: redisUrl }, io), (backend) =>
             lastGoodVersion(backend, target),
           );
   const loaded = await loadPlan(service, version, options, io, previousFor);

@@ -1,3 +1,4 @@
+import { redisSettings } from './redis-settings.js';
 import { randomUUID } from 'node:crypto';
 import { hostname, userInfo } from 'node:os';
 import type { RolloutUpdate } from '../app/run-rollout.js';
@@ -118,7 +119,7 @@ export async function deployQueued(
   config: Config & { REDIS_URL: string },
   io: CliIo,
 ): Promise<number> {
-  const backend = openRedisBackend(config.REDIS_URL, config.BATON_REDIS_PREFIX);
+  const backend = openRedisBackend(redisSettings(config, io));
   try {
     const target = { service: plan.service, environment: plan.environment };
     const rollout = randomUUID();

@@ -1,3 +1,4 @@
+import { redisSettings } from './redis-settings.js';
 import { rollbackVersion, runningVersion } from '../app/history.js';
 import type { Config } from '../config/env.js';
 import { MAX_SCHEDULE_MS, resolveTime } from '../core/command/index.js';
@@ -63,7 +64,7 @@ export async function rollbackCommand(
     if (!needRedis(config, 'a scheduled rollback', io)) return EXIT.badInput;
     const id = `rollback-${service}-${target.environment}-${runAt}`;
     const by = terminalActor();
-    await withRedis(config.REDIS_URL, config.BATON_REDIS_PREFIX, async (backend) => {
+    await withRedis(redisSettings(config, io), async (backend) => {
       await backend.queue.schedule(
         {
           id,
@@ -92,7 +93,7 @@ export async function rollbackCommand(
   let goTo = version;
   let running: string | null = null;
   if (config.REDIS_URL !== undefined) {
-    const entries = await withRedis(config.REDIS_URL, config.BATON_REDIS_PREFIX, (backend) =>
+    const entries = await withRedis(redisSettings(config, io), (backend) =>
       backend.history.list(target, 50),
     );
     goTo ??= rollbackVersion(entries) ?? undefined;

@@ -1,3 +1,4 @@
+import { redisSettings } from './redis-settings.js';
 import { randomUUID } from 'node:crypto';
 import { runningVersion } from '../app/history.js';
 import type { Config } from '../config/env.js';
@@ -30,7 +31,7 @@ export async function statusCommand(
     );
     return EXIT.badInput;
   }
-  return withRedis(config.REDIS_URL, config.BATON_REDIS_PREFIX, async (backend) => {
+  return withRedis(redisSettings(config, io), async (backend) => {
     for (const playbook of playbooks) {
       for (const environment of playbook.environments) {
         const target = { service: playbook.service, environment: environment.name };
@@ -70,7 +71,7 @@ export async function historyCommand(
   if (!needRedis(config, 'history', io)) return EXIT.badInput;
   const loaded = await loadTarget(service, options, io);
   if (loaded === undefined) return EXIT.badInput;
-  const entries = await withRedis(config.REDIS_URL, config.BATON_REDIS_PREFIX, (backend) =>
+  const entries = await withRedis(redisSettings(config, io), (backend) =>
     backend.history.list(loaded.target, Number(options.limit) || 20),
   );
   if (entries.length === 0)
@@ -102,7 +103,7 @@ export async function lockCommand(
   if (loaded === undefined) return EXIT.badInput;
   const { target } = loaded;
   const by = terminalActor();
-  return withRedis(config.REDIS_URL, config.BATON_REDIS_PREFIX, async (backend) => {
+  return withRedis(redisSettings(config, io), async (backend) => {
     const holder = {
       token: randomUUID(),
       owner: by,
@@ -140,7 +141,7 @@ export async function unlockCommand(
   if (loaded === undefined) return EXIT.badInput;
   const { target } = loaded;
   const by = terminalActor();
-  return withRedis(config.REDIS_URL, config.BATON_REDIS_PREFIX, async (backend) => {
+  return withRedis(redisSettings(config, io), async (backend) => {
     const holder = await backend.locks.get(target);
     if (holder === undefined) {
       io.stdout(`${service} in ${target.environment} is not locked.\n`);
@@ -182,7 +183,7 @@ export async function schedulesCommand(
   io: CliIo,
 ): Promise<number> {
   if (!needRedis(config, 'a scheduled rollback', io)) return EXIT.badInput;
-  return withRedis(config.REDIS_URL, config.BATON_REDIS_PREFIX, async (backend) => {
+  return withRedis(redisSettings(config, io), async (backend) => {
     if (options.cancel !== undefined) {
       const removed = await backend.queue.unschedule(options.cancel);
       if (!removed) {

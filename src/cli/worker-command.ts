@@ -1,3 +1,4 @@
+import { redisSettings } from './redis-settings.js';
 import type { Config } from '../config/env.js';
 import { parseDuration } from '../core/duration.js';
 import { openRedisBackend, startWorker } from '../main.js';
@@ -33,7 +34,7 @@ export async function workerCommand(
     return EXIT.badInput;
   }
   const name = io.worker ?? 'baton';
-  const backend = openRedisBackend(config.REDIS_URL, config.BATON_REDIS_PREFIX);
+  const backend = openRedisBackend(redisSettings(config, io));
   const running = startWorker(backend, config, io.env, name);
   await running.worker.waitUntilReady();
   io.stdout(

@@ -99,7 +99,11 @@ describe('SshExecutor', () => {
     // Host 1's line, relabelled as host 0's: the key host 0 presents will not match.
     const wrong = join(fleet.dir, 'known_hosts.wrong');
     const lines = (await readFile(fleet.knownHostsPath, 'utf8')).trim().split('\n');
-    const [, otherKey] = lines.map((line) => line.split(' ').slice(1).join(' '));
+    const otherKey = lines
+      .find((line) => !line.startsWith(`[${target().address}]`))
+      ?.split(' ')
+      .slice(1)
+      .join(' ');
     await writeFile(wrong, `[${target().address}]:2222 ${otherKey}\n`);
     const error = await connectionError(
       executorWith(wrong).run(target(), 'touch /tmp/should-not-run', { timeoutMs: 5000 }),

@@ -19,9 +19,40 @@ export const STALLED_CHECK_MS = 2_000;
 /** A rollout may lose many workers and still go on. */
 const MAX_STALLED = 1_000;
 
-export function redisConnection(url: string): Redis {
-  // BullMQ needs blocking commands to wait forever rather than fail after a few retries.
-  return new Redis(url, { maxRetriesPerRequest: null });
+/** Called when a connection to Redis fails; ioredis keeps reconnecting, commands wait meanwhile. */
+export type RedisTrouble = (message: string) => void;
+
+/**
+ * Commands wait for Redis to come back rather than fail after a few retries (BullMQ needs that
+ * for blocking commands, and a rollout would rather pause than lose a checkpoint).
+ */
+export function redisConnection(url: string, trouble: RedisTrouble): Redis {
+  const redis = new Redis(url, { maxRetriesPerRequest: null });
+  watch(redis, trouble);
+  return redis;
+}
+
+/** Reports the first error of each outage, and the recovery, instead of one line per retry. */
+function watch(redis: Redis, trouble: RedisTrouble): void {
+  let down = false;
+  redis.on('error', (error: Error) => {
+    if (down) return;
+    down = true;
+    trouble(
+      `Redis is unreachable (${(error as NodeJS.ErrnoException).code ?? error.message}); waiting for it to come back`,
+    );
+  });
+  redis.on('ready', () => {
+    if (!down) return;
+    down = false;
+    trouble('Redis is back');
+  });
+}
+
+export function duplicateConnection(redis: Redis, trouble: RedisTrouble): Redis {
+  const copy = redis.duplicate();
+  watch(copy, trouble);
+  return copy;
 }
 
 export class BullRolloutQueue {
@@ -33,6 +64,7 @@ export class BullRolloutQueue {
   constructor(
     private readonly connection: Redis,
     private readonly prefix: string,
+    private readonly trouble: RedisTrouble,
   ) {
     this.queue = new Queue(QUEUE, { connection, prefix: `${prefix}:bull` });
     this.schedules = new Queue(SCHEDULES, { connection, prefix: `${prefix}:bull` });
@@ -70,7 +102,7 @@ export class BullRolloutQueue {
 
   /** Fires scheduled rollbacks as they come due. */
   workSchedules(name: string, fire: (rollback: ScheduledRollback) => Promise<void>): Worker {
-    const connection = this.connection.duplicate();
+    const connection = duplicateConnection(this.connection, this.trouble);
     this.workerConnections.push(connection);
     return new Worker(
       SCHEDULES,
@@ -114,7 +146,7 @@ export class BullRolloutQueue {
 
   /** Starts taking rollout jobs; `process` runs one rollout to its end (or to this worker's end). */
   work(name: string, process: (job: RolloutJob) => Promise<void>): Worker {
-    const connection = this.connection.duplicate();
+    const connection = duplicateConnection(this.connection, this.trouble);
     this.workerConnections.push(connection);
     return new Worker(
       QUEUE,
