@@ -8,6 +8,7 @@ import { planCommand } from './cli/plan-command.js';
 import { rollbackCommand, type RollbackOptions } from './cli/rollback-command.js';
 import {
   historyCommand,
+  keepCommand,
   lockCommand,
   schedulesCommand,
   statusCommand,
@@ -85,6 +86,10 @@ export async function runCli(args: readonly string[], io: CliIo): Promise<number
     .option('--yes', 'answer approval and manual gates with yes')
     .option('--json', 'print one JSON event per line')
     .option('--worker', 'with REDIS_URL: also run a worker in this process')
+    .option(
+      '--rollback-after <duration>',
+      'once healthy, roll back after this long unless someone runs baton keep',
+    )
     .option('--playbooks <dir>', 'playbook directory', config.BATON_PLAYBOOKS)
     .action(async (service: string, version: string, options: DeployOptions) => {
       status = await deployCommand(service, version, options, config, io);
@@ -115,6 +120,18 @@ export async function runCli(args: readonly string[], io: CliIo): Promise<number
     .option(...playbooksOption)
     .action(async (service: string, version: string | undefined, options: RollbackOptions) => {
       status = await rollbackCommand(service, version, options, config, io);
+    });
+
+  program
+    .command('keep')
+    .description(
+      'keep the version a --rollback-after deploy put in place: cancel its pending rollback',
+    )
+    .argument('<service>')
+    .option(...envOption)
+    .option(...playbooksOption)
+    .action(async (service: string, options: { env?: string; playbooks: string }) => {
+      status = await keepCommand(service, options, config, io);
     });
 
   program

@@ -118,6 +118,7 @@ export function startWorker(
     lockTtlMs: 60_000,
     pollMs: 250,
     active: new Set(),
+    schedule: (rollback) => backend.queue.schedule(rollback, systemClock.now()),
   };
   const scheduler = backend.queue.workSchedules(name, async (rollback) => {
     await fireScheduledRollback(rollback, {

@@ -1,4 +1,4 @@
-import type { RolloutJob } from '../adapters/queue/rollout-jobs.js';
+import type { RolloutJob, ScheduledRollback } from '../adapters/queue/rollout-jobs.js';
 import { isTerminal, type RolloutState } from '../core/rollout/index.js';
 import type { Clock, HealthProbe, RemoteExecutor } from './ports.js';
 import { preflight } from './preflight.js';
@@ -25,9 +25,15 @@ export interface WorkerDeps {
   pollMs: number;
   /** Runs in progress in this process, so that shutting down can suspend them. */
   active: Set<RolloutRun>;
+  schedule(rollback: ScheduledRollback): Promise<void>;
 }
 
 export type JobOutcome = 'finished' | 'refused' | 'suspended';
+
+/** The id of a dead-man rollback, so `keep` can find it. */
+export function keepId(rollout: string): string {
+  return `keep-${rollout}`;
+}
 
 function targetOf(job: RolloutJob): Target {
   return { service: job.plan.service, environment: job.plan.environment };
@@ -59,6 +65,28 @@ async function finish(
     target,
     detail: { rollout: job.rollout, result, version: job.plan.version },
   });
+  if (
+    result === 'succeeded' &&
+    job.rollbackAfterMs !== undefined &&
+    job.plan.previousVersion !== null
+  ) {
+    const rollback: ScheduledRollback = {
+      id: keepId(job.rollout),
+      ...target,
+      version: job.plan.previousVersion,
+      runAt: now + job.rollbackAfterMs,
+      requestedBy: job.requestedBy,
+      reason: 'rollback-after',
+    };
+    await deps.schedule(rollback);
+    await deps.audit.append({
+      at: now,
+      actor: deps.worker,
+      action: 'schedule.created',
+      target,
+      detail: { schedule: rollback.id, runAt: rollback.runAt, version: rollback.version },
+    });
+  }
   await deps.locks.release(target, job.lockToken);
 }
 
@@ -94,12 +122,20 @@ export async function processRolloutJob(job: RolloutJob, deps: WorkerDeps): Prom
   }
   const saved = await deps.rollouts.load(job.rollout);
   if (saved !== undefined && isTerminal(saved.status)) {
-    await deps.locks.release(target, job.lockToken);
+    // Finished, but its worker died before the bookkeeping: do that now.
+    await finish(job, deps, saved, saved.status);
+    await deps.rollouts.append(job.rollout, {
+      kind: 'finished',
+      status: saved.status,
+      at: at(),
+      worker: deps.worker,
+    });
     return 'finished';
   }
   if (saved === undefined) {
     const unreachable = await preflight(job.plan, deps.executor);
     if (unreachable.length > 0) {
+      await finish(job, deps, undefined, 'cannot_connect');
       await deps.rollouts.append(job.rollout, {
         kind: 'refused',
         reason: 'cannot_connect',
@@ -107,7 +143,6 @@ export async function processRolloutJob(job: RolloutJob, deps: WorkerDeps): Prom
         at: at(),
         worker: deps.worker,
       });
-      await finish(job, deps, undefined, 'cannot_connect');
       return 'refused';
     }
     await deps.audit.append({
@@ -190,6 +225,12 @@ export async function processRolloutJob(job: RolloutJob, deps: WorkerDeps): Prom
     const outcome = await run.run();
     if (outcome.suspended) return 'suspended';
     await finish(job, deps, outcome.state, outcome.state.status);
+    await deps.rollouts.append(job.rollout, {
+      kind: 'finished',
+      status: outcome.state.status,
+      at: at(),
+      worker: deps.worker,
+    });
     return 'finished';
   } finally {
     deps.active.delete(run);

@@ -33,6 +33,8 @@ export type StoredUpdate = { worker: string } & (
   | { kind: 'announcement'; announcement: Announcement; at: number; sequence: number }
   /** The worker did not start the rollout: its hosts could not be reached, or the lock was taken. */
   | { kind: 'refused'; reason: 'cannot_connect' | 'locked'; detail: string[]; at: number }
+  /** The last update: history, audit and any dead-man rollback are recorded, and the lock is free. */
+  | { kind: 'finished'; status: RolloutState['status']; at: number }
 );
 
 export interface RolloutStore {

@@ -1,3 +1,5 @@
+import { MAX_SCHEDULE_MS } from '../core/command/index.js';
+import { parseDuration } from '../core/duration.js';
 import { redisSettings } from './redis-settings.js';
 import { randomUUID } from 'node:crypto';
 import { systemClock } from '../adapters/clock/system-clock.js';
@@ -28,6 +30,26 @@ export async function deployCommand(
   io: CliIo,
 ): Promise<number> {
   const redisUrl = config.REDIS_URL;
+  let rollbackAfterMs: number | undefined;
+  if (options.rollbackAfter !== undefined) {
+    rollbackAfterMs = parseDuration(options.rollbackAfter);
+    if (
+      rollbackAfterMs === undefined ||
+      rollbackAfterMs === 0 ||
+      rollbackAfterMs > MAX_SCHEDULE_MS
+    ) {
+      io.stderr(
+        `baton: --rollback-after '${options.rollbackAfter}' is not a duration up to 30 days; write e.g. 30m.\n`,
+      );
+      return EXIT.badInput;
+    }
+    if (redisUrl === undefined) {
+      io.stderr(
+        'baton: --rollback-after schedules a rollback, which lives in Redis: set REDIS_URL.\n',
+      );
+      return EXIT.badInput;
+    }
+  }
   const previousFor =
     redisUrl === undefined
       ? undefined
@@ -69,7 +91,7 @@ export async function deployCommand(
   }
 
   if (redisUrl !== undefined)
-    return deployQueued(plan, options, { ...config, REDIS_URL: redisUrl }, io);
+    return deployQueued(plan, options, { ...config, REDIS_URL: redisUrl }, io, rollbackAfterMs);
   const executor = sshExecutor(config, io.env);
   try {
     const unreachable = await preflight(plan, executor);

@@ -5,7 +5,7 @@ import type { RolloutUpdate } from '../app/run-rollout.js';
 import type { LockHolder, StoredUpdate, Target } from '../app/store-ports.js';
 import type { Config } from '../config/env.js';
 import { formatDuration } from '../core/duration.js';
-import { isTerminal, type Plan, type RolloutState } from '../core/rollout/index.js';
+import type { Plan, RolloutState } from '../core/rollout/index.js';
 import { openRedisBackend, startWorker, type RedisBackend } from '../main.js';
 import { answerGate, OUTCOME_EXIT, reporterFor, type DeployOptions } from './deploy-terminal.js';
 import { EXIT } from './exit-codes.js';
@@ -72,17 +72,11 @@ async function follow(
             io.stderr('baton: nothing was changed on any host.\n');
           return entry.update.reason === 'locked' ? EXIT.locked : EXIT.cannotConnect;
         }
+        if (entry.update.kind === 'finished') return OUTCOME_EXIT[entry.update.status];
         state = await backend.rollouts.load(rollout);
         if (state === undefined) continue;
         const update = toUpdate(entry.update, state);
         if (update !== undefined) report(update);
-        if (
-          entry.update.kind === 'announcement' &&
-          ['rollout.completed', 'rollout.halted'].includes(entry.update.announcement.type) &&
-          isTerminal(state.status)
-        ) {
-          return OUTCOME_EXIT[state.status];
-        }
       }
       for (const group of state?.groups.filter(
         (candidate) => candidate.phase === 'awaiting_gate',
@@ -118,6 +112,7 @@ export async function deployQueued(
   options: DeployOptions,
   config: Config & { REDIS_URL: string },
   io: CliIo,
+  rollbackAfterMs?: number,
 ): Promise<number> {
   const backend = openRedisBackend(redisSettings(config, io));
   try {
@@ -148,7 +143,13 @@ export async function deployQueued(
       target,
       detail: { rollout, version: plan.version },
     });
-    await backend.queue.add({ rollout, plan, requestedBy: by, lockToken: token });
+    await backend.queue.add({
+      rollout,
+      plan,
+      requestedBy: by,
+      lockToken: token,
+      ...(rollbackAfterMs === undefined ? {} : { rollbackAfterMs }),
+    });
     const local =
       options.worker === true
         ? startWorker(backend, config, io.env, io.worker ?? 'baton')

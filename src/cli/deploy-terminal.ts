@@ -11,6 +11,7 @@ export interface DeployOptions extends PlanArguments {
   yes?: boolean;
   json?: boolean;
   worker?: boolean;
+  rollbackAfter?: string;
 }
 
 export const OUTCOME_EXIT: Record<RolloutState['status'], number> = {

@@ -211,3 +211,45 @@ export async function schedulesCommand(
     return EXIT.ok;
   });
 }
+
+/** `baton keep <service>`: the dead-man rollback of a --rollback-after deploy will not happen. */
+export async function keepCommand(
+  service: string,
+  options: { env?: string; playbooks: string },
+  config: Config,
+  io: CliIo,
+): Promise<number> {
+  if (!needRedis(config, 'a scheduled rollback', io)) return EXIT.badInput;
+  const loaded = await loadTarget(service, options, io);
+  if (loaded === undefined) return EXIT.badInput;
+  const { target } = loaded;
+  return withRedis(redisSettings(config, io), async (backend) => {
+    const pending = (await backend.queue.scheduled()).filter(
+      (item) =>
+        item.reason === 'rollback-after' &&
+        item.service === target.service &&
+        item.environment === target.environment,
+    );
+    if (pending.length === 0) {
+      io.stderr(
+        `baton: no --rollback-after rollback is pending for ${service} in ${target.environment}.\n`,
+      );
+      return EXIT.badInput;
+    }
+    const by = terminalActor();
+    for (const item of pending) {
+      await backend.queue.unschedule(item.id);
+      await backend.audit.append({
+        at: io.now(),
+        actor: by,
+        action: 'schedule.kept',
+        target,
+        detail: { schedule: item.id },
+      });
+    }
+    io.stdout(
+      `Kept: ${service} in ${target.environment} stays as it is; the rollback to ${pending.map((item) => item.version ?? 'the previous version').join(', ')} is cancelled.\n`,
+    );
+    return EXIT.ok;
+  });
+}

@@ -149,6 +149,38 @@ describe('rollbacks, schedules and locks', () => {
     });
   });
 
+  it('a --rollback-after deploy rolls back by itself unless someone keeps it', async () => {
+    const running = await worker();
+    const kept = await baton(
+      ['deploy', 'fleet', 'v4', '--env', 'test', '--yes', '--rollback-after', '2s'],
+      env(),
+    );
+    expect(kept.status).toBe(0);
+    expect((await baton(['schedules'], env())).stdout).toMatch(
+      /^keep-\S+ {2}fleet test → v3 {2}at /,
+    );
+    expect((await baton(['keep', 'fleet', '--env', 'test'], env())).stdout).toContain(
+      'Kept: fleet in test stays as it is; the rollback to v3 is cancelled.',
+    );
+    const forgotten = await baton(
+      ['deploy', 'fleet', 'v5', '--env', 'test', '--yes', '--rollback-after', '2s'],
+      env(),
+    );
+    expect(forgotten.status).toBe(0);
+    const rolledBack = await waitUntil(
+      async () => (await history())[0]?.kind === 'rollback',
+      20_000,
+    );
+    await stop(running);
+    expect(rolledBack).toBe(true);
+    expect((await history()).slice(0, 3).map((entry) => `${entry.kind} ${entry.version}`)).toEqual([
+      'rollback v4',
+      'deploy v5',
+      'deploy v4',
+    ]);
+    expect(await versions()).toEqual(['200 ok v4', '200 ok v4']);
+  });
+
   it('needs Redis for what lives there, and says so', async () => {
     const run = await baton(['schedules'], fleet.env());
     expect(run).toMatchObject({

@@ -8,6 +8,8 @@ export const RolloutJobSchema = z.object({
   requestedBy: z.string().min(1),
   /** The lock token the rollout holds its service+environment with. */
   lockToken: z.string().min(1),
+  /** Dead-man deploy: once it succeeds, roll back after this long unless someone keeps it. */
+  rollbackAfterMs: z.int().positive().optional(),
 });
 
 export type RolloutJob = z.infer<typeof RolloutJobSchema>;
