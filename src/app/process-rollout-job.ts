@@ -168,24 +168,33 @@ export async function processRolloutJob(job: RolloutJob, deps: WorkerDeps): Prom
     health: deps.health,
     clock: deps.clock,
     checkpoint: (state: RolloutState) => deps.rollouts.save(state),
-    report: (update: RolloutUpdate) =>
-      void deps.rollouts.append(
-        job.rollout,
-        update.kind === 'event'
-          ? {
-              kind: 'event',
-              event: update.event,
-              sequence: update.state.sequence,
-              worker: deps.worker,
-            }
-          : {
-              kind: 'announcement',
-              announcement: update.announcement,
-              at: update.at,
-              sequence: update.state.sequence,
-              worker: deps.worker,
-            },
-      ),
+    report: (update: RolloutUpdate) => {
+      if (update.kind === 'event') {
+        void deps.rollouts.append(job.rollout, {
+          kind: 'event',
+          event: update.event,
+          sequence: update.state.sequence,
+          worker: deps.worker,
+        });
+        return;
+      }
+      const { announcement, at: when } = update;
+      void deps.rollouts.append(job.rollout, {
+        kind: 'announcement',
+        announcement,
+        at: when,
+        sequence: update.state.sequence,
+        worker: deps.worker,
+      });
+      // Milestones go to the audit log too; every step stays in the rollout's own update stream.
+      void deps.audit.append({
+        at: when,
+        actor: deps.worker,
+        action: announcement.type,
+        target,
+        detail: { rollout: job.rollout, ...announcement },
+      });
+    },
     gate: async (group: string, _state: RolloutState, signal: AbortSignal): Promise<GateAnswer> => {
       for (;;) {
         const answer = await deps.rollouts.gateAnswer(job.rollout, group);

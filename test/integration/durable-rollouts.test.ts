@@ -52,6 +52,7 @@ afterEach(async () => {
   }
 });
 afterAll(async () => {
+  await BatonProcess.killAll();
   await fleet?.stop();
   await dropPrefix(prefix);
 });

@@ -14,6 +14,7 @@ beforeAll(async () => {
   await fleet.writePlaybook({ groups: [0, 2, 4].map((first) => ({ hosts: [first, first + 1] })) });
 });
 afterAll(async () => {
+  await BatonProcess.killAll();
   for (const child of processes) {
     child.kill('SIGKILL');
     await child.exited();

@@ -53,6 +53,7 @@ beforeAll(async () => {
   await stop(first);
 });
 afterAll(async () => {
+  await BatonProcess.killAll();
   await fleet?.stop();
   await dropPrefix(prefix);
   redis?.disconnect();

@@ -3,16 +3,37 @@ import { fileURLToPath } from 'node:url';
 
 const bin = fileURLToPath(new URL('../../src/bin.ts', import.meta.url));
 
+const running = new Set<ChildProcess>();
+// Whatever happens to a test, no baton process it started outlives it.
+process.once('exit', () => {
+  for (const child of running) child.kill('SIGKILL');
+});
+
 /** A `baton` process run from the sources (through tsx), for tests that need several processes. */
 export class BatonProcess {
   readonly child: ChildProcess;
   output = '';
+
+  /** Kills every baton process still running (for afterAll hooks). */
+  static async killAll(): Promise<void> {
+    await Promise.all(
+      [...running].map(
+        (child) =>
+          new Promise<void>((resolve) => {
+            child.once('exit', () => resolve());
+            child.kill('SIGKILL');
+          }),
+      ),
+    );
+  }
 
   constructor(args: string[], env: Record<string, string>) {
     this.child = spawn(process.execPath, ['--import', 'tsx', bin, ...args], {
       env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
+    running.add(this.child);
+    this.child.once('exit', () => running.delete(this.child));
     this.child.stdout?.on('data', (chunk: Buffer) => (this.output += chunk.toString()));
     this.child.stderr?.on('data', (chunk: Buffer) => (this.output += chunk.toString()));
   }
