@@ -25,7 +25,7 @@ async function startWorker(): Promise<BatonProcess> {
   return worker;
 }
 
-type JsonEvent = { type: string; group?: string; host?: string; worker?: string };
+type JsonEvent = { type: string; group?: string; host?: string; worker?: string; at?: number };
 
 function events(output: string): JsonEvent[] {
   return output
@@ -43,7 +43,8 @@ beforeAll(async () => {
   await fleet.writePlaybook({
     groups: [0, 2, 4, 6].map((first) => ({ hosts: [first, first + 1] })),
   });
-  await fleet.writePlaybook({ service: 'other', groups: [{ hosts: [0] }] });
+  await fleet.writePlaybook({ service: 'left', groups: [{ hosts: [0, 1] }, { hosts: [2, 3] }] });
+  await fleet.writePlaybook({ service: 'right', groups: [{ hosts: [4, 5] }, { hosts: [6, 7] }] });
 });
 afterEach(async () => {
   for (const child of processes.splice(0)) {
@@ -106,6 +107,48 @@ describe('durable rollouts on Redis', () => {
     );
     expect(await first.exited()).toBe(0);
     expect(await versions()).toEqual(Array(8).fill('200 ok v3'));
+  });
+
+  it('runs rollouts of different services at the same time', async () => {
+    await startWorker();
+    const left = start([
+      'deploy',
+      'left',
+      'v8',
+      '--env',
+      'test',
+      '--previous',
+      'v3',
+      '--yes',
+      '--json',
+    ]);
+    const right = start([
+      'deploy',
+      'right',
+      'v8',
+      '--env',
+      'test',
+      '--previous',
+      'v3',
+      '--yes',
+      '--json',
+    ]);
+    expect(await Promise.all([left.exited(), right.exited()])).toEqual([0, 0]);
+    const at = (output: string, type: string) =>
+      events(output).find((event) => event.type === type) as { at: number } | undefined;
+    // Each started before the other completed: they overlapped.
+    expect(at(left.output, 'rollout.started')?.at).toBeLessThan(
+      at(right.output, 'rollout.completed')?.at ?? 0,
+    );
+    expect(at(right.output, 'rollout.started')?.at).toBeLessThan(
+      at(left.output, 'rollout.completed')?.at ?? 0,
+    );
+    expect(await versions()).toEqual(Array(8).fill('200 ok v8'));
+    // Put the fleet back on the version the next tests expect.
+    expect(
+      (await baton(['deploy', 'fleet', 'v3', '--env', 'test', '--previous', 'v8', '--yes'], env()))
+        .status,
+    ).toBe(0);
   });
 
   it('takes the version to roll back to from the history', async () => {
