@@ -4,6 +4,7 @@ import { parseDuration } from '../core/duration.js';
 import { openRedisBackend, startWorker } from '../main.js';
 import { EXIT } from './exit-codes.js';
 import type { CliIo } from './io.js';
+import { needRedis } from './target-args.js';
 
 /** The Redis URL as it may be shown: without a password. */
 export function redactUrl(url: string): string {
@@ -16,12 +17,7 @@ export async function workerCommand(
   config: Config,
   io: CliIo,
 ): Promise<number> {
-  if (config.REDIS_URL === undefined) {
-    io.stderr(
-      'baton: a worker takes rollouts from Redis: set REDIS_URL (e.g. redis://127.0.0.1:6379).\n',
-    );
-    return EXIT.badInput;
-  }
+  if (!needRedis(config, 'the rollout queue', io)) return EXIT.badInput;
   if (config.BATON_KNOWN_HOSTS === undefined) {
     io.stderr(
       'baton: set BATON_KNOWN_HOSTS to an OpenSSH known_hosts file: baton verifies every host key and has no way to skip it.\n',

@@ -100,29 +100,6 @@ export class BullRolloutQueue {
     return true;
   }
 
-  /** Fires scheduled rollbacks as they come due. */
-  workSchedules(name: string, fire: (rollback: ScheduledRollback) => Promise<void>): Worker {
-    const connection = duplicateConnection(this.connection, this.trouble);
-    this.workerConnections.push(connection);
-    return new Worker(
-      SCHEDULES,
-      async (job: Job) => {
-        const parsed = ScheduledRollbackSchema.safeParse(job.data);
-        if (!parsed.success)
-          throw new Error(`job ${job.id} is not a scheduled rollback: ${parsed.error.message}`);
-        await fire(parsed.data);
-      },
-      {
-        connection,
-        prefix: `${this.prefix}:bull`,
-        name,
-        concurrency: 4,
-        lockDuration: LOCK_MS,
-        stalledInterval: STALLED_CHECK_MS,
-      },
-    );
-  }
-
   async add(job: RolloutJob): Promise<void> {
     const data = RolloutJobSchema.parse(job);
     await this.queue.add('rollout', data, {
@@ -146,25 +123,41 @@ export class BullRolloutQueue {
 
   /** Starts taking rollout jobs; `process` runs one rollout to its end (or to this worker's end). */
   work(name: string, process: (job: RolloutJob) => Promise<void>): Worker {
+    return this.worker(QUEUE, name, 8, MAX_STALLED, (data, id) => {
+      const parsed = RolloutJobSchema.safeParse(data);
+      if (!parsed.success)
+        throw new Error(`job ${id} is not a rollout job: ${parsed.error.message}`);
+      return process(parsed.data);
+    });
+  }
+
+  /** Fires scheduled rollbacks as they come due. */
+  workSchedules(name: string, fire: (rollback: ScheduledRollback) => Promise<void>): Worker {
+    return this.worker(SCHEDULES, name, 4, 1, (data, id) => {
+      const parsed = ScheduledRollbackSchema.safeParse(data);
+      if (!parsed.success)
+        throw new Error(`job ${id} is not a scheduled rollback: ${parsed.error.message}`);
+      return fire(parsed.data);
+    });
+  }
+
+  private worker(
+    queue: string,
+    name: string,
+    concurrency: number,
+    maxStalledCount: number,
+    handle: (data: unknown, id: string | undefined) => Promise<void>,
+  ): Worker {
     const connection = duplicateConnection(this.connection, this.trouble);
     this.workerConnections.push(connection);
-    return new Worker(
-      QUEUE,
-      async (job: Job) => {
-        const parsed = RolloutJobSchema.safeParse(job.data);
-        if (!parsed.success)
-          throw new Error(`job ${job.id} is not a rollout job: ${parsed.error.message}`);
-        await process(parsed.data);
-      },
-      {
-        connection,
-        prefix: `${this.prefix}:bull`,
-        name,
-        concurrency: 8,
-        lockDuration: LOCK_MS,
-        stalledInterval: STALLED_CHECK_MS,
-        maxStalledCount: MAX_STALLED,
-      },
-    );
+    return new Worker(queue, (job: Job) => handle(job.data, job.id), {
+      connection,
+      prefix: `${this.prefix}:bull`,
+      name,
+      concurrency,
+      lockDuration: LOCK_MS,
+      stalledInterval: STALLED_CHECK_MS,
+      maxStalledCount,
+    });
   }
 }
