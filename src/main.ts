@@ -104,6 +104,7 @@ export function startWorker(
   config: Config,
   env: Record<string, string | undefined>,
   name: string,
+  warn: (message: string) => void,
 ): RunningWorker {
   const executor = sshExecutor(config, env);
   const deps: WorkerDeps = {
@@ -119,6 +120,7 @@ export function startWorker(
     pollMs: 250,
     active: new Set(),
     schedule: (rollback) => backend.queue.schedule(rollback, systemClock.now()),
+    warn,
   };
   const scheduler = backend.queue.workSchedules(name, async (rollback) => {
     await fireScheduledRollback(rollback, {

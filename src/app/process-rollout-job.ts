@@ -26,6 +26,8 @@ export interface WorkerDeps {
   /** Runs in progress in this process, so that shutting down can suspend them. */
   active: Set<RolloutRun>;
   schedule(rollback: ScheduledRollback): Promise<void>;
+  /** Says something went wrong that the rollout survives (an update that could not be stored). */
+  warn(message: string): void;
 }
 
 export type JobOutcome = 'finished' | 'refused' | 'suspended';
@@ -163,6 +165,11 @@ export async function processRolloutJob(job: RolloutJob, deps: WorkerDeps): Prom
   }
 
   const stop = new AbortController();
+  // Losing one progress update must not take the worker (and the rollout) down with it.
+  const store = (what: string, write: Promise<unknown>) =>
+    void write.catch((error: unknown) =>
+      deps.warn(`rollout ${job.rollout}: could not store ${what}: ${(error as Error).message}`),
+    );
   const ports: RolloutPorts = {
     executor: deps.executor,
     health: deps.health,
@@ -170,30 +177,39 @@ export async function processRolloutJob(job: RolloutJob, deps: WorkerDeps): Prom
     checkpoint: (state: RolloutState) => deps.rollouts.save(state),
     report: (update: RolloutUpdate) => {
       if (update.kind === 'event') {
-        void deps.rollouts.append(job.rollout, {
-          kind: 'event',
-          event: update.event,
-          sequence: update.state.sequence,
-          worker: deps.worker,
-        });
+        store(
+          'an update',
+          deps.rollouts.append(job.rollout, {
+            kind: 'event',
+            event: update.event,
+            sequence: update.state.sequence,
+            worker: deps.worker,
+          }),
+        );
         return;
       }
       const { announcement, at: when } = update;
-      void deps.rollouts.append(job.rollout, {
-        kind: 'announcement',
-        announcement,
-        at: when,
-        sequence: update.state.sequence,
-        worker: deps.worker,
-      });
+      store(
+        'an update',
+        deps.rollouts.append(job.rollout, {
+          kind: 'announcement',
+          announcement,
+          at: when,
+          sequence: update.state.sequence,
+          worker: deps.worker,
+        }),
+      );
       // Milestones go to the audit log too; every step stays in the rollout's own update stream.
-      void deps.audit.append({
-        at: when,
-        actor: deps.worker,
-        action: announcement.type,
-        target,
-        detail: { rollout: job.rollout, ...announcement },
-      });
+      store(
+        'an audit entry',
+        deps.audit.append({
+          at: when,
+          actor: deps.worker,
+          action: announcement.type,
+          target,
+          detail: { rollout: job.rollout, ...announcement },
+        }),
+      );
     },
     gate: async (group: string, _state: RolloutState, signal: AbortSignal): Promise<GateAnswer> => {
       for (;;) {
@@ -223,7 +239,26 @@ export async function processRolloutJob(job: RolloutJob, deps: WorkerDeps): Prom
         cancelled = true;
       }
       if (at() - lastRefresh >= deps.lockTtlMs / 3) {
-        await deps.locks.refresh(target, job.lockToken, deps.lockTtlMs);
+        if (!(await deps.locks.refresh(target, job.lockToken, deps.lockTtlMs))) {
+          // Someone removed the lock (unlock --force): take it back, or stop if another holds it now.
+          const again = await deps.locks.acquire(
+            target,
+            {
+              token: job.lockToken,
+              owner: job.requestedBy,
+              reason: `${job.plan.kind} ${job.plan.version}`,
+              since: at(),
+              rollout: job.rollout,
+            },
+            deps.lockTtlMs,
+          );
+          if (!again.ok && !cancelled) {
+            run.cancel(
+              `baton (the lock was taken by ${again.holder.owner}: ${again.holder.reason})`,
+            );
+            cancelled = true;
+          }
+        }
         lastRefresh = at();
       }
       await deps.clock.sleep(deps.pollMs, stop.signal);

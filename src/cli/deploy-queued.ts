@@ -152,7 +152,9 @@ export async function deployQueued(
     });
     const local =
       options.worker === true
-        ? startWorker(backend, config, io.env, io.worker ?? 'baton')
+        ? startWorker(backend, config, io.env, io.worker ?? 'baton', (message) =>
+            io.stderr(`baton: ${message}\n`),
+          )
         : undefined;
     try {
       return await follow(backend, rollout, options, io, by);

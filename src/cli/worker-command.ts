@@ -31,7 +31,9 @@ export async function workerCommand(
   }
   const name = io.worker ?? 'baton';
   const backend = openRedisBackend(redisSettings(config, io));
-  const running = startWorker(backend, config, io.env, name);
+  const running = startWorker(backend, config, io.env, name, (message) =>
+    io.stderr(`baton: ${message}\n`),
+  );
   await running.worker.waitUntilReady();
   io.stdout(
     `baton worker ${name}: taking rollouts from ${redactUrl(config.REDIS_URL)} (prefix ${config.BATON_REDIS_PREFIX}).\n`,

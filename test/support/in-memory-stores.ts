@@ -1,0 +1,115 @@
+import type { Clock } from '../../src/app/ports.js';
+import type {
+  AuditEntry,
+  AuditLog,
+  HistoryEntry,
+  HistoryStore,
+  LockHolder,
+  LockResult,
+  LockStore,
+  RolloutStore,
+  StoredUpdate,
+  Target,
+} from '../../src/app/store-ports.js';
+import type { RolloutState } from '../../src/core/rollout/index.js';
+
+const keyOf = (target: Target) => `${target.service}:${target.environment}`;
+
+/** The store ports in memory, on a given clock: for tests of the code that uses them. */
+export class InMemoryLockStore implements LockStore {
+  private readonly locks = new Map<string, { holder: LockHolder; expiresAt: number }>();
+  constructor(private readonly clock: Clock) {}
+
+  private live(target: Target) {
+    const entry = this.locks.get(keyOf(target));
+    if (entry !== undefined && entry.expiresAt <= this.clock.now())
+      this.locks.delete(keyOf(target));
+    return this.locks.get(keyOf(target));
+  }
+  async acquire(target: Target, holder: LockHolder, ttlMs: number): Promise<LockResult> {
+    const current = this.live(target);
+    if (current !== undefined && current.holder.token !== holder.token)
+      return { ok: false, holder: current.holder };
+    this.locks.set(keyOf(target), { holder, expiresAt: this.clock.now() + ttlMs });
+    return { ok: true };
+  }
+  async refresh(target: Target, token: string, ttlMs: number): Promise<boolean> {
+    const current = this.live(target);
+    if (current?.holder.token !== token) return false;
+    current.expiresAt = this.clock.now() + ttlMs;
+    return true;
+  }
+  async release(target: Target, token: string): Promise<boolean> {
+    if (this.live(target)?.holder.token !== token) return false;
+    return this.locks.delete(keyOf(target));
+  }
+  async forceRelease(target: Target): Promise<LockHolder | undefined> {
+    const current = this.live(target);
+    this.locks.delete(keyOf(target));
+    return current?.holder;
+  }
+  async get(target: Target): Promise<LockHolder | undefined> {
+    return this.live(target)?.holder;
+  }
+}
+
+export class InMemoryRolloutStore implements RolloutStore {
+  readonly states = new Map<string, RolloutState>();
+  readonly updates = new Map<string, StoredUpdate[]>();
+  readonly cancels = new Map<string, string>();
+  readonly gates = new Map<string, { continue: boolean; by: string }>();
+
+  async save(state: RolloutState): Promise<void> {
+    const current = this.states.get(state.id);
+    if (current === undefined || current.sequence <= state.sequence)
+      this.states.set(state.id, structuredClone(state));
+  }
+  async load(id: string): Promise<RolloutState | undefined> {
+    return this.states.get(id);
+  }
+  async append(id: string, update: StoredUpdate): Promise<void> {
+    this.updates.set(id, [...(this.updates.get(id) ?? []), update]);
+  }
+  async read(id: string, cursor: string): Promise<{ cursor: string; update: StoredUpdate }[]> {
+    return (this.updates.get(id) ?? [])
+      .slice(Number(cursor))
+      .map((update, index) => ({ cursor: String(Number(cursor) + index + 1), update }));
+  }
+  async requestCancel(id: string, by: string): Promise<void> {
+    if (!this.cancels.has(id)) this.cancels.set(id, by);
+  }
+  async cancelRequestedBy(id: string): Promise<string | undefined> {
+    return this.cancels.get(id);
+  }
+  async answerGate(
+    id: string,
+    group: string,
+    answer: { continue: boolean; by: string },
+  ): Promise<void> {
+    if (!this.gates.has(`${id}:${group}`)) this.gates.set(`${id}:${group}`, answer);
+  }
+  async gateAnswer(
+    id: string,
+    group: string,
+  ): Promise<{ continue: boolean; by: string } | undefined> {
+    return this.gates.get(`${id}:${group}`);
+  }
+}
+
+export class InMemoryHistory implements HistoryStore, AuditLog {
+  readonly entries: HistoryEntry[] = [];
+  readonly audit: AuditEntry[] = [];
+
+  async record(entry: HistoryEntry): Promise<void> {
+    this.entries.unshift(entry);
+  }
+  async list(target: Target, limit: number): Promise<HistoryEntry[]> {
+    return this.entries.filter((entry) => keyOf(entry) === keyOf(target)).slice(0, limit);
+  }
+  async append(entry: AuditEntry): Promise<void> {
+    this.audit.unshift(entry);
+  }
+  async recent(limit: number): Promise<AuditEntry[]> {
+    return this.audit.slice(0, limit);
+  }
+}
