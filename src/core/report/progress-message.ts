@@ -1,0 +1,182 @@
+import { formatDuration } from '../duration.js';
+import type { GroupState, RolloutState } from '../rollout/index.js';
+import {
+  escape,
+  LIMITS,
+  mrkdwn,
+  plain,
+  type Block,
+  type Button,
+  type SlackMessage,
+} from './block-kit.js';
+
+const ICON: Record<GroupState['phase'], string> = {
+  pending: '◻️',
+  deploying: '🔄',
+  verifying: '🔎',
+  awaiting_gate: '⏸️',
+  healthy: '✅',
+  draining: '⚠️',
+  rolling_back: '↩️',
+  rollback_draining: '⚠️',
+  rolled_back: '↩️',
+  failed: '❌',
+  rollback_failed: '🆘',
+};
+
+const LABEL: Record<GroupState['phase'], string> = {
+  pending: 'pending',
+  deploying: 'restarting',
+  verifying: 'verifying',
+  awaiting_gate: 'waiting for Continue',
+  healthy: 'healthy',
+  draining: 'failing: finishing the steps in flight',
+  rolling_back: 'rolling back',
+  rollback_draining: 'rollback failing',
+  rolled_back: 'rolled back',
+  failed: 'failed',
+  rollback_failed: 'ROLLBACK FAILED: needs a person',
+};
+
+const STATUS: Record<RolloutState['status'], string> = {
+  running: 'running',
+  awaiting_gate: 'waiting for Continue',
+  draining: 'failing',
+  rolling_back: 'rolling back',
+  succeeded: 'done',
+  rolled_back: 'failed and rolled back',
+  halted: 'halted',
+  rollback_failed: 'rollback failed: hosts need a person',
+};
+
+/** Host names shown in a group line before the rest are summarised as a count. */
+const HOSTS_SHOWN = 5;
+/** Group lines shown before the middle groups are summarised. */
+const GROUPS_SHOWN = 40;
+
+function seconds(ms: number): string {
+  return formatDuration(Math.max(0, Math.round(ms / 1000) * 1000)) || '0s';
+}
+
+function hostList(names: string[]): string {
+  const shown = names.slice(0, HOSTS_SHOWN).map(escape).join(', ');
+  return names.length > HOSTS_SHOWN ? `${shown} and ${names.length - HOSTS_SHOWN} more` : shown;
+}
+
+function groupLine(group: GroupState, now: number): string {
+  const inPass = group.hosts.filter((host) => group.order.includes(host.name));
+  const healthy = inPass.filter((host) => host.phase === 'healthy').length;
+  const counts =
+    group.phase === 'pending'
+      ? `${group.hosts.length} host${group.hosts.length === 1 ? '' : 's'}`
+      : `${healthy}/${inPass.length}`;
+  const time =
+    group.startedAt === undefined
+      ? ''
+      : ` · ${seconds((group.finishedAt ?? now) - group.startedAt)}`;
+  const busy = inPass
+    .filter((host) => host.phase === 'running' || host.phase === 'checking')
+    .map((host) => host.name);
+  const failed = group.hosts.filter((host) => host.phase === 'failed').map((host) => host.name);
+  const detail = [
+    busy.length > 0 ? `now: ${hostList(busy)}` : '',
+    failed.length > 0 ? `failed: ${hostList(failed)}` : '',
+  ]
+    .filter((part) => part !== '')
+    .join(' · ');
+  return `${ICON[group.phase]} *${escape(group.name)}* ${LABEL[group.phase]} ${counts}${time}${detail === '' ? '' : `\n      ${detail}`}`;
+}
+
+/** One section per group while they fit; a long middle is summarised by phase. */
+function groupBlocks(state: RolloutState, now: number, room: number): Block[] {
+  const lines = state.groups.map((group) => groupLine(group, now));
+  if (lines.length <= Math.min(room, GROUPS_SHOWN))
+    return lines.map((line) => ({ type: 'section', text: mrkdwn(line) }));
+  const keep = Math.max(2, Math.min(room, GROUPS_SHOWN) - 1);
+  const head = Math.ceil(keep / 2);
+  const tail = keep - head;
+  const middle = state.groups.slice(head, state.groups.length - tail);
+  const byPhase = new Map<string, number>();
+  for (const group of middle)
+    byPhase.set(LABEL[group.phase], (byPhase.get(LABEL[group.phase]) ?? 0) + 1);
+  const summary = `… ${middle.length} more groups: ${[...byPhase.entries()].map(([label, count]) => `${count} ${label}`).join(', ')}`;
+  return [...lines.slice(0, head), summary, ...lines.slice(lines.length - tail)].map((line) => ({
+    type: 'section',
+    text: mrkdwn(line),
+  }));
+}
+
+function buttons(state: RolloutState): Button[] {
+  const value = state.id;
+  if (state.status === 'awaiting_gate') {
+    return [
+      {
+        type: 'button',
+        action_id: 'rollout.continue',
+        text: plain('Continue'),
+        style: 'primary',
+        value,
+      },
+      { type: 'button', action_id: 'rollout.abort', text: plain('Abort'), style: 'danger', value },
+    ];
+  }
+  if (state.status === 'running')
+    return [
+      {
+        type: 'button',
+        action_id: 'rollout.cancel',
+        text: plain('Cancel'),
+        style: 'danger',
+        value,
+      },
+    ];
+  if (state.status === 'succeeded' && state.plan.groups[0]?.hosts[0]?.rollback !== undefined) {
+    return [
+      {
+        type: 'button',
+        action_id: 'rollout.rollback',
+        text: plain(`Roll back to ${state.plan.previousVersion ?? 'previous'}`),
+        value,
+      },
+    ];
+  }
+  return [];
+}
+
+/**
+ * The one message a rollout keeps up to date: a header, a line per group, the failure if there
+ * is one, and the buttons that make sense now. Always within Block Kit's limits.
+ */
+export function progressMessage(
+  state: RolloutState,
+  now: number,
+  requestedBy?: string,
+): SlackMessage {
+  const { plan } = state;
+  const change =
+    plan.previousVersion === null
+      ? `\`${escape(plan.version)}\``
+      : `\`${escape(plan.previousVersion)}\` → \`${escape(plan.version)}\``;
+  const elapsed = seconds((state.finishedAt ?? now) - state.startedAt);
+  const header = `*${plan.kind} ${escape(plan.service)}* ${change} to *${escape(plan.environment)}*: ${STATUS[state.status]} (${elapsed})`;
+  const context = [
+    `${plan.groups.length} groups · ${plan.groups.reduce((sum, group) => sum + group.hosts.length, 0)} hosts`,
+  ];
+  if (requestedBy !== undefined) context.push(`requested by <@${requestedBy}>`);
+  if (state.cancel !== undefined) context.push(`cancel requested by ${escape(state.cancel.by)}`);
+  const actions = buttons(state);
+  const failure =
+    state.failure === undefined ? undefined : `*Failed:* ${escape(state.failure.detail)}`;
+  const fixed = 2 + (failure === undefined ? 0 : 1) + (actions.length === 0 ? 0 : 1);
+  const blocks: Block[] = [
+    { type: 'section', text: mrkdwn(header) },
+    { type: 'context', elements: context.map((text) => mrkdwn(text, 300)) },
+    ...groupBlocks(state, now, LIMITS.blocksPerMessage - fixed),
+    ...(failure === undefined ? [] : [{ type: 'section' as const, text: mrkdwn(failure) }]),
+    ...(actions.length === 0 ? [] : [{ type: 'actions' as const, elements: actions }]),
+  ];
+  return {
+    text: `${plan.kind} ${plan.service} ${plan.version} to ${plan.environment}: ${STATUS[state.status]}`,
+    blocks,
+  };
+}
