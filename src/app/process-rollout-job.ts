@@ -99,17 +99,20 @@ async function finish(
 export async function processRolloutJob(job: RolloutJob, deps: WorkerDeps): Promise<JobOutcome> {
   const target = targetOf(job);
   const at = () => deps.clock.now();
-  const lock = await deps.locks.acquire(
-    target,
-    {
-      token: job.lockToken,
-      owner: job.requestedBy,
-      reason: `${job.plan.kind} ${job.plan.version}`,
-      since: at(),
-      rollout: job.rollout,
-    },
-    deps.lockTtlMs,
-  );
+  // The job's lock, taken (or kept, with the same token) when it starts and whenever it goes missing.
+  const takeLock = () =>
+    deps.locks.acquire(
+      target,
+      {
+        token: job.lockToken,
+        owner: job.requestedBy,
+        reason: `${job.plan.kind} ${job.plan.version}`,
+        since: at(),
+        rollout: job.rollout,
+      },
+      deps.lockTtlMs,
+    );
+  const lock = await takeLock();
   if (!lock.ok) {
     await deps.rollouts.append(job.rollout, {
       kind: 'refused',
@@ -241,17 +244,7 @@ export async function processRolloutJob(job: RolloutJob, deps: WorkerDeps): Prom
       if (at() - lastRefresh >= deps.lockTtlMs / 3) {
         if (!(await deps.locks.refresh(target, job.lockToken, deps.lockTtlMs))) {
           // Someone removed the lock (unlock --force): take it back, or stop if another holds it now.
-          const again = await deps.locks.acquire(
-            target,
-            {
-              token: job.lockToken,
-              owner: job.requestedBy,
-              reason: `${job.plan.kind} ${job.plan.version}`,
-              since: at(),
-              rollout: job.rollout,
-            },
-            deps.lockTtlMs,
-          );
+          const again = await takeLock();
           if (!again.ok && !cancelled) {
             run.cancel(
               `baton (the lock was taken by ${again.holder.owner}: ${again.holder.reason})`,
