@@ -76,12 +76,11 @@ export async function withRedis<T>(
   }
 }
 
+export const KNOWN_HOSTS_REQUIRED =
+  'set BATON_KNOWN_HOSTS to an OpenSSH known_hosts file: baton verifies every host key and has no way to skip it.';
+
 export function sshExecutor(config: Config, env: Record<string, string | undefined>): SshExecutor {
-  if (config.BATON_KNOWN_HOSTS === undefined) {
-    throw new Error(
-      'set BATON_KNOWN_HOSTS to an OpenSSH known_hosts file: baton verifies every host key and has no way to skip it.',
-    );
-  }
+  if (config.BATON_KNOWN_HOSTS === undefined) throw new Error(KNOWN_HOSTS_REQUIRED);
   return new SshExecutor({
     knownHostsPath: config.BATON_KNOWN_HOSTS,
     ...(config.BATON_SSH_KEY === undefined ? {} : { privateKeyPath: config.BATON_SSH_KEY }),

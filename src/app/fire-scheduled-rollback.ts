@@ -3,7 +3,7 @@ import type { Playbook } from '../core/playbook/index.js';
 import { planRollout } from '../core/rollout/index.js';
 import { rollbackVersion, runningVersion } from './history.js';
 import type { Clock } from './ports.js';
-import type { AuditLog, HistoryStore, LockStore } from './store-ports.js';
+import { QUEUED_LOCK_MS, type AuditLog, type HistoryStore, type LockStore } from './store-ports.js';
 
 export interface SchedulerDeps {
   worker: string;
@@ -62,7 +62,7 @@ export async function fireScheduledRollback(
   const lock = await deps.locks.acquire(
     target,
     { token, owner: requestedBy, reason: `rollback to ${version}`, since: now, rollout },
-    10 * 60_000,
+    QUEUED_LOCK_MS,
   );
   if (!lock.ok) return skip(`locked by ${lock.holder.owner}: ${lock.holder.reason}`);
   await deps.enqueue({ rollout, plan: planned.plan, requestedBy, lockToken: token });

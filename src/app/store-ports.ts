@@ -15,6 +15,9 @@ export interface LockHolder {
   rollout?: string;
 }
 
+/** A queued rollout holds its lock this long before a worker takes it and starts refreshing it. */
+export const QUEUED_LOCK_MS = 10 * 60_000;
+
 export type LockResult = { ok: true } | { ok: false; holder: LockHolder };
 
 export interface LockStore {

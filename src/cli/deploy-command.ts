@@ -10,6 +10,7 @@ import type { Config } from '../config/env.js';
 import { EXIT } from './exit-codes.js';
 import type { CliIo } from './io.js';
 import { loadPlan } from './load-playbook.js';
+import { needKnownHosts } from './target-args.js';
 import { deployQueued, lastGoodVersion } from './deploy-queued.js';
 import type { Target } from '../app/store-ports.js';
 import { sshExecutor, withRedis } from '../main.js';
@@ -60,13 +61,8 @@ export async function deployCommand(
   const loaded = await loadPlan(service, version, options, io, previousFor);
   if (loaded === undefined) return EXIT.badInput;
   const { playbook, plan } = loaded;
-  if (
-    config.BATON_KNOWN_HOSTS === undefined &&
-    (redisUrl === undefined || options.worker === true)
-  ) {
-    io.stderr(
-      'baton: set BATON_KNOWN_HOSTS to an OpenSSH known_hosts file: baton verifies every host key and has no way to skip it.\n',
-    );
+  // SSH runs here unless the workers run it.
+  if ((redisUrl === undefined || options.worker === true) && !needKnownHosts(config, io)) {
     return EXIT.badInput;
   }
   const environment = playbook.environments.find(

@@ -2,7 +2,12 @@ import { redisSettings } from './redis-settings.js';
 import { randomUUID } from 'node:crypto';
 import { hostname, userInfo } from 'node:os';
 import type { RolloutUpdate } from '../app/run-rollout.js';
-import type { LockHolder, StoredUpdate, Target } from '../app/store-ports.js';
+import {
+  QUEUED_LOCK_MS,
+  type LockHolder,
+  type StoredUpdate,
+  type Target,
+} from '../app/store-ports.js';
 import type { Config } from '../config/env.js';
 import { formatDuration } from '../core/duration.js';
 import type { Plan, RolloutState } from '../core/rollout/index.js';
@@ -11,8 +16,6 @@ import { answerGate, OUTCOME_EXIT, reporterFor, type DeployOptions } from './dep
 import { EXIT } from './exit-codes.js';
 import type { CliIo } from './io.js';
 
-/** A queued rollout keeps its lock this long before a worker takes it and starts refreshing it. */
-const QUEUED_LOCK_MS = 10 * 60_000;
 /** After this long with no worker, say how to start one. */
 const NO_WORKER_HINT_MS = 5_000;
 

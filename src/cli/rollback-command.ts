@@ -2,6 +2,7 @@ import { redisSettings } from './redis-settings.js';
 import { rollbackVersion, runningVersion } from '../app/history.js';
 import type { Config } from '../config/env.js';
 import { MAX_SCHEDULE_MS, resolveTime } from '../core/command/index.js';
+import { versionProblem } from '../core/rollout/index.js';
 import { DURATION_EXAMPLES, formatDuration, parseDuration } from '../core/duration.js';
 import { withRedis } from '../main.js';
 import { deployCommand } from './deploy-command.js';
@@ -49,10 +50,9 @@ export async function rollbackCommand(
   const loaded = await loadTarget(service, options, io);
   if (loaded === undefined) return EXIT.badInput;
   const { playbook, target } = loaded;
-  if (version !== undefined && !new RegExp(playbook.versionPattern, 'u').test(version)) {
-    io.stderr(
-      `baton: The version '${version}' does not match ${service}'s version_pattern ${playbook.versionPattern}.\n`,
-    );
+  const problem = version === undefined ? undefined : versionProblem(playbook, version);
+  if (problem !== undefined) {
+    io.stderr(`baton: ${problem}\n`);
     return EXIT.badInput;
   }
   const runAt = when(options, config, io);

@@ -1,6 +1,7 @@
 import type { Target } from '../app/store-ports.js';
 import type { Playbook } from '../core/playbook/index.js';
 import { chooseEnvironment } from '../core/rollout/index.js';
+import { KNOWN_HOSTS_REQUIRED } from '../main.js';
 import type { CliIo } from './io.js';
 import { loadServicePlaybook } from './load-playbook.js';
 
@@ -18,6 +19,16 @@ export async function loadTarget(
     return undefined;
   }
   return { playbook, target: { service, environment: environment.name } };
+}
+
+/** SSH needs a known_hosts file: say so and return false when there is none. */
+export function needKnownHosts(
+  config: { BATON_KNOWN_HOSTS?: string | undefined },
+  io: CliIo,
+): boolean {
+  if (config.BATON_KNOWN_HOSTS !== undefined) return true;
+  io.stderr(`baton: ${KNOWN_HOSTS_REQUIRED}\n`);
+  return false;
 }
 
 export function needRedis(

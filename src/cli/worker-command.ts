@@ -4,7 +4,7 @@ import { parseDuration } from '../core/duration.js';
 import { openRedisBackend, startWorker } from '../main.js';
 import { EXIT } from './exit-codes.js';
 import type { CliIo } from './io.js';
-import { needRedis } from './target-args.js';
+import { needKnownHosts, needRedis } from './target-args.js';
 
 /** The Redis URL as it may be shown: without a password. */
 export function redactUrl(url: string): string {
@@ -18,12 +18,7 @@ export async function workerCommand(
   io: CliIo,
 ): Promise<number> {
   if (!needRedis(config, 'the rollout queue', io)) return EXIT.badInput;
-  if (config.BATON_KNOWN_HOSTS === undefined) {
-    io.stderr(
-      'baton: set BATON_KNOWN_HOSTS to an OpenSSH known_hosts file: baton verifies every host key and has no way to skip it.\n',
-    );
-    return EXIT.badInput;
-  }
+  if (!needKnownHosts(config, io)) return EXIT.badInput;
   const graceMs = parseDuration(options.grace);
   if (graceMs === undefined) {
     io.stderr(`baton: --grace '${options.grace}' is not a duration; write e.g. 30s or 2m.\n`);

@@ -2,6 +2,7 @@ export * from './plan.js';
 export {
   planRollout,
   chooseEnvironment,
+  versionProblem,
   type RolloutRequest,
   type PlanResult,
   type PlanErrorCode,

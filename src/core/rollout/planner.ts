@@ -101,6 +101,16 @@ function procedure(
   };
 }
 
+/** Why `version` may not be used with this playbook, or undefined when it may. */
+export function versionProblem(
+  playbook: Playbook,
+  version: string,
+  label = 'version',
+): string | undefined {
+  if (new RegExp(playbook.versionPattern, 'u').test(version)) return undefined;
+  return `The ${label} '${version}' does not match ${playbook.service}'s version_pattern ${playbook.versionPattern}.`;
+}
+
 /**
  * Turns a playbook and a request into the exact commands each host will run. Versions that do not
  * match the playbook's pattern are refused here, before any command exists.
@@ -119,17 +129,12 @@ export function planRollout(playbook: Playbook, request: RolloutRequest, now: nu
       environment,
     );
   }
-  const pattern = new RegExp(playbook.versionPattern, 'u');
   for (const [label, version] of [
     ['version', request.version],
     ['previous version', request.previousVersion],
   ] as const) {
-    if (version !== null && !pattern.test(version)) {
-      return refuse(
-        'version_mismatch',
-        `The ${label} '${version}' does not match ${playbook.service}'s version_pattern ${playbook.versionPattern}.`,
-      );
-    }
+    const problem = version === null ? undefined : versionProblem(playbook, version, label);
+    if (problem !== undefined) return refuse('version_mismatch', problem);
   }
   // Going "back" to the version being rolled out would only repeat it: a failure then halts.
   const rollbackVersion =
