@@ -1,5 +1,10 @@
 import { formatDuration } from '../duration.js';
-import type { GroupState, RolloutState } from '../rollout/index.js';
+import {
+  groupProgress,
+  PHASE_WORDS,
+  type GroupState,
+  type RolloutState,
+} from '../rollout/index.js';
 import {
   escape,
   LIMITS,
@@ -22,20 +27,6 @@ const ICON: Record<GroupState['phase'], string> = {
   rolled_back: '↩️',
   failed: '❌',
   rollback_failed: '🆘',
-};
-
-const LABEL: Record<GroupState['phase'], string> = {
-  pending: 'pending',
-  deploying: 'restarting',
-  verifying: 'verifying',
-  awaiting_gate: 'waiting for Continue',
-  healthy: 'healthy',
-  draining: 'failing: finishing the steps in flight',
-  rolling_back: 'rolling back',
-  rollback_draining: 'rollback failing',
-  rolled_back: 'rolled back',
-  failed: 'failed',
-  rollback_failed: 'ROLLBACK FAILED: needs a person',
 };
 
 const STATUS: Record<RolloutState['status'], string> = {
@@ -64,27 +55,19 @@ function hostList(names: string[]): string {
 }
 
 function groupLine(group: GroupState, now: number): string {
-  const inPass = group.hosts.filter((host) => group.order.includes(host.name));
-  const healthy = inPass.filter((host) => host.phase === 'healthy').length;
+  const progress = groupProgress(group, now);
   const counts =
     group.phase === 'pending'
       ? `${group.hosts.length} host${group.hosts.length === 1 ? '' : 's'}`
-      : `${healthy}/${inPass.length}`;
-  const time =
-    group.startedAt === undefined
-      ? ''
-      : ` · ${seconds((group.finishedAt ?? now) - group.startedAt)}`;
-  const busy = inPass
-    .filter((host) => host.phase === 'running' || host.phase === 'checking')
-    .map((host) => host.name);
-  const failed = group.hosts.filter((host) => host.phase === 'failed').map((host) => host.name);
+      : `${progress.healthy}/${progress.total}`;
+  const time = progress.elapsedMs === undefined ? '' : ` · ${seconds(progress.elapsedMs)}`;
   const detail = [
-    busy.length > 0 ? `now: ${hostList(busy)}` : '',
-    failed.length > 0 ? `failed: ${hostList(failed)}` : '',
+    progress.inFlight.length > 0 ? `now: ${hostList(progress.inFlight)}` : '',
+    progress.failed.length > 0 ? `failed: ${hostList(progress.failed)}` : '',
   ]
     .filter((part) => part !== '')
     .join(' · ');
-  return `${ICON[group.phase]} *${escape(group.name)}* ${LABEL[group.phase]} ${counts}${time}${detail === '' ? '' : `\n      ${detail}`}`;
+  return `${ICON[group.phase]} *${escape(group.name)}* ${PHASE_WORDS[group.phase]} ${counts}${time}${detail === '' ? '' : `\n      ${detail}`}`;
 }
 
 /** One section per group while they fit; a long middle is summarised by phase. */
@@ -98,7 +81,7 @@ function groupBlocks(state: RolloutState, now: number, room: number): Block[] {
   const middle = state.groups.slice(head, state.groups.length - tail);
   const byPhase = new Map<string, number>();
   for (const group of middle)
-    byPhase.set(LABEL[group.phase], (byPhase.get(LABEL[group.phase]) ?? 0) + 1);
+    byPhase.set(PHASE_WORDS[group.phase], (byPhase.get(PHASE_WORDS[group.phase]) ?? 0) + 1);
   const summary = `… ${middle.length} more groups: ${[...byPhase.entries()].map(([label, count]) => `${count} ${label}`).join(', ')}`;
   return [...lines.slice(0, head), summary, ...lines.slice(lines.length - tail)].map((line) => ({
     type: 'section',

@@ -8,6 +8,7 @@ export {
   type PlanErrorCode,
 } from './planner.js';
 export { describePlan } from './describe-plan.js';
+export { groupProgress, hostsInPass, PHASE_WORDS, type GroupProgress } from './group-progress.js';
 export * from './state.js';
 export type * from './events.js';
 export { startRollout, applyEvent, resumeEffects, inFlight, type Transition } from './machine.js';

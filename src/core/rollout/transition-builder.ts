@@ -1,4 +1,5 @@
 import type { Announcement, Effect } from './events.js';
+import { hostsInPass } from './group-progress.js';
 import type { Plan, PlannedHost } from './plan.js';
 import type { FailureReason, GroupState, HostState, RolloutState, RolloutStatus } from './state.js';
 
@@ -230,7 +231,7 @@ export class TransitionBuilder {
   hostHealthy(index: number, host: HostState, at: number): void {
     host.phase = 'healthy';
     const group = this.group(index);
-    const passHosts = group.hosts.filter((candidate) => group.order.includes(candidate.name));
+    const passHosts = hostsInPass(group);
     if (group.phase === 'rolling_back') {
       if (passHosts.every((candidate) => candidate.phase === 'healthy')) {
         group.phase = 'rolled_back';
