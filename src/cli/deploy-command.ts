@@ -11,9 +11,10 @@ import { EXIT } from './exit-codes.js';
 import type { CliIo } from './io.js';
 import { loadPlan } from './load-playbook.js';
 import { needKnownHosts } from './target-args.js';
-import { deployQueued, lastGoodVersion } from './deploy-queued.js';
+import { deployQueued } from './deploy-queued.js';
+import { runningVersion } from '../app/history.js';
 import type { Target } from '../app/store-ports.js';
-import { sshExecutor, withRedis } from '../main.js';
+import { sshExecutor, withRedis, type RedisBackend } from '../main.js';
 import {
   answerGate,
   confirm,
@@ -22,47 +23,57 @@ import {
   type DeployOptions,
 } from './deploy-terminal.js';
 
-/** `baton deploy`: a real rolling deploy from this terminal, followed to the end. */
+/** --rollback-after as milliseconds; null (after saying why) when it cannot be used. */
+function rollbackAfter(
+  options: DeployOptions,
+  config: Config,
+  io: CliIo,
+): number | undefined | null {
+  if (options.rollbackAfter === undefined) return undefined;
+  const ms = parseDuration(options.rollbackAfter);
+  if (ms === undefined || ms === 0 || ms > MAX_SCHEDULE_MS) {
+    io.stderr(
+      `baton: --rollback-after '${options.rollbackAfter}' is not a duration up to 30 days; write e.g. 30m.\n`,
+    );
+    return null;
+  }
+  if (config.REDIS_URL === undefined) {
+    io.stderr(
+      'baton: --rollback-after schedules a rollback, which lives in Redis: set REDIS_URL.\n',
+    );
+    return null;
+  }
+  return ms;
+}
+
+/**
+ * `baton deploy`: a real rolling deploy from this terminal, followed to the end. With Redis it
+ * goes through the queue, on the `backend` given or one opened (once) for it.
+ */
 export async function deployCommand(
   service: string,
   version: string,
   options: DeployOptions,
   config: Config,
   io: CliIo,
+  backend?: RedisBackend,
 ): Promise<number> {
-  const redisUrl = config.REDIS_URL;
-  let rollbackAfterMs: number | undefined;
-  if (options.rollbackAfter !== undefined) {
-    rollbackAfterMs = parseDuration(options.rollbackAfter);
-    if (
-      rollbackAfterMs === undefined ||
-      rollbackAfterMs === 0 ||
-      rollbackAfterMs > MAX_SCHEDULE_MS
-    ) {
-      io.stderr(
-        `baton: --rollback-after '${options.rollbackAfter}' is not a duration up to 30 days; write e.g. 30m.\n`,
-      );
-      return EXIT.badInput;
-    }
-    if (redisUrl === undefined) {
-      io.stderr(
-        'baton: --rollback-after schedules a rollback, which lives in Redis: set REDIS_URL.\n',
-      );
-      return EXIT.badInput;
-    }
+  if (config.REDIS_URL !== undefined && backend === undefined) {
+    return withRedis(redisSettings(config, io), (opened) =>
+      deployCommand(service, version, options, config, io, opened),
+    );
   }
+  const rollbackAfterMs = rollbackAfter(options, config, io);
+  if (rollbackAfterMs === null) return EXIT.badInput;
   const previousFor =
-    redisUrl === undefined
+    backend === undefined
       ? undefined
-      : (target: Target) =>
-          withRedis(redisSettings({ ...config, REDIS_URL: redisUrl }, io), (backend) =>
-            lastGoodVersion(backend, target),
-          );
+      : async (target: Target) => runningVersion(await backend.history.list(target, 50));
   const loaded = await loadPlan(service, version, options, io, previousFor);
   if (loaded === undefined) return EXIT.badInput;
   const { playbook, plan } = loaded;
   // SSH runs here unless the workers run it.
-  if ((redisUrl === undefined || options.worker === true) && !needKnownHosts(config, io)) {
+  if ((backend === undefined || options.worker === true) && !needKnownHosts(config, io)) {
     return EXIT.badInput;
   }
   const environment = playbook.environments.find(
@@ -86,8 +97,8 @@ export async function deployCommand(
     }
   }
 
-  if (redisUrl !== undefined)
-    return deployQueued(plan, options, { ...config, REDIS_URL: redisUrl }, io, rollbackAfterMs);
+  if (backend !== undefined)
+    return deployQueued(backend, plan, options, config, io, rollbackAfterMs);
   const executor = sshExecutor(config, io.env);
   try {
     const unreachable = await preflight(plan, executor);

@@ -1,4 +1,3 @@
-import { redisSettings } from './redis-settings.js';
 import { randomUUID } from 'node:crypto';
 import { hostname, userInfo } from 'node:os';
 import type { RolloutUpdate } from '../app/run-rollout.js';
@@ -11,7 +10,7 @@ import {
 import type { Config } from '../config/env.js';
 import { formatDuration } from '../core/duration.js';
 import type { Plan, RolloutState } from '../core/rollout/index.js';
-import { openRedisBackend, startWorker, type RedisBackend } from '../main.js';
+import { startWorker, type RedisBackend } from '../main.js';
 import { answerGate, OUTCOME_EXIT, reporterFor, type DeployOptions } from './deploy-terminal.js';
 import { EXIT } from './exit-codes.js';
 import type { CliIo } from './io.js';
@@ -111,69 +110,56 @@ async function follow(
 
 /** `baton deploy` with Redis: the rollout runs on workers; this terminal enqueues it and follows. */
 export async function deployQueued(
+  backend: RedisBackend,
   plan: Plan,
   options: DeployOptions,
-  config: Config & { REDIS_URL: string },
+  config: Config,
   io: CliIo,
   rollbackAfterMs?: number,
 ): Promise<number> {
-  const backend = openRedisBackend(redisSettings(config, io));
-  try {
-    const target = { service: plan.service, environment: plan.environment };
-    const rollout = randomUUID();
-    const token = randomUUID();
-    const by = terminalActor();
-    const lock = await backend.locks.acquire(
-      target,
-      { token, owner: by, reason: `${plan.kind} ${plan.version}`, since: io.now(), rollout },
-      QUEUED_LOCK_MS,
-    );
-    if (!lock.ok) {
-      io.stderr(`baton: ${describeHolder(target, lock.holder, io.now())}\n`);
-      await backend.audit.append({
-        at: io.now(),
-        actor: by,
-        action: 'deploy.refused',
-        target,
-        detail: { version: plan.version, lockedBy: lock.holder.owner },
-      });
-      return EXIT.locked;
-    }
+  const target = { service: plan.service, environment: plan.environment };
+  const rollout = randomUUID();
+  const token = randomUUID();
+  const by = terminalActor();
+  const lock = await backend.locks.acquire(
+    target,
+    { token, owner: by, reason: `${plan.kind} ${plan.version}`, since: io.now(), rollout },
+    QUEUED_LOCK_MS,
+  );
+  if (!lock.ok) {
+    io.stderr(`baton: ${describeHolder(target, lock.holder, io.now())}\n`);
     await backend.audit.append({
       at: io.now(),
       actor: by,
-      action: 'deploy.requested',
+      action: 'deploy.refused',
       target,
-      detail: { rollout, version: plan.version },
+      detail: { version: plan.version, lockedBy: lock.holder.owner },
     });
-    await backend.queue.add({
-      rollout,
-      plan,
-      requestedBy: by,
-      lockToken: token,
-      ...(rollbackAfterMs === undefined ? {} : { rollbackAfterMs }),
-    });
-    const local =
-      options.worker === true
-        ? startWorker(backend, config, io.env, io.worker ?? 'baton', (message) =>
-            io.stderr(`baton: ${message}\n`),
-          )
-        : undefined;
-    try {
-      return await follow(backend, rollout, options, io, by);
-    } finally {
-      await local?.stop();
-    }
-  } finally {
-    await backend.close();
+    return EXIT.locked;
   }
-}
-
-/** The version a rollback goes to: the last one that deployed successfully before the current one. */
-export async function lastGoodVersion(
-  backend: RedisBackend,
-  target: Target,
-): Promise<string | null> {
-  const entries = await backend.history.list(target, 50);
-  return entries.find((entry) => entry.result === 'succeeded')?.version ?? null;
+  await backend.audit.append({
+    at: io.now(),
+    actor: by,
+    action: 'deploy.requested',
+    target,
+    detail: { rollout, version: plan.version },
+  });
+  await backend.queue.add({
+    rollout,
+    plan,
+    requestedBy: by,
+    lockToken: token,
+    ...(rollbackAfterMs === undefined ? {} : { rollbackAfterMs }),
+  });
+  const local =
+    options.worker === true
+      ? startWorker(backend, config, io.env, io.worker ?? 'baton', (message) =>
+          io.stderr(`baton: ${message}\n`),
+        )
+      : undefined;
+  try {
+    return await follow(backend, rollout, options, io, by);
+  } finally {
+    await local?.stop();
+  }
 }

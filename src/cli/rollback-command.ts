@@ -90,29 +90,32 @@ export async function rollbackCommand(
     );
     return EXIT.ok;
   }
-  let goTo = version;
-  let running: string | null = null;
-  if (config.REDIS_URL !== undefined) {
-    const entries = await withRedis(redisSettings(config, io), (backend) =>
-      backend.history.list(target, 50),
+  if (config.REDIS_URL === undefined) {
+    if (version !== undefined)
+      return deployCommand(service, version, { ...options, kind: 'rollback' }, config, io);
+    io.stderr(
+      `baton: without REDIS_URL baton keeps no history; name the version: baton rollback ${service} <version>\n`,
     );
-    goTo ??= rollbackVersion(entries) ?? undefined;
-    running = runningVersion(entries);
-  }
-  if (goTo === undefined) {
-    const why =
-      config.REDIS_URL === undefined
-        ? 'without REDIS_URL baton keeps no history'
-        : `no earlier good version of ${service} in ${target.environment} is recorded`;
-    io.stderr(`baton: ${why}; name the version: baton rollback ${service} <version>\n`);
     return EXIT.badInput;
   }
-  const previous = options.previous ?? running ?? undefined;
-  return deployCommand(
-    service,
-    goTo,
-    { ...options, kind: 'rollback', ...(previous === undefined ? {} : { previous }) },
-    config,
-    io,
-  );
+  // One connection for reading the history and for running the rollback.
+  return withRedis(redisSettings(config, io), async (backend) => {
+    const entries = await backend.history.list(target, 50);
+    const goTo = version ?? rollbackVersion(entries);
+    if (goTo === null) {
+      io.stderr(
+        `baton: no earlier good version of ${service} in ${target.environment} is recorded; name the version: baton rollback ${service} <version>\n`,
+      );
+      return EXIT.badInput;
+    }
+    const previous = options.previous ?? runningVersion(entries) ?? undefined;
+    return deployCommand(
+      service,
+      goTo,
+      { ...options, kind: 'rollback', ...(previous === undefined ? {} : { previous }) },
+      config,
+      io,
+      backend,
+    );
+  });
 }
