@@ -8,7 +8,7 @@ import {
   type Target,
 } from '../app/store-ports.js';
 import type { Config } from '../config/env.js';
-import { formatDuration } from '../core/duration.js';
+import { formatSeconds } from '../core/duration.js';
 import type { Plan, RolloutState } from '../core/rollout/index.js';
 import { startWorker, type RedisBackend } from '../main.js';
 import { answerGate, OUTCOME_EXIT, reporterFor, type DeployOptions } from './deploy-terminal.js';
@@ -23,7 +23,7 @@ export function terminalActor(): string {
 }
 
 export function describeHolder(target: Target, holder: LockHolder, now: number): string {
-  const since = `${new Date(holder.since).toISOString()} (${formatDuration(Math.max(1000, Math.round((now - holder.since) / 1000) * 1000))} ago)`;
+  const since = `${new Date(holder.since).toISOString()} (${formatSeconds(Math.max(1000, now - holder.since))} ago)`;
   const how =
     holder.rollout === undefined
       ? `baton unlock ${target.service} --env ${target.environment}`

@@ -3,7 +3,7 @@ import { rollbackVersion, runningVersion } from '../app/history.js';
 import type { Config } from '../config/env.js';
 import { MAX_SCHEDULE_MS, resolveTime } from '../core/command/index.js';
 import { versionProblem } from '../core/rollout/index.js';
-import { DURATION_EXAMPLES, formatDuration, parseDuration } from '../core/duration.js';
+import { DURATION_EXAMPLES, formatSeconds, parseDuration } from '../core/duration.js';
 import { withRedis } from '../main.js';
 import { deployCommand } from './deploy-command.js';
 import { terminalActor } from './deploy-queued.js';
@@ -86,7 +86,7 @@ export async function rollbackCommand(
     });
     const to = version ?? 'the previous good version';
     io.stdout(
-      `Scheduled: roll ${service} in ${target.environment} back to ${to} at ${new Date(runAt).toISOString()} (in ${formatDuration(Math.round((runAt - io.now()) / 1000) * 1000)}).\nCancel it with: baton schedules --cancel ${id}\n`,
+      `Scheduled: roll ${service} in ${target.environment} back to ${to} at ${new Date(runAt).toISOString()} (in ${formatSeconds(runAt - io.now())}).\nCancel it with: baton schedules --cancel ${id}\n`,
     );
     return EXIT.ok;
   }

@@ -2,7 +2,7 @@ import { redisSettings } from './redis-settings.js';
 import { randomUUID } from 'node:crypto';
 import { runningVersion } from '../app/history.js';
 import type { Config } from '../config/env.js';
-import { formatDuration, parseDuration } from '../core/duration.js';
+import { formatSeconds, parseDuration } from '../core/duration.js';
 import { loadPlaybookDirectory } from '../adapters/playbooks/playbook-directory.js';
 import { withRedis } from '../main.js';
 import { describeHolder, terminalActor } from './deploy-queued.js';
@@ -10,8 +10,7 @@ import { EXIT } from './exit-codes.js';
 import type { CliIo } from './io.js';
 import { loadTarget, needRedis } from './target-args.js';
 
-const ago = (now: number, then: number) =>
-  `${formatDuration(Math.max(1000, Math.round((now - then) / 1000) * 1000))} ago`;
+const ago = (now: number, then: number) => `${formatSeconds(Math.max(1000, now - then))} ago`;
 
 /** `baton status [service]`: what runs where, and what is rolling out or locked. */
 export async function statusCommand(
@@ -205,7 +204,7 @@ export async function schedulesCommand(
     if (pending.length === 0) io.stdout('No scheduled rollbacks.\n');
     for (const item of pending) {
       io.stdout(
-        `${item.id}  ${item.service} ${item.environment} → ${item.version ?? 'previous good version'}  at ${new Date(item.runAt).toISOString()} (in ${formatDuration(Math.max(0, Math.round((item.runAt - io.now()) / 1000) * 1000)) || '0s'})  by ${item.requestedBy}\n`,
+        `${item.id}  ${item.service} ${item.environment} → ${item.version ?? 'previous good version'}  at ${new Date(item.runAt).toISOString()} (in ${formatSeconds(item.runAt - io.now())})  by ${item.requestedBy}\n`,
       );
     }
     return EXIT.ok;

@@ -34,3 +34,8 @@ export function formatDuration(totalMs: number): string {
   }
   return text;
 }
+
+/** A span of time to the nearest second, as people read it: `4s`, `2m5s`, `0s`. */
+export function formatSeconds(ms: number): string {
+  return formatDuration(Math.max(0, Math.round(ms / 1000) * 1000));
+}

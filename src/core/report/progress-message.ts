@@ -1,4 +1,4 @@
-import { formatDuration } from '../duration.js';
+import { formatSeconds } from '../duration.js';
 import {
   groupProgress,
   PHASE_WORDS,
@@ -45,10 +45,6 @@ const HOSTS_SHOWN = 5;
 /** Group lines shown before the middle groups are summarised. */
 const GROUPS_SHOWN = 40;
 
-function seconds(ms: number): string {
-  return formatDuration(Math.max(0, Math.round(ms / 1000) * 1000)) || '0s';
-}
-
 function hostList(names: string[]): string {
   const shown = names.slice(0, HOSTS_SHOWN).map(escape).join(', ');
   return names.length > HOSTS_SHOWN ? `${shown} and ${names.length - HOSTS_SHOWN} more` : shown;
@@ -60,7 +56,7 @@ function groupLine(group: GroupState, now: number): string {
     group.phase === 'pending'
       ? `${group.hosts.length} host${group.hosts.length === 1 ? '' : 's'}`
       : `${progress.healthy}/${progress.total}`;
-  const time = progress.elapsedMs === undefined ? '' : ` · ${seconds(progress.elapsedMs)}`;
+  const time = progress.elapsedMs === undefined ? '' : ` · ${formatSeconds(progress.elapsedMs)}`;
   const detail = [
     progress.inFlight.length > 0 ? `now: ${hostList(progress.inFlight)}` : '',
     progress.failed.length > 0 ? `failed: ${hostList(progress.failed)}` : '',
@@ -140,7 +136,7 @@ export function progressMessage(
     plan.previousVersion === null
       ? `\`${escape(plan.version)}\``
       : `\`${escape(plan.previousVersion)}\` → \`${escape(plan.version)}\``;
-  const elapsed = seconds((state.finishedAt ?? now) - state.startedAt);
+  const elapsed = formatSeconds((state.finishedAt ?? now) - state.startedAt);
   const header = `*${plan.kind} ${escape(plan.service)}* ${change} to *${escape(plan.environment)}*: ${STATUS[state.status]} (${elapsed})`;
   const context = [
     `${plan.groups.length} groups · ${plan.groups.reduce((sum, group) => sum + group.hosts.length, 0)} hosts`,
