@@ -41,6 +41,11 @@ function targetOf(job: RolloutJob): Target {
   return { service: job.plan.service, environment: job.plan.environment };
 }
 
+/**
+ * The bookkeeping of a finished rollout. A worker that died during it leaves the job to be run
+ * again, so each part is done once: a dead-man rollback someone already kept must not come back,
+ * and the history and the audit log hold each rollout once.
+ */
 async function finish(
   job: RolloutJob,
   deps: WorkerDeps,
@@ -49,25 +54,9 @@ async function finish(
 ): Promise<void> {
   const target = targetOf(job);
   const now = deps.clock.now();
-  await deps.history.record({
-    ...target,
-    rollout: job.rollout,
-    kind: job.plan.kind,
-    version: job.plan.version,
-    previousVersion: job.plan.previousVersion,
-    by: job.requestedBy,
-    startedAt: state?.startedAt ?? now,
-    finishedAt: state?.finishedAt ?? now,
-    result,
-  });
-  await deps.audit.append({
-    at: now,
-    actor: deps.worker,
-    action: 'rollout.finished',
-    target,
-    detail: { rollout: job.rollout, result, version: job.plan.version },
-  });
+  const redone = await deps.history.recorded(target, job.rollout);
   if (
+    !redone &&
     result === 'succeeded' &&
     job.rollbackAfterMs !== undefined &&
     job.plan.previousVersion !== null
@@ -89,6 +78,25 @@ async function finish(
       detail: { schedule: rollback.id, runAt: rollback.runAt, version: rollback.version },
     });
   }
+  const recorded = await deps.history.record({
+    ...target,
+    rollout: job.rollout,
+    kind: job.plan.kind,
+    version: job.plan.version,
+    previousVersion: job.plan.previousVersion,
+    by: job.requestedBy,
+    startedAt: state?.startedAt ?? now,
+    finishedAt: state?.finishedAt ?? now,
+    result,
+  });
+  if (recorded)
+    await deps.audit.append({
+      at: now,
+      actor: deps.worker,
+      action: 'rollout.finished',
+      target,
+      detail: { rollout: job.rollout, result, version: job.plan.version },
+    });
   await deps.locks.release(target, job.lockToken);
 }
 
@@ -112,6 +120,19 @@ export async function processRolloutJob(job: RolloutJob, deps: WorkerDeps): Prom
       },
       deps.lockTtlMs,
     );
+  const saved = await deps.rollouts.load(job.rollout);
+  if (saved !== undefined && isTerminal(saved.status)) {
+    // Finished, but its worker died before the job was marked done: finish the bookkeeping, and
+    // take no lock for it (the target may well belong to the next rollout by now).
+    await finish(job, deps, saved, saved.status);
+    await deps.rollouts.append(job.rollout, {
+      kind: 'finished',
+      status: saved.status,
+      at: at(),
+      worker: deps.worker,
+    });
+    return 'finished';
+  }
   const lock = await takeLock();
   if (!lock.ok) {
     await deps.rollouts.append(job.rollout, {
@@ -124,18 +145,6 @@ export async function processRolloutJob(job: RolloutJob, deps: WorkerDeps): Prom
       worker: deps.worker,
     });
     return 'refused';
-  }
-  const saved = await deps.rollouts.load(job.rollout);
-  if (saved !== undefined && isTerminal(saved.status)) {
-    // Finished, but its worker died before the bookkeeping: do that now.
-    await finish(job, deps, saved, saved.status);
-    await deps.rollouts.append(job.rollout, {
-      kind: 'finished',
-      status: saved.status,
-      at: at(),
-      worker: deps.worker,
-    });
-    return 'finished';
   }
   if (saved === undefined) {
     const unreachable = await preflight(job.plan, deps.executor);

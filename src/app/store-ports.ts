@@ -69,7 +69,13 @@ export interface HistoryEntry extends Target {
 }
 
 export interface HistoryStore {
-  record(entry: HistoryEntry): Promise<void>;
+  /**
+   * Records a finished rollout once: false (and nothing written) if this rollout is already
+   * recorded, so a worker that redoes the bookkeeping of a rollout after a crash adds nothing.
+   */
+  record(entry: HistoryEntry): Promise<boolean>;
+  /** Whether this rollout is in the history (looked for among the newest entries kept). */
+  recorded(target: Target, rollout: string): Promise<boolean>;
   /** Newest first. */
   list(target: Target, limit: number): Promise<HistoryEntry[]>;
 }

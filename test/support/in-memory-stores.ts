@@ -100,8 +100,15 @@ export class InMemoryHistory implements HistoryStore, AuditLog {
   readonly entries: HistoryEntry[] = [];
   readonly audit: AuditEntry[] = [];
 
-  async record(entry: HistoryEntry): Promise<void> {
+  async record(entry: HistoryEntry): Promise<boolean> {
+    if (await this.recorded(entry, entry.rollout)) return false;
     this.entries.unshift(entry);
+    return true;
+  }
+  async recorded(target: Target, rollout: string): Promise<boolean> {
+    return this.entries.some(
+      (entry) => keyOf(entry) === keyOf(target) && entry.rollout === rollout,
+    );
   }
   async list(target: Target, limit: number): Promise<HistoryEntry[]> {
     return this.entries.filter((entry) => keyOf(entry) === keyOf(target)).slice(0, limit);

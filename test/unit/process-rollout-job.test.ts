@@ -119,6 +119,50 @@ describe('processRolloutJob', () => {
     });
   });
 
+  it('run again after its worker died at the very end, adds nothing and takes no lock', async () => {
+    const { deps, history } = setup();
+    const scheduled: string[] = [];
+    deps.schedule = async (rollback) => void scheduled.push(rollback.id);
+    const deadMan = {
+      ...job,
+      plan: { ...job.plan, previousVersion: 'v1' },
+      rollbackAfterMs: 60_000,
+    };
+    expect(await processRolloutJob(deadMan, deps)).toBe('finished');
+    // The next rollout of the target holds the lock when the job comes round again.
+    await deps.locks.acquire(
+      target,
+      { token: 'next', owner: 'U2', reason: 'deploy v3', since: 0 },
+      60_000,
+    );
+    expect(await processRolloutJob(deadMan, deps)).toBe('finished');
+    expect(history.entries.map((entry) => entry.rollout)).toEqual(['r1']);
+    expect(history.audit.filter((entry) => entry.action === 'rollout.finished')).toHaveLength(1);
+    expect(scheduled).toEqual(['keep-r1']);
+    expect((await deps.locks.get(target))?.token).toBe('next');
+  });
+
+  it('finishes the bookkeeping a dead worker left half done', async () => {
+    const { deps, history } = setup();
+    const scheduled: string[] = [];
+    deps.schedule = async (rollback) => void scheduled.push(rollback.id);
+    const deadMan = {
+      ...job,
+      plan: { ...job.plan, previousVersion: 'v1' },
+      rollbackAfterMs: 60_000,
+    };
+    const record = history.record.bind(history);
+    history.record = async () => {
+      throw new Error('worker died here');
+    };
+    await expect(processRolloutJob(deadMan, deps)).rejects.toThrow('worker died here');
+    history.record = record;
+    expect(await processRolloutJob(deadMan, deps)).toBe('finished');
+    expect(history.entries.map((entry) => entry.result)).toEqual(['succeeded']);
+    expect(await deps.locks.get(target)).toBeUndefined();
+    expect(new Set(scheduled)).toEqual(new Set(['keep-r1']));
+  });
+
   it('survives progress updates that cannot be stored, and says so', async () => {
     const { deps, warnings } = setup();
     const store = deps.rollouts as InMemoryRolloutStore;

@@ -11,6 +11,15 @@ import type { RedisKeys } from './redis-keys.js';
 const HISTORY_MAX = 500;
 const AUDIT_MAX = 100_000;
 
+// Push the entry unless its rollout is already in the list: recording is checked and done at once.
+const RECORD_ONCE = `
+for _, item in ipairs(redis.call('LRANGE', KEYS[1], 0, -1)) do
+  if cjson.decode(item).rollout == ARGV[2] then return 0 end
+end
+redis.call('LPUSH', KEYS[1], ARGV[1])
+redis.call('LTRIM', KEYS[1], 0, tonumber(ARGV[3]) - 1)
+return 1`;
+
 /** Versions deployed per service+environment, newest first. */
 export class RedisHistoryStore implements HistoryStore {
   constructor(
@@ -18,13 +27,21 @@ export class RedisHistoryStore implements HistoryStore {
     private readonly keys: RedisKeys,
   ) {}
 
-  async record(entry: HistoryEntry): Promise<void> {
-    const key = this.keys.history(entry);
-    await this.redis
-      .multi()
-      .lpush(key, JSON.stringify(entry))
-      .ltrim(key, 0, HISTORY_MAX - 1)
-      .exec();
+  async record(entry: HistoryEntry): Promise<boolean> {
+    const added = await this.redis.eval(
+      RECORD_ONCE,
+      1,
+      this.keys.history(entry),
+      JSON.stringify(entry),
+      entry.rollout,
+      HISTORY_MAX,
+    );
+    return added === 1;
+  }
+
+  async recorded(target: Target, rollout: string): Promise<boolean> {
+    const entries = await this.list(target, HISTORY_MAX);
+    return entries.some((entry) => entry.rollout === rollout);
   }
 
   async list(target: Target, limit: number): Promise<HistoryEntry[]> {
