@@ -15,6 +15,7 @@ import {
   unlockCommand,
 } from './cli/state-commands.js';
 import { workerCommand } from './cli/worker-command.js';
+import { serveCommand } from './cli/serve-command.js';
 import { validateCommand } from './cli/validate-command.js';
 import { loadConfig } from './config/env.js';
 import { playbookJsonSchema } from './core/playbook/index.js';
@@ -201,6 +202,22 @@ export async function runCli(args: readonly string[], io: CliIo): Promise<number
     .option('--grace <duration>', 'on SIGTERM, how long steps in flight may take to finish', '30s')
     .action(async (options: { grace: string }) => {
       status = await workerCommand(options, config, io);
+    });
+
+  program
+    .command('serve')
+    .description('run the Slack app (SLACK_BOT_TOKEN, REDIS_URL); rollouts run on workers')
+    .option('--grace <duration>', 'on SIGTERM, how long steps in flight may take to finish', '30s')
+    .action(async (options: { grace: string }) => {
+      status = await serveCommand({ ...options, worker: false }, config, io);
+    });
+
+  program
+    .command('start')
+    .description('run the Slack app and a worker in one process')
+    .option('--grace <duration>', 'on SIGTERM, how long steps in flight may take to finish', '30s')
+    .action(async (options: { grace: string }) => {
+      status = await serveCommand({ ...options, worker: true }, config, io);
     });
 
   program

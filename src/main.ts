@@ -15,9 +15,17 @@ import { RedisAuditLog, RedisHistoryStore } from './adapters/store/redis-history
 import { RedisKeys } from './adapters/store/redis-keys.js';
 import { RedisLockStore } from './adapters/store/redis-lock-store.js';
 import { RedisRolloutStore } from './adapters/store/redis-rollout-store.js';
+import { RedisChatOpsStore } from './adapters/store/redis-chatops-store.js';
 import { fireScheduledRollback } from './app/fire-scheduled-rollback.js';
 import { processRolloutJob, type WorkerDeps } from './app/process-rollout-job.js';
 import type { Config } from './config/env.js';
+import type { Clock } from './app/ports.js';
+import { createSlackApp } from './adapters/slack/bolt-app.js';
+import { WebApiChat } from './adapters/slack/web-api-chat.js';
+import type { ChatOpsDeps } from './app/chatops/deps.js';
+import { handleAction } from './app/chatops/handle-action.js';
+import { handleCommand } from './app/chatops/handle-command.js';
+import { RolloutReporter } from './app/chatops/rollout-reporter.js';
 
 /** The one place that wires adapters to use cases. */
 
@@ -28,6 +36,7 @@ export interface RedisBackend {
   history: RedisHistoryStore;
   audit: RedisAuditLog;
   queue: BullRolloutQueue;
+  chatops: RedisChatOpsStore;
   /** A connection of its own for blocking reads (following a rollout). */
   blocking(): RedisRolloutStore;
   close(): Promise<void>;
@@ -51,6 +60,7 @@ export function openRedisBackend({ url, prefix, trouble }: RedisSettings): Redis
     history: new RedisHistoryStore(redis, keys),
     audit: new RedisAuditLog(redis, keys),
     queue: new BullRolloutQueue(redis, prefix, trouble),
+    chatops: new RedisChatOpsStore(redis, keys),
     blocking() {
       const connection = duplicateConnection(redis, trouble);
       extra.push(connection);
@@ -131,6 +141,13 @@ export function startWorker(
       audit: backend.audit,
       clock: systemClock,
       enqueue: (job) => backend.queue.add(job),
+      announce: async (rollout, { channel, ...schedule }) =>
+        backend.chatops.report({
+          rollout,
+          channel,
+          requestedBy: schedule.requestedBy,
+          schedule,
+        }),
       newId: () => randomUUID(),
     });
   });
@@ -157,6 +174,82 @@ export function startWorker(
       await Promise.race([settled, new Promise((resolve) => setTimeout(resolve, boundMs).unref())]);
       await executor.close();
       await worker.close(true);
+    },
+  };
+}
+
+export interface RunningSlackApp {
+  chat: WebApiChat;
+  reporter: RolloutReporter;
+  /** Stops taking commands and clicks, and stops reporting (another `serve` takes reporting up). */
+  stop(): Promise<void>;
+}
+
+/** The Slack app: Bolt in front, the chat use cases behind it, and the rollout reporter. */
+export async function startSlackApp(
+  backend: RedisBackend,
+  config: Config,
+  name: string,
+  warn: (message: string) => void,
+  clock: Clock = systemClock,
+): Promise<RunningSlackApp> {
+  const token = config.SLACK_BOT_TOKEN;
+  if (token === undefined) throw new Error('set SLACK_BOT_TOKEN (xoxb-…) to run the Slack app');
+  if (config.SLACK_APP_TOKEN === undefined && config.SLACK_SIGNING_SECRET === undefined)
+    throw new Error(
+      'set SLACK_SIGNING_SECRET (HTTP requests from Slack are verified with it) or SLACK_APP_TOKEN (Socket Mode)',
+    );
+  const chat = new WebApiChat({
+    token,
+    ...(config.SLACK_API_URL === undefined ? {} : { apiUrl: config.SLACK_API_URL }),
+    warn,
+  });
+  const auth = await chat.client.auth.test().catch((error: unknown) => {
+    throw new Error(`Slack did not accept SLACK_BOT_TOKEN: ${(error as Error).message}`);
+  });
+  const deps: ChatOpsDeps = {
+    chat,
+    directory: chat,
+    store: backend.chatops,
+    locks: backend.locks,
+    rollouts: backend.rollouts,
+    history: backend.history,
+    audit: backend.audit,
+    queue: backend.queue,
+    playbooks: {
+      async load() {
+        const catalog = await loadPlaybookDirectory(config.BATON_PLAYBOOKS);
+        return { playbooks: catalog.playbooks, problems: catalog.problems.length };
+      },
+    },
+    clock,
+    timeZone: config.BATON_TIMEZONE,
+    newId: () => randomUUID(),
+    warn,
+  };
+  const reporter = new RolloutReporter(deps, name);
+  const app = createSlackApp({
+    botToken: token,
+    ...(config.SLACK_SIGNING_SECRET === undefined
+      ? {}
+      : { signingSecret: config.SLACK_SIGNING_SECRET }),
+    ...(config.SLACK_APP_TOKEN === undefined ? {} : { appToken: config.SLACK_APP_TOKEN }),
+    ...(config.SLACK_API_URL === undefined ? {} : { apiUrl: config.SLACK_API_URL }),
+    port: config.PORT,
+    botId: auth.bot_id ?? '',
+    botUserId: auth.user_id ?? '',
+    onCommand: (text, from) => handleCommand(deps, text, from),
+    onAction: (action, value, from) => handleAction(deps, action, value, from),
+    warn,
+  });
+  await (config.SLACK_APP_TOKEN === undefined ? app.start(config.PORT) : app.start());
+  reporter.start();
+  return {
+    chat,
+    reporter,
+    async stop() {
+      await app.stop();
+      await reporter.stop();
     },
   };
 }

@@ -14,6 +14,8 @@ export interface SchedulerDeps {
   audit: AuditLog;
   clock: Clock;
   enqueue(job: RolloutJob): Promise<void>;
+  /** Hands a rollout asked for in Slack to whoever keeps its live message there. */
+  announce?(rollout: string, rollback: ScheduledRollback & { channel: string }): Promise<void>;
   newId(): string;
 }
 
@@ -65,7 +67,15 @@ export async function fireScheduledRollback(
     QUEUED_LOCK_MS,
   );
   if (!lock.ok) return skip(`locked by ${lock.holder.owner}: ${lock.holder.reason}`);
-  await deps.enqueue({ rollout, plan: planned.plan, requestedBy, lockToken: token });
+  const { channel } = rollback;
+  if (channel !== undefined) await deps.announce?.(rollout, { ...rollback, channel });
+  await deps.enqueue({
+    rollout,
+    plan: planned.plan,
+    requestedBy,
+    lockToken: token,
+    ...(channel === undefined ? {} : { channel }),
+  });
   await deps.audit.append({
     at: now,
     actor: deps.worker,

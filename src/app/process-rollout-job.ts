@@ -68,6 +68,7 @@ async function finish(
       runAt: now + job.rollbackAfterMs,
       requestedBy: job.requestedBy,
       reason: 'rollback-after',
+      ...(job.channel === undefined ? {} : { channel: job.channel }),
     };
     await deps.schedule(rollback);
     await deps.audit.append({

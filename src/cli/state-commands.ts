@@ -1,6 +1,6 @@
 import { redisSettings } from './redis-settings.js';
 import { randomUUID } from 'node:crypto';
-import { runningVersion } from '../app/history.js';
+import { historyLine, statusLines } from '../app/state-lines.js';
 import type { Config } from '../config/env.js';
 import { formatSeconds, parseDuration } from '../core/duration.js';
 import { loadPlaybookDirectory } from '../adapters/playbooks/playbook-directory.js';
@@ -9,8 +9,6 @@ import { describeHolder, terminalActor } from './deploy-queued.js';
 import { EXIT } from './exit-codes.js';
 import type { CliIo } from './io.js';
 import { loadTarget, needRedis } from './target-args.js';
-
-const ago = (now: number, then: number) => `${formatSeconds(Math.max(1000, now - then))} ago`;
 
 /** `baton status [service]`: what runs where, and what is rolling out or locked. */
 export async function statusCommand(
@@ -30,34 +28,11 @@ export async function statusCommand(
     );
     return EXIT.badInput;
   }
-  return withRedis(redisSettings(config, io), async (backend) => {
-    for (const playbook of playbooks) {
-      for (const environment of playbook.environments) {
-        const target = { service: playbook.service, environment: environment.name };
-        const [entries, holder] = await Promise.all([
-          backend.history.list(target, 50),
-          backend.locks.get(target),
-        ]);
-        const running = runningVersion(entries);
-        let line = `${target.service} ${target.environment}: ${running ?? 'no deploy recorded'}`;
-        if (holder?.rollout !== undefined) {
-          const state = await backend.rollouts.load(holder.rollout);
-          const active = state?.groups.find(
-            (group) => !['pending', 'healthy', 'rolled_back'].includes(group.phase),
-          );
-          const where =
-            active === undefined
-              ? (state?.status ?? 'queued')
-              : `group ${active.name} ${active.phase.replace('_', ' ')}`;
-          line += `; ${state?.plan.kind ?? 'rollout'} to ${state?.plan.version ?? holder.reason} in progress (${where}), started by ${holder.owner} ${ago(io.now(), holder.since)}`;
-        } else if (holder !== undefined) {
-          line += `; LOCKED by ${holder.owner} ${ago(io.now(), holder.since)}: ${holder.reason}`;
-        }
-        io.stdout(`${line}\n`);
-      }
-    }
-    return EXIT.ok;
-  });
+  const lines = await withRedis(redisSettings(config, io), (backend) =>
+    statusLines(backend, playbooks, io.now()),
+  );
+  for (const line of lines) io.stdout(`${line}\n`);
+  return EXIT.ok;
 }
 
 /** `baton history <service>`: the rollouts of one service+environment, newest first. */
@@ -75,12 +50,7 @@ export async function historyCommand(
   );
   if (entries.length === 0)
     io.stdout(`No rollouts of ${service} in ${loaded.target.environment} yet.\n`);
-  for (const entry of entries) {
-    const from = entry.previousVersion === null ? '' : ` (from ${entry.previousVersion})`;
-    io.stdout(
-      `${new Date(entry.finishedAt).toISOString()}  ${entry.kind} ${entry.version}${from} by ${entry.by}: ${entry.result.replace('_', ' ')}\n`,
-    );
-  }
+  for (const entry of entries) io.stdout(`${historyLine(entry)}\n`);
   return EXIT.ok;
 }
 

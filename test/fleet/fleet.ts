@@ -38,6 +38,8 @@ export interface PlaybookOptions {
   healthInterval?: string;
   /** Only the restart step (for measuring), or install then restart (default). */
   steps?: 'restart' | 'install-restart';
+  /** Extra lines for the environment, e.g. `deployers: [UALICE]` or an `approval:` map. */
+  access?: string[];
 }
 
 /** A set of fake hosts on loopback: a real sshd and a small HTTP service each. */
@@ -226,6 +228,7 @@ export class Fleet {
       `on_failure: ${options.onFailure ?? 'rollback_group'}`,
       'environments:',
       '  test:',
+      ...(options.access ?? []).map((line) => `    ${line}`),
       '    groups:',
       ...options.groups.map((group, index) => {
         const hosts = group.hosts.map((i) => {

@@ -19,6 +19,17 @@ export const STALLED_CHECK_MS = 2_000;
 /** A rollout may lose many workers and still go on. */
 const MAX_STALLED = 1_000;
 
+/** Longer than any schedule may be ahead (30 days). */
+const CLAIM_KEPT_MS = 31 * 24 * 3600_000;
+
+// Claim the key unless the other side has it; claiming again as the same side is fine (a worker
+// that died while firing leaves the job to be retried).
+const CLAIM = `
+local current = redis.call('GET', KEYS[1])
+if current and current ~= ARGV[1] then return 0 end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return 1`;
+
 /** Called when a connection to Redis fails; ioredis keeps reconnecting, commands wait meanwhile. */
 export type RedisTrouble = (message: string) => void;
 
@@ -73,6 +84,8 @@ export class BullRolloutQueue {
   /** Adds a delayed job that fires at `runAt`, kept in Redis so it survives every restart. */
   async schedule(rollback: ScheduledRollback, now: number): Promise<void> {
     const data = ScheduledRollbackSchema.parse(rollback);
+    // The same id may come back (cancelled, then asked for again at the same time).
+    await this.connection.del(this.claimKey(data.id));
     await this.schedules.add('rollback', data, {
       jobId: data.id,
       delay: Math.max(0, data.runAt - now),
@@ -96,8 +109,22 @@ export class BullRolloutQueue {
   async unschedule(id: string): Promise<boolean> {
     const job = await this.schedules.getJob(id);
     if (job === undefined || !['delayed', 'waiting'].includes(await job.getState())) return false;
-    await job.remove();
+    if (!(await this.claim(id, 'cancelled'))) return false;
+    // Claimed: even if a worker took the job meanwhile, it will find the claim and not fire.
+    await job.remove().catch(() => undefined);
     return true;
+  }
+
+  /**
+   * Firing and cancelling race for one key, so a rollback is either cancelled or fired, never
+   * cancelled after it has started (the job's own state changes too late to decide that).
+   */
+  private async claim(id: string, as: 'fired' | 'cancelled'): Promise<boolean> {
+    return (await this.connection.eval(CLAIM, 1, this.claimKey(id), as, CLAIM_KEPT_MS)) === 1;
+  }
+
+  private claimKey(id: string): string {
+    return `${this.prefix}:schedule-claim:${id}`;
   }
 
   async add(job: RolloutJob): Promise<void> {
@@ -133,11 +160,12 @@ export class BullRolloutQueue {
 
   /** Fires scheduled rollbacks as they come due. */
   workSchedules(name: string, fire: (rollback: ScheduledRollback) => Promise<void>): Worker {
-    return this.worker(SCHEDULES, name, 4, 1, (data, id) => {
+    return this.worker(SCHEDULES, name, 4, 1, async (data, id) => {
       const parsed = ScheduledRollbackSchema.safeParse(data);
       if (!parsed.success)
         throw new Error(`job ${id} is not a scheduled rollback: ${parsed.error.message}`);
-      return fire(parsed.data);
+      if (!(await this.claim(parsed.data.id, 'fired'))) return;
+      await fire(parsed.data);
     });
   }
 

@@ -10,6 +10,8 @@ export const RolloutJobSchema = z.object({
   lockToken: z.string().min(1),
   /** Dead-man deploy: once it succeeds, roll back after this long unless someone keeps it. */
   rollbackAfterMs: z.int().positive().optional(),
+  /** The Slack channel that follows it, when it was asked for in Slack. */
+  channel: z.string().min(1).optional(),
 });
 
 export type RolloutJob = z.infer<typeof RolloutJobSchema>;
@@ -25,6 +27,8 @@ export const ScheduledRollbackSchema = z.object({
   requestedBy: z.string().min(1),
   /** Why it exists: asked for, or the dead-man switch of `deploy --rollback-after`. */
   reason: z.enum(['scheduled', 'rollback-after']),
+  /** The Slack channel that hears about it when it fires. */
+  channel: z.string().min(1).optional(),
 });
 
 export type ScheduledRollback = z.infer<typeof ScheduledRollbackSchema>;

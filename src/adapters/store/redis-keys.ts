@@ -25,4 +25,22 @@ export class RedisKeys {
   audit(): string {
     return `${this.prefix}:audit`;
   }
+  delivery(key: string): string {
+    return `${this.prefix}:slack:delivery:${key}`;
+  }
+  pending(id: string): string {
+    return `${this.prefix}:slack:pending:${id}`;
+  }
+  pendingIds(): string {
+    return `${this.prefix}:slack:pending-ids`;
+  }
+  reports(): string {
+    return `${this.prefix}:slack:reports`;
+  }
+  reportLease(rollout: string): string {
+    return `${this.prefix}:slack:report-lease:${rollout}`;
+  }
+  scheduleMessage(id: string): string {
+    return `${this.prefix}:slack:schedule-message:${id}`;
+  }
 }

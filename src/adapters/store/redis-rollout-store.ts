@@ -53,13 +53,11 @@ export class RedisRolloutStore implements RolloutStore {
     cursor: string,
     blockMs: number,
   ): Promise<{ cursor: string; update: StoredUpdate }[]> {
-    const reply = await this.redis.xread(
-      'BLOCK',
-      blockMs,
-      'STREAMS',
-      this.keys.updates(id),
-      cursor,
-    );
+    // BLOCK 0 would wait for ever (and hold the connection): 0 here means do not wait at all.
+    const reply =
+      blockMs > 0
+        ? await this.redis.xread('BLOCK', blockMs, 'STREAMS', this.keys.updates(id), cursor)
+        : await this.redis.xread('STREAMS', this.keys.updates(id), cursor);
     if (reply === null) return [];
     return reply.flatMap(([, entries]) =>
       entries.map(([entryId, fields]) => ({

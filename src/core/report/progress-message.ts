@@ -14,6 +14,7 @@ import {
   type Button,
   type SlackMessage,
 } from './block-kit.js';
+import { who } from './chat-messages.js';
 
 const ICON: Record<GroupState['phase'], string> = {
   pending: '◻️',
@@ -141,8 +142,8 @@ export function progressMessage(
   const context = [
     `${plan.groups.length} groups · ${plan.groups.reduce((sum, group) => sum + group.hosts.length, 0)} hosts`,
   ];
-  if (requestedBy !== undefined) context.push(`requested by <@${requestedBy}>`);
-  if (state.cancel !== undefined) context.push(`cancel requested by ${escape(state.cancel.by)}`);
+  if (requestedBy !== undefined) context.push(`requested by ${who(requestedBy)}`);
+  if (state.cancel !== undefined) context.push(`cancel requested by ${who(state.cancel.by)}`);
   const actions = buttons(state);
   const failure =
     state.failure === undefined ? undefined : `*Failed:* ${escape(state.failure.detail)}`;

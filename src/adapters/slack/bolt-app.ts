@@ -1,0 +1,75 @@
+import { App, LogLevel, type BlockAction, type ButtonAction } from '@slack/bolt';
+import { ACTION_IDS, type ActionId } from '../../app/chatops/handle-action.js';
+import type { Interaction } from '../../app/chatops/deps.js';
+
+export interface SlackAppOptions {
+  botToken: string;
+  signingSecret?: string;
+  /** Socket Mode when set: no public URL needed. Otherwise Slack calls the HTTP receiver on `port`. */
+  appToken?: string;
+  port: number;
+  apiUrl?: string;
+  /** From auth.test, so Bolt does not ask again at start. */
+  botId: string;
+  botUserId: string;
+  onCommand(text: string, from: Interaction): Promise<void>;
+  onAction(action: ActionId, value: string, from: Interaction): Promise<void>;
+  warn(message: string): void;
+}
+
+const ACTION_PATTERN = new RegExp(
+  `^(${ACTION_IDS.map((id) => id.replace('.', '\\.')).join('|')})$`,
+);
+
+/**
+ * The Bolt app: it acknowledges every command and click at once (Slack waits 3 s at most) and
+ * hands the work to the use cases afterwards. Bolt verifies each request's signature and age.
+ */
+export function createSlackApp(options: SlackAppOptions): App {
+  const common = {
+    token: options.botToken,
+    botId: options.botId,
+    botUserId: options.botUserId,
+    logLevel: LogLevel.WARN,
+    clientOptions: {
+      ...(options.apiUrl === undefined ? {} : { slackApiUrl: options.apiUrl }),
+      retryConfig: { retries: 2 },
+    },
+  };
+  const app =
+    options.appToken === undefined
+      ? new App({ ...common, signingSecret: options.signingSecret ?? '', port: options.port })
+      : new App({ ...common, appToken: options.appToken, socketMode: true });
+
+  const later = (what: string, work: Promise<void>) =>
+    void work.catch((error: unknown) => options.warn(`${what}: ${(error as Error).message}`));
+
+  app.command('/deploy', async ({ ack, command }) => {
+    await ack();
+    later(
+      `/deploy ${command.text}`,
+      options.onCommand(command.text, {
+        user: command.user_id,
+        channel: command.channel_id,
+        responseUrl: command.response_url,
+        deliveryId: command.trigger_id,
+      }),
+    );
+  });
+
+  app.action<BlockAction<ButtonAction>>(ACTION_PATTERN, async ({ ack, body, action }) => {
+    await ack();
+    later(
+      action.action_id,
+      options.onAction(action.action_id as ActionId, action.value ?? '', {
+        user: body.user.id,
+        channel: body.channel?.id ?? body.container.channel_id ?? '',
+        responseUrl: body.response_url,
+        deliveryId: `${body.trigger_id}:${action.action_ts}`,
+      }),
+    );
+  });
+
+  app.error(async (error) => options.warn(`slack: ${error.message}`));
+  return app;
+}

@@ -1,0 +1,44 @@
+import type { RolloutJob, ScheduledRollback } from '../../adapters/queue/rollout-jobs.js';
+import type { Playbook } from '../../core/playbook/index.js';
+import type { Clock } from '../ports.js';
+import type { AuditLog, HistoryStore, LockStore, RolloutStore } from '../store-ports.js';
+import type { Chat, ChatOpsStore, UserDirectory } from './ports.js';
+
+export interface RolloutQueue {
+  add(job: RolloutJob): Promise<void>;
+  schedule(rollback: ScheduledRollback, now: number): Promise<void>;
+  scheduled(): Promise<ScheduledRollback[]>;
+  unschedule(id: string): Promise<boolean>;
+}
+
+/** The playbooks as they are now: valid ones by service, and what is wrong with the others. */
+export interface PlaybookSource {
+  load(): Promise<{ playbooks: Map<string, Playbook>; problems: number }>;
+}
+
+/** Everything the chat use cases act on; `main` wires Slack and Redis to it. */
+export interface ChatOpsDeps {
+  chat: Chat;
+  directory: UserDirectory;
+  store: ChatOpsStore;
+  locks: LockStore;
+  rollouts: RolloutStore;
+  history: HistoryStore;
+  audit: AuditLog;
+  queue: RolloutQueue;
+  playbooks: PlaybookSource;
+  clock: Clock;
+  timeZone: string;
+  newId(): string;
+  /** Says something went wrong that no user is waiting to hear about. */
+  warn(message: string): void;
+}
+
+/** Who typed or clicked, where, and how to answer them. */
+export interface Interaction {
+  user: string;
+  channel: string;
+  responseUrl: string;
+  /** Unique per command or click: the key that makes Slack's redeliveries harmless. */
+  deliveryId: string;
+}

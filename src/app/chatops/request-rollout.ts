@@ -1,0 +1,192 @@
+import type { Playbook } from '../../core/playbook/index.js';
+import { canDeploy, needsApproval, openApproval, type Actor } from '../../core/policy/index.js';
+import { formatSeconds } from '../../core/duration.js';
+import { escape } from '../../core/report/block-kit.js';
+import { approvalMessage, slackDate, who } from '../../core/report/chat-messages.js';
+import {
+  chooseEnvironment,
+  describePlan,
+  planRollout,
+  type Plan,
+} from '../../core/rollout/index.js';
+import { closest, didYouMean } from '../../core/suggest.js';
+import { VERBS } from '../../core/command/index.js';
+import { rollbackVersion, runningVersion } from '../history.js';
+import { QUEUED_LOCK_MS, type LockHolder, type Target } from '../store-ports.js';
+import type { ChatOpsDeps, Interaction } from './deps.js';
+import type { PendingRollout } from './ports.js';
+
+export type Outcome =
+  | { ok: true; text: string; /** Shown preformatted (a plan). */ lines?: string[] }
+  | { ok: false; text: string };
+
+const fail = (text: string): Outcome => ({ ok: false, text });
+
+/** Who the person is, for the playbook's deployer and approver lists. */
+export async function actorOf(deps: ChatOpsDeps, user: string): Promise<Actor> {
+  return { userId: user, groups: await deps.directory.groupsOf(user) };
+}
+
+/** The playbook of a service, or a refusal that lists the services there are. */
+export async function findPlaybook(deps: ChatOpsDeps, service: string): Promise<Playbook | string> {
+  const { playbooks, problems } = await deps.playbooks.load();
+  const playbook = playbooks.get(service);
+  if (playbook !== undefined) return playbook;
+  const known = [...playbooks.keys()];
+  const verb = closest(service, VERBS);
+  if (verb !== undefined && !known.includes(service))
+    return `There is no playbook for \`${escape(service)}\`. Did you mean \`/deploy ${verb} …\`? \`/deploy help\` lists the commands.`;
+  const broken = problems > 0 ? ' Some playbooks have problems: run `baton validate`.' : '';
+  return known.length === 0
+    ? `There is no valid playbook for \`${escape(service)}\`.${broken}`
+    : `There is no playbook for \`${escape(service)}\`. Services: ${known.join(', ')}.${escape(didYouMean(service, known))}${broken}`;
+}
+
+export function describeLock(target: Target, holder: LockHolder, now: number): string {
+  const stop =
+    holder.rollout === undefined
+      ? `/deploy unlock ${target.service} to ${target.environment}`
+      : `/deploy cancel ${target.service} to ${target.environment}`;
+  return `${target.service} in ${target.environment} is locked by ${who(holder.owner)} since ${slackDate(holder.since)} (${formatSeconds(Math.max(1000, now - holder.since))} ago): ${escape(holder.reason)}. To stop it: \`${stop}\``;
+}
+
+export interface RolloutAsk {
+  kind: 'deploy' | 'rollback' | 'restart';
+  service: string;
+  /** Absent for a restart (the running version) or a rollback (the previous good one). */
+  version?: string;
+  environment?: string;
+  dryRun?: boolean;
+  rollbackAfterMs?: number;
+}
+
+/**
+ * `/deploy`, `/deploy rollback`, `/deploy restart` and the Roll back button: checks who asks and
+ * what, then asks for approval or starts the rollout. Nothing starts unless every check passed.
+ */
+export async function requestRollout(
+  deps: ChatOpsDeps,
+  ask: RolloutAsk,
+  from: Interaction,
+): Promise<Outcome> {
+  const playbook = await findPlaybook(deps, ask.service);
+  if (typeof playbook === 'string') return fail(playbook);
+  const environment = chooseEnvironment(playbook, ask.environment);
+  if (typeof environment === 'string') return fail(environment);
+  const target = { service: ask.service, environment: environment.name };
+  const now = deps.clock.now();
+  const allowed = canDeploy(ask.service, environment, await actorOf(deps, from.user));
+  if (!allowed.allowed) {
+    await deps.audit.append({
+      at: now,
+      actor: from.user,
+      action: `${ask.kind}.refused`,
+      target,
+      detail: { why: 'not a deployer', version: ask.version },
+    });
+    return fail(allowed.reason);
+  }
+  const entries = await deps.history.list(target, 50);
+  const running = runningVersion(entries);
+  const version =
+    ask.version ?? (ask.kind === 'restart' ? running : rollbackVersion(entries)) ?? undefined;
+  if (version === undefined)
+    return fail(
+      ask.kind === 'restart'
+        ? `No deploy of ${ask.service} in ${environment.name} is recorded, so there is no running version to restart. Deploy one first: \`/deploy ${ask.service} <version> to ${environment.name}\``
+        : `There is no earlier good version of ${ask.service} in ${environment.name} to roll back to. Name one: \`/deploy rollback ${ask.service} <version> to ${environment.name}\``,
+    );
+  const planned = planRollout(
+    playbook,
+    {
+      kind: ask.kind,
+      service: ask.service,
+      environment: environment.name,
+      version,
+      previousVersion: running,
+    },
+    now,
+  );
+  if (!planned.ok) return fail(planned.error.message);
+  const plan = planned.plan;
+  if (ask.dryRun === true)
+    return {
+      ok: true,
+      text: 'Dry run: nothing was started.',
+      lines: describePlan(plan).split('\n'),
+    };
+  const holder = await deps.locks.get(target);
+  if (holder !== undefined) return fail(describeLock(target, holder, now));
+  if (needsApproval(environment)) {
+    const pending: PendingRollout = {
+      id: deps.newId(),
+      plan,
+      channel: from.channel,
+      request: openApproval(environment, from.user, now),
+      ...(ask.rollbackAfterMs === undefined ? {} : { rollbackAfterMs: ask.rollbackAfterMs }),
+    };
+    const posted = await deps.chat.post(from.channel, approvalMessage(pending));
+    await deps.store.savePending({ ...pending, messageTs: posted.ts });
+    await deps.audit.append({
+      at: now,
+      actor: from.user,
+      action: 'approval.requested',
+      target,
+      detail: { approval: pending.id, version: plan.version, kind: plan.kind },
+    });
+    return { ok: true, text: 'Waiting for approval: the request is in the channel.' };
+  }
+  return launch(deps, plan, from.user, from.channel, ask.rollbackAfterMs);
+}
+
+/**
+ * Takes the lock and queues the rollout; some `serve` process then posts its live message in
+ * `channel`. The lock is taken first, so a rollout that cannot run is never queued.
+ */
+export async function launch(
+  deps: ChatOpsDeps,
+  plan: Plan,
+  by: string,
+  channel: string,
+  rollbackAfterMs?: number,
+): Promise<Outcome> {
+  const target = { service: plan.service, environment: plan.environment };
+  const now = deps.clock.now();
+  const rollout = deps.newId();
+  const lockToken = deps.newId();
+  const lock = await deps.locks.acquire(
+    target,
+    { token: lockToken, owner: by, reason: `${plan.kind} ${plan.version}`, since: now, rollout },
+    QUEUED_LOCK_MS,
+  );
+  if (!lock.ok) {
+    await deps.audit.append({
+      at: now,
+      actor: by,
+      action: `${plan.kind}.refused`,
+      target,
+      detail: { why: 'locked', version: plan.version, lockedBy: lock.holder.owner },
+    });
+    return fail(describeLock(target, lock.holder, now));
+  }
+  await deps.audit.append({
+    at: now,
+    actor: by,
+    action: `${plan.kind}.requested`,
+    target,
+    detail: { rollout, version: plan.version },
+  });
+  await deps.store.report({ rollout, channel, requestedBy: by });
+  await deps.queue.add({
+    rollout,
+    plan,
+    requestedBy: by,
+    lockToken,
+    channel,
+    ...(rollbackAfterMs === undefined ? {} : { rollbackAfterMs }),
+  });
+  return {
+    ok: true,
+    text: `Started: ${plan.kind} ${plan.service} ${plan.version} to ${plan.environment}.`,
+  };
+}

@@ -1,0 +1,66 @@
+import type { Config } from '../config/env.js';
+import { parseDuration } from '../core/duration.js';
+import { openRedisBackend, startSlackApp, startWorker, type RunningWorker } from '../main.js';
+import { EXIT } from './exit-codes.js';
+import type { CliIo } from './io.js';
+import { redisSettings } from './redis-settings.js';
+import { needKnownHosts, needRedis } from './target-args.js';
+import { redactUrl } from './worker-command.js';
+
+/**
+ * `baton serve` (the Slack app) and `baton start` (the app and a worker in one process). Several
+ * may run against one Redis: each command or click is handled once, whichever process gets it.
+ */
+export async function serveCommand(
+  options: { grace: string; worker: boolean },
+  config: Config,
+  io: CliIo,
+): Promise<number> {
+  if (config.SLACK_BOT_TOKEN === undefined) {
+    io.stderr(
+      'baton: set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET (or SLACK_APP_TOKEN for Socket Mode) to run the Slack app; see .env.example and manifest.yml.\n',
+    );
+    return EXIT.badInput;
+  }
+  if (!needRedis(config, 'the rollout queue', io)) return EXIT.badInput;
+  if (options.worker && !needKnownHosts(config, io)) return EXIT.badInput;
+  const graceMs = parseDuration(options.grace);
+  if (graceMs === undefined) {
+    io.stderr(`baton: --grace '${options.grace}' is not a duration; write e.g. 30s or 2m.\n`);
+    return EXIT.badInput;
+  }
+  const name = io.worker ?? 'baton';
+  const warn = (message: string) => io.stderr(`baton: ${message}\n`);
+  const backend = openRedisBackend(redisSettings(config, io));
+  let worker: RunningWorker | undefined;
+  try {
+    const app = await startSlackApp(backend, config, name, warn).catch((error: unknown) => {
+      io.stderr(`baton: ${(error as Error).message}\n`);
+      return undefined;
+    });
+    if (app === undefined) return EXIT.cannotConnect;
+    if (options.worker) {
+      worker = startWorker(backend, config, io.env, name, warn);
+      await worker.worker.waitUntilReady();
+    }
+    const how =
+      config.SLACK_APP_TOKEN === undefined
+        ? `HTTP on port ${config.PORT} (request URL path /slack/events)`
+        : 'Socket Mode';
+    io.stdout(
+      `baton ${options.worker ? 'start' : 'serve'} ${name}: Slack app listening over ${how}; ${options.worker ? 'running rollouts' : 'queueing rollouts'} on ${redactUrl(config.REDIS_URL)} (prefix ${config.BATON_REDIS_PREFIX}).\n`,
+    );
+    await new Promise<void>((resolve) => {
+      const release = io.onInterrupt?.(() => {
+        release?.();
+        resolve();
+      });
+    });
+    io.stdout(`baton ${name}: stopping.\n`);
+    await app.stop();
+    await worker?.stop(graceMs);
+    return EXIT.ok;
+  } finally {
+    await backend.close();
+  }
+}

@@ -1,0 +1,198 @@
+import { formatDuration } from '../duration.js';
+import type { ApprovalRequest } from '../policy/index.js';
+import type { Plan } from '../rollout/index.js';
+import { escape, mrkdwn, plain, type Block, type Button, type SlackMessage } from './block-kit.js';
+
+/** Slack renders this in each reader's own time zone, with `fallback` where it cannot. */
+export function slackDate(at: number): string {
+  const seconds = Math.floor(at / 1000);
+  return `<!date^${seconds}^{date_short_pretty} {time_secs}|${new Date(at).toISOString()}>`;
+}
+
+/** A Slack user id as a mention; anything else (a terminal user, a worker) as plain text. */
+export function who(user: string): string {
+  const id = /^([UW][A-Z0-9]{2,})( .*)?$/.exec(user);
+  return id === null ? escape(user) : `<@${id[1]}>${escape(id[2] ?? '')}`;
+}
+
+function change(plan: Plan): string {
+  return plan.previousVersion === null
+    ? `\`${escape(plan.version)}\``
+    : `\`${escape(plan.previousVersion)}\` → \`${escape(plan.version)}\``;
+}
+
+function planSummary(plan: Plan): string {
+  const hosts = plan.groups.reduce((sum, group) => sum + group.hosts.length, 0);
+  const groups = plan.groups
+    .map((group) => `${escape(group.name)} (${group.hosts.length})`)
+    .join(' → ');
+  return `${plan.groups.length} group${plan.groups.length === 1 ? '' : 's'}, ${hosts} host${hosts === 1 ? '' : 's'}: ${groups}`;
+}
+
+export interface ApprovalView {
+  id: string;
+  plan: Plan;
+  request: ApprovalRequest;
+  rollbackAfterMs?: number;
+}
+
+const DECIDED: Record<Exclude<ApprovalRequest['status'], 'pending'>, string> = {
+  approved: '✅ Approved',
+  rejected: '🚫 Rejected',
+  withdrawn: '↩️ Withdrawn',
+  expired: '⌛ Expired',
+};
+
+/**
+ * The approval request as it stands: buttons while it is pending, and who decided and when once
+ * it is not. Approving asks for confirmation, so a stray tap on a phone deploys nothing.
+ */
+export function approvalMessage(view: ApprovalView): SlackMessage {
+  const { plan, request } = view;
+  const title = `*${plan.kind} ${escape(plan.service)}* ${change(plan)} to *${escape(plan.environment)}*`;
+  const deadMan =
+    view.rollbackAfterMs === undefined
+      ? []
+      : [`rolls back by itself after ${formatDuration(view.rollbackAfterMs)} unless kept`];
+  const context = [
+    planSummary(plan),
+    `requested by ${who(request.requestedBy)}`,
+    ...deadMan,
+    request.status === 'pending' ? `expires ${slackDate(request.expiresAt)}` : '',
+  ].filter((text) => text !== '');
+  let outcome: string;
+  if (request.status === 'pending') outcome = 'Waiting for approval.';
+  else if (request.status === 'expired')
+    outcome = `${DECIDED.expired}: nobody decided within ${formatDuration(request.expiresAt - request.requestedAt)}. Ask again with \`/deploy ${plan.service} ${plan.version} to ${plan.environment}\`.`;
+  else
+    outcome = `${DECIDED[request.status]} by ${who(request.decidedBy ?? 'someone')} ${slackDate(request.decidedAt ?? request.requestedAt)}`;
+  const blocks: Block[] = [
+    { type: 'section', text: mrkdwn(`${title}\n${outcome}`) },
+    { type: 'context', elements: context.map((text) => mrkdwn(text, 300)) },
+  ];
+  if (request.status === 'pending')
+    blocks.push({ type: 'actions', elements: approvalButtons(view) });
+  return {
+    text: `${plan.kind} ${plan.service} ${plan.version} to ${plan.environment}: ${request.status === 'pending' ? 'waiting for approval' : request.status}`,
+    blocks,
+  };
+}
+
+function approvalButtons(view: ApprovalView): Button[] {
+  const { plan } = view;
+  return [
+    {
+      type: 'button',
+      action_id: 'approval.approve',
+      text: plain('Approve'),
+      style: 'primary',
+      value: view.id,
+      confirm: {
+        title: plain(`Deploy to ${plan.environment}?`),
+        text: mrkdwn(
+          `This starts ${plan.kind} of *${escape(plan.service)}* ${change(plan)} on ${planSummary(plan)}.`,
+        ),
+        confirm: plain('Approve and deploy'),
+        deny: plain('Not yet'),
+      },
+    },
+    { type: 'button', action_id: 'approval.reject', text: plain('Reject'), value: view.id },
+    { type: 'button', action_id: 'approval.withdraw', text: plain('Withdraw'), value: view.id },
+  ];
+}
+
+export interface ScheduleView {
+  id: string;
+  service: string;
+  environment: string;
+  /** Undefined: the previous good version, worked out when it fires. */
+  version?: string;
+  runAt: number;
+  requestedBy: string;
+  reason: 'scheduled' | 'rollback-after';
+}
+
+function scheduleLine(schedule: ScheduleView): string {
+  const to =
+    schedule.version === undefined
+      ? 'the previous good version'
+      : `\`${escape(schedule.version)}\``;
+  const why = schedule.reason === 'rollback-after' ? ' unless kept' : '';
+  return `Roll back *${escape(schedule.service)}* in *${escape(schedule.environment)}* to ${to} ${slackDate(schedule.runAt)}${why} (asked by ${who(schedule.requestedBy)})`;
+}
+
+function cancelButton(schedule: ScheduleView): Button {
+  return schedule.reason === 'rollback-after'
+    ? {
+        type: 'button',
+        action_id: 'schedule.keep',
+        text: plain(`Keep what runs now`),
+        style: 'primary',
+        value: schedule.id,
+      }
+    : {
+        type: 'button',
+        action_id: 'schedule.cancel',
+        text: plain('Cancel'),
+        style: 'danger',
+        value: schedule.id,
+      };
+}
+
+export type ScheduleOutcome = 'pending' | { cancelledBy: string; at: number } | 'fired';
+
+/** A scheduled rollback as posted in the channel, with the button that stops it while it can. */
+export function scheduleMessage(schedule: ScheduleView, outcome: ScheduleOutcome): SlackMessage {
+  let line = `⏰ ${scheduleLine(schedule)}`;
+  if (outcome === 'fired') line += '\nIt has fired: see the rollout below.';
+  else if (outcome !== 'pending')
+    line += `\n${schedule.reason === 'rollback-after' ? 'Kept' : 'Cancelled'} by ${who(outcome.cancelledBy)} ${slackDate(outcome.at)}.`;
+  const blocks: Block[] = [{ type: 'section', text: mrkdwn(line) }];
+  if (outcome === 'pending') blocks.push({ type: 'actions', elements: [cancelButton(schedule)] });
+  return { text: `Scheduled rollback of ${schedule.service} in ${schedule.environment}`, blocks };
+}
+
+/** `/deploy schedules`: every pending rollback with its own Cancel (or Keep) button. */
+export function schedulesMessage(schedules: readonly ScheduleView[]): SlackMessage {
+  if (schedules.length === 0)
+    return {
+      text: 'No scheduled rollbacks.',
+      blocks: [{ type: 'section', text: mrkdwn('No scheduled rollbacks.') }],
+    };
+  // Two blocks each; past 24 schedules the rest are counted, so the list stays one message.
+  const shown = schedules.slice(0, 24);
+  const blocks: Block[] = shown.flatMap((schedule): Block[] => [
+    { type: 'section', text: mrkdwn(scheduleLine(schedule)) },
+    { type: 'actions', elements: [cancelButton(schedule)] },
+  ]);
+  if (schedules.length > shown.length)
+    blocks.push({
+      type: 'context',
+      elements: [
+        mrkdwn(`and ${schedules.length - shown.length} more: \`baton schedules\` lists them all`),
+      ],
+    });
+  return {
+    text: `${schedules.length} scheduled rollback${schedules.length === 1 ? '' : 's'}`,
+    blocks,
+  };
+}
+
+/** A plain answer: text in a section, with the usage line as context when there is one. */
+export function textMessage(text: string, hint?: string): SlackMessage {
+  const blocks: Block[] = [{ type: 'section', text: mrkdwn(text) }];
+  if (hint !== undefined) blocks.push({ type: 'context', elements: [mrkdwn(hint, 2000)] });
+  return { text, blocks };
+}
+
+/** Lines of preformatted output (status, history, a plan), fenced so Slack keeps the columns. */
+export function preformattedMessage(title: string, lines: readonly string[]): SlackMessage {
+  const body = lines.join('\n');
+  return {
+    text: title,
+    blocks: [
+      { type: 'section', text: mrkdwn(`*${escape(title)}*`) },
+      { type: 'section', text: mrkdwn(`\`\`\`${escape(body).slice(0, 2900)}\`\`\``) },
+    ],
+  };
+}

@@ -1,0 +1,375 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { systemClock } from '../../src/adapters/clock/system-clock.js';
+import type { Clock } from '../../src/app/ports.js';
+import { loadConfig, type Config } from '../../src/config/env.js';
+import {
+  openRedisBackend,
+  startSlackApp,
+  startWorker,
+  type RedisBackend,
+  type RunningSlackApp,
+  type RunningWorker,
+} from '../../src/main.js';
+import { Fleet, type FleetHost } from '../fleet/fleet.js';
+import {
+  buttonClick,
+  buttonsOf,
+  FakeSlack,
+  sendSigned,
+  slashCommand,
+  textOf,
+  type PostedMessage,
+} from '../support/fake-slack.js';
+import { freePort } from '../support/ports.js';
+import { dropPrefix, REDIS_URL, testPrefix } from '../support/redis.js';
+
+const SECRET = 'test-signing-secret';
+const prefix = testPrefix('slack');
+let fleet: Fleet;
+let slack: FakeSlack;
+let backend: RedisBackend;
+let app: RunningSlackApp;
+let worker: RunningWorker;
+let url: string;
+const warnings: string[] = [];
+/** Moved forward by tests that need time to pass (approval expiry). */
+let offsetMs = 0;
+const clock: Clock = { now: () => Date.now() + offsetMs, sleep: systemClock.sleep };
+
+async function until<T>(
+  probe: () => T | undefined | Promise<T | undefined>,
+  ms = 20_000,
+): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) throw new Error(`not seen within ${ms} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/** Types `/deploy <text>` as `user`; resolves once Slack's request was acknowledged. */
+async function command(text: string, user: string, retryNum?: number) {
+  const form = slashCommand(slack, text, user);
+  const sent = await sendSigned(url, form, {
+    secret: SECRET,
+    ...(retryNum === undefined ? {} : { retryNum }),
+  });
+  expect(sent.status).toBe(200);
+  return { ...sent, trigger: form.trigger_id ?? '' };
+}
+
+/** What the person who typed the command (or clicked) was told, privately or in the channel. */
+async function reply(trigger: string) {
+  const found = await until(() => slack.responses.find((response) => response.id === trigger));
+  return {
+    visibility: found.body.response_type,
+    text: textOf(found.body as { text: string; blocks: Record<string, unknown>[] }),
+  };
+}
+
+async function click(message: PostedMessage, action: string, user: string) {
+  const form = buttonClick(slack, message, action, user);
+  const sent = await sendSigned(url, form, { secret: SECRET });
+  expect(sent.status).toBe(200);
+  return JSON.parse(form.payload ?? '{}').trigger_id as string;
+}
+
+const messagesSoFar = () => slack.inChannel('C1').length;
+async function nextMessage(after: number, ms?: number): Promise<PostedMessage> {
+  return until(() => slack.inChannel('C1')[after], ms);
+}
+async function finalText(message: PostedMessage, pattern: RegExp): Promise<string> {
+  return until(() => (pattern.test(textOf(message)) ? textOf(message) : undefined), 30_000);
+}
+const versions = () => Promise.all(fleet.hosts.map((host: FleetHost) => fleet.health(host)));
+
+beforeAll(async () => {
+  fleet = await Fleet.start({ hosts: 2, subnet: 108, spinupMs: 100 });
+  // 'fleet' needs approval by UBOB or @sre; 'quick' needs none, and waits at a gate after g1.
+  await fleet.writePlaybook({
+    groups: [{ hosts: [0] }, { hosts: [1] }],
+    access: [
+      "deployers: [UALICE, UBOB, UCAROL, '@deploy']",
+      "approval: { required: true, approvers: [UBOB, '@sre'], expires: 30m }",
+    ],
+  });
+  await fleet.writePlaybook({
+    service: 'quick',
+    groups: [{ hosts: [0] }, { hosts: [1] }],
+    access: ["deployers: [UALICE, UBOB, '@deploy']"],
+  });
+  await fleet.writePlaybook({
+    service: 'gated',
+    groups: [{ hosts: [0], gate: 'manual' }, { hosts: [1] }],
+  });
+  slack = await FakeSlack.start();
+  slack.groups = { sre: ['UDAVE'], deploy: ['UDAVE'] };
+  const port = await freePort();
+  url = `http://127.0.0.1:${port}/slack/events`;
+  const loaded = loadConfig({
+    ...fleet.env(),
+    REDIS_URL,
+    BATON_REDIS_PREFIX: prefix,
+    SLACK_BOT_TOKEN: 'xoxb-test-token',
+    SLACK_SIGNING_SECRET: SECRET,
+    SLACK_API_URL: slack.apiUrl,
+    PORT: String(port),
+  });
+  if (!loaded.ok) throw new Error(loaded.problems.join('; '));
+  const config: Config = loaded.config;
+  const warn = (message: string) => void warnings.push(message);
+  backend = openRedisBackend({ url: REDIS_URL, prefix, trouble: warn });
+  app = await startSlackApp(backend, config, 'serve-1', warn, clock);
+  worker = startWorker(backend, config, { ...fleet.env() }, 'worker-1', warn);
+  await worker.worker.waitUntilReady();
+}, 60_000);
+
+afterAll(async () => {
+  if (process.env.DEBUG_SLACK)
+    console.log(warnings, JSON.stringify(slack.calls.slice(-6), null, 1));
+  await app?.stop();
+  await worker?.stop(1000);
+  await backend?.close();
+  await slack?.stop();
+  await fleet?.stop();
+  await dropPrefix(prefix);
+});
+
+describe('the Slack app', () => {
+  it('answers /deploy help privately, and a typo with what was wrong and the usage', async () => {
+    const help = await command('help', 'UALICE');
+    expect(help.ms).toBeLessThan(3000);
+    expect(await reply(help.trigger)).toMatchObject({
+      visibility: 'ephemeral',
+      text: expect.stringContaining('/deploy rollback &lt;service&gt;'),
+    });
+    const typo = await command('rollbak fleet', 'UALICE');
+    const answer = await reply(typo.trigger);
+    expect(answer.visibility).toBe('ephemeral');
+    expect(answer.text).toMatch(/rollbak/);
+    expect(answer.text).toMatch(/did you mean .*rollback/i);
+    const bad = await reply((await command('rollback fleet in soon', 'UALICE')).trigger);
+    expect(bad.visibility).toBe('ephemeral');
+    expect(bad.text).toContain("'soon'");
+    expect(bad.text).toContain('Usage: /deploy rollback &lt;service&gt;');
+  });
+
+  it('refuses requests that are not signed by Slack, or are too old', async () => {
+    const form = slashCommand(slack, 'fleet v9', 'UALICE');
+    const forged = await sendSigned(url, form, { secret: 'not-the-secret' });
+    const stale = await sendSigned(url, form, {
+      secret: SECRET,
+      timestamp: Math.floor(Date.now() / 1000) - 600,
+    });
+    expect([forged.status, stale.status]).toEqual([401, 401]);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(slack.responses.find((response) => response.id === form.trigger_id)).toBeUndefined();
+  });
+
+  it('tells someone who may not deploy so, and audits the attempt', async () => {
+    const sent = await command('fleet v9', 'UMALLORY');
+    expect((await reply(sent.trigger)).text).toMatch(
+      /<@UMALLORY> may not deploy fleet to test: only <@UALICE>, <@UBOB>, <@UCAROL>, @deploy may/,
+    );
+    const audit = await backend.audit.recent(5);
+    expect(audit.find((entry) => entry.actor === 'UMALLORY')).toMatchObject({
+      action: 'deploy.refused',
+      target: { service: 'fleet', environment: 'test' },
+    });
+  });
+
+  it('deploys after another person approves, with one live message, and records who asked', async () => {
+    const before = messagesSoFar();
+    const asked = await command('fleet v2', 'UALICE');
+    const approval = await nextMessage(before);
+    expect(textOf(approval)).toMatch(/deploy fleet\* `v2` to \*test\*/);
+    expect(textOf(approval)).toContain('2 groups, 2 hosts: g1 (1) → g2 (1)');
+    expect(buttonsOf(approval)).toEqual([
+      'approval.approve',
+      'approval.reject',
+      'approval.withdraw',
+    ]);
+    const approve = approval.blocks
+      .flatMap((block) => (block.elements as { confirm?: unknown }[] | undefined) ?? [])
+      .find((element) => element.confirm !== undefined);
+    expect(approve).toBeDefined();
+    expect((await reply(asked.trigger)).text).toContain('Waiting for approval');
+
+    const own = await click(approval, 'approval.approve', 'UALICE');
+    expect((await reply(own)).text).toContain('You cannot approve your own request');
+    const outsider = await click(approval, 'approval.approve', 'UCAROL');
+    expect((await reply(outsider)).text).toContain('<@UCAROL> may not approve deploys to test');
+    expect(buttonsOf(approval)).toHaveLength(3);
+
+    await click(approval, 'approval.approve', 'UBOB');
+    await until(() => buttonsOf(approval).length === 0);
+    expect(textOf(approval)).toMatch(/Approved by <@UBOB>/);
+    const progress = await nextMessage(before + 1);
+    expect(await finalText(progress, /: done/)).toMatch(/g1.*\n?.*g2/s);
+    expect(buttonsOf(progress)).toEqual([]);
+    expect(await versions()).toEqual(['200 ok v2', '200 ok v2']);
+    const [latest] = await backend.history.list({ service: 'fleet', environment: 'test' }, 1);
+    expect(latest).toMatchObject({ version: 'v2', by: 'UALICE', result: 'succeeded' });
+    // One post and then updates: at most 2 per group + 5 for the whole rollout.
+    expect(progress.versions.length - 1).toBeLessThanOrEqual(2 * 2 + 5);
+    const audit = await backend.audit.recent(50);
+    expect(audit.find((entry) => entry.action === 'approval.approved')).toMatchObject({
+      actor: 'UBOB',
+    });
+  });
+
+  it('lets a member of an approver group approve', async () => {
+    const before = messagesSoFar();
+    await command('fleet v3', 'UALICE');
+    const approval = await nextMessage(before);
+    await click(approval, 'approval.approve', 'UDAVE');
+    await until(() => buttonsOf(approval).length === 0);
+    expect(textOf(approval)).toMatch(/Approved by <@UDAVE>/);
+    await finalText(await nextMessage(before + 1), /: done/);
+  });
+
+  it('starts nothing when the request is rejected, and says by whom', async () => {
+    const before = messagesSoFar();
+    await command('fleet v4', 'UCAROL');
+    const approval = await nextMessage(before);
+    await click(approval, 'approval.reject', 'UBOB');
+    await until(() => buttonsOf(approval).length === 0);
+    expect(textOf(approval)).toMatch(/Rejected by <@UBOB>/);
+    await new Promise((resolve) => setTimeout(resolve, 700));
+    expect(messagesSoFar()).toBe(before + 1);
+    expect(await backend.locks.get({ service: 'fleet', environment: 'test' })).toBeUndefined();
+  });
+
+  it('expires a request nobody decided, and refuses a late approval', async () => {
+    const before = messagesSoFar();
+    await command('fleet v4', 'UCAROL');
+    const approval = await nextMessage(before);
+    offsetMs += 31 * 60_000;
+    await until(() => buttonsOf(approval).length === 0);
+    expect(textOf(approval)).toMatch(/Expired: nobody decided within 30m/);
+    const asShown = { ...approval, blocks: approval.versions[0]?.blocks ?? [] };
+    const late = await click(asShown, 'approval.approve', 'UBOB');
+    expect((await reply(late)).text).toContain('This request expired after 30m');
+  });
+
+  it('handles a redelivered command once', async () => {
+    const before = messagesSoFar();
+    const form = slashCommand(slack, 'fleet v5', 'UALICE');
+    const first = await sendSigned(url, form, { secret: SECRET });
+    const again = await sendSigned(url, form, { secret: SECRET, retryNum: 1 });
+    expect([first.status, again.status]).toEqual([200, 200]);
+    await nextMessage(before);
+    await new Promise((resolve) => setTimeout(resolve, 700));
+    expect(messagesSoFar()).toBe(before + 1);
+    const approval = slack.inChannel('C1')[before] as PostedMessage;
+    await click(approval, 'approval.withdraw', 'UALICE');
+    await until(() => buttonsOf(approval).length === 0);
+    expect(textOf(approval)).toMatch(/Withdrawn by <@UALICE>/);
+  });
+
+  it('keeps the final state when Slack rate-limits the updates, waiting as long as it says', async () => {
+    const before = messagesSoFar();
+    slack.rateLimit('chat.update', 2, 1);
+    await command('quick v2', 'UALICE');
+    const progress = await nextMessage(before);
+    expect(await finalText(progress, /: done/)).toContain('g2');
+    const updates = slack.calls.filter(
+      (call) => call.method === 'chat.update' && call.body.ts === progress.ts,
+    );
+    const limitedAt = updates[1]?.at ?? 0;
+    expect(updates[2]?.at).toBeGreaterThanOrEqual(limitedAt + 1000);
+  });
+
+  it('stops at a manual gate with Continue and Abort; Abort rolls the group back', async () => {
+    const before = messagesSoFar();
+    await command('gated v2', 'UALICE');
+    const progress = await nextMessage(before);
+    await until(() => buttonsOf(progress).includes('rollout.continue'));
+    expect(buttonsOf(progress)).toEqual(['rollout.continue', 'rollout.abort']);
+    await click(progress, 'rollout.continue', 'UBOB');
+    expect(await finalText(progress, /: done/)).toBeTruthy();
+
+    const second = messagesSoFar();
+    await command('gated v3', 'UALICE');
+    const aborted = await nextMessage(second);
+    await until(() => buttonsOf(aborted).includes('rollout.abort'));
+    await click(aborted, 'rollout.abort', 'UALICE');
+    expect(await finalText(aborted, /failed and rolled back|halted/)).toBeTruthy();
+    expect(await versions()).toEqual(['200 ok v2', '200 ok v2']);
+  });
+
+  it('cancels a running rollout from /deploy cancel', async () => {
+    const before = messagesSoFar();
+    await command('gated v4', 'UALICE');
+    const progress = await nextMessage(before);
+    await until(() => buttonsOf(progress).includes('rollout.continue'));
+    const cancel = await command('cancel gated', 'UBOB');
+    expect((await reply(cancel.trigger)).visibility).toBe('in_channel');
+    expect(await finalText(progress, /failed and rolled back/)).toMatch(
+      /cancel requested by <@UBOB>/,
+    );
+  });
+
+  it('schedules a rollback that fires in the channel, and one that is cancelled with its button', async () => {
+    const before = messagesSoFar();
+    await command('rollback quick in 30m', 'UALICE');
+    const kept = await nextMessage(before);
+    expect(buttonsOf(kept)).toEqual(['schedule.cancel']);
+    const list = await command('schedules', 'UCAROL');
+    expect((await reply(list.trigger)).text).toContain('Roll back *quick* in *test*');
+    await click(kept, 'schedule.cancel', 'UCAROL');
+    await until(() => buttonsOf(kept).length === 0);
+    expect(textOf(kept)).toMatch(/Cancelled by <@UCAROL>/);
+    expect(await backend.queue.scheduled()).toEqual([]);
+
+    await command('rollback quick v1 in 1s', 'UALICE');
+    const scheduled = await nextMessage(before + 1);
+    const fired = await nextMessage(before + 2, 30_000);
+    expect(await finalText(fired, /: done/)).toMatch(/rollback quick\* `v2` → `v1`/);
+    await until(() => /It has fired/.test(textOf(scheduled)));
+  });
+
+  it('answers status and history with what the terminal shows', async () => {
+    const status = await command('status quick', 'UCAROL');
+    expect((await reply(status.trigger)).text).toContain('quick test: v1');
+    const history = await command('history quick', 'UCAROL');
+    expect((await reply(history.trigger)).text).toMatch(
+      /rollback v1 \(from v2\) by UALICE \(scheduled\): succeeded/,
+    );
+  });
+
+  it('offers a Keep button after a --rollback-after deploy, and keeping cancels the rollback', async () => {
+    const before = messagesSoFar();
+    await command('quick v6 --rollback-after 10m', 'UALICE');
+    const progress = await nextMessage(before);
+    await finalText(progress, /: done/);
+    const keep = await until(() =>
+      slack.threadOf(progress).find((reply) => buttonsOf(reply).includes('schedule.keep')),
+    );
+    expect(textOf(keep)).toMatch(/to `v1`.*unless kept/s);
+    await click(keep, 'schedule.keep', 'UBOB');
+    await until(() => /Kept by <@UBOB>/.test(textOf(keep)));
+    expect(await backend.queue.scheduled()).toEqual([]);
+  });
+
+  it('locks and unlocks from Slack, and a lock stops deploys', async () => {
+    const locked = await command('lock quick "db migration"', 'UBOB');
+    expect((await reply(locked.trigger)).text).toContain(
+      'locked quick in test for 4h: db migration',
+    );
+    const refused = await command('quick v7', 'UALICE');
+    expect((await reply(refused.trigger)).text).toMatch(
+      /quick in test is locked by <@UBOB> since .*: db migration/,
+    );
+    const unlocked = await command('unlock quick', 'UALICE');
+    expect((await reply(unlocked.trigger)).text).toMatch(
+      /unlocked quick in test \(the lock was <@UBOB>'s/,
+    );
+  });
+
+  it('never warned about anything it did not expect', () => {
+    expect(warnings).toEqual([]);
+  });
+});
