@@ -1,4 +1,6 @@
+import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import { systemClock } from '../../src/adapters/clock/system-clock.js';
 import type { Clock } from '../../src/app/ports.js';
 import { loadConfig, type Config } from '../../src/config/env.js';
@@ -29,6 +31,10 @@ let fleet: Fleet;
 let slack: FakeSlack;
 let backend: RedisBackend;
 let app: RunningSlackApp;
+/** A second `serve` on the same Redis, as in a highly available install. */
+let secondApp: RunningSlackApp;
+let secondBackend: RedisBackend;
+let secondUrl: string;
 let worker: RunningWorker;
 let url: string;
 const warnings: string[] = [];
@@ -50,8 +56,8 @@ async function until<T>(
 }
 
 /** Types `/deploy <text>` as `user`; resolves once Slack's request was acknowledged. */
-async function command(text: string, user: string, retryNum?: number) {
-  const form = slashCommand(slack, text, user);
+async function command(text: string, user: string, retryNum?: number, channel = 'C1') {
+  const form = slashCommand(slack, text, user, channel);
   const sent = await sendSigned(url, form, {
     secret: SECRET,
     ...(retryNum === undefined ? {} : { retryNum }),
@@ -122,6 +128,16 @@ beforeAll(async () => {
   const warn = (message: string) => void warnings.push(message);
   backend = openRedisBackend({ url: REDIS_URL, prefix, trouble: warn });
   app = await startSlackApp(backend, config, 'serve-1', warn, clock);
+  const secondPort = await freePort();
+  secondUrl = `http://127.0.0.1:${secondPort}/slack/events`;
+  secondBackend = openRedisBackend({ url: REDIS_URL, prefix, trouble: warn });
+  secondApp = await startSlackApp(
+    secondBackend,
+    { ...config, PORT: secondPort },
+    'serve-2',
+    warn,
+    clock,
+  );
   worker = startWorker(backend, config, { ...fleet.env() }, 'worker-1', warn);
   await worker.worker.waitUntilReady();
 }, 60_000);
@@ -130,6 +146,8 @@ afterAll(async () => {
   if (process.env.DEBUG_SLACK)
     console.log(warnings, JSON.stringify(slack.calls.slice(-6), null, 1));
   await app?.stop();
+  await secondApp?.stop();
+  await secondBackend?.close();
   await worker?.stop(1000);
   await backend?.close();
   await slack?.stop();
@@ -269,17 +287,47 @@ describe('the Slack app', () => {
     expect(textOf(approval)).toMatch(/Withdrawn by <@UALICE>/);
   });
 
-  it('keeps the final state when Slack rate-limits the updates, waiting as long as it says', async () => {
+  it('handles a command delivered to two serve processes once', async () => {
     const before = messagesSoFar();
-    slack.rateLimit('chat.update', 2, 1);
-    await command('quick v2', 'UALICE');
+    const form = slashCommand(slack, 'quick v8', 'UALICE');
+    const sent = await Promise.all([
+      sendSigned(url, form, { secret: SECRET }),
+      sendSigned(secondUrl, form, { secret: SECRET, retryNum: 1 }),
+    ]);
+    expect(sent.map((response) => response.status)).toEqual([200, 200]);
+    await finalText(await nextMessage(before), /: done/);
+    await new Promise((resolve) => setTimeout(resolve, 700));
+    expect(messagesSoFar()).toBe(before + 1);
+    const entries = await backend.history.list({ service: 'quick', environment: 'test' }, 10);
+    expect(entries.filter((entry) => entry.version === 'v8')).toHaveLength(1);
+  });
+
+  it('restarts the running version, group by group', async () => {
+    const before = messagesSoFar();
+    await command('restart quick', 'UBOB');
     const progress = await nextMessage(before);
+    expect(await finalText(progress, /: done/)).toMatch(/restart quick\* `v8` → `v8`/);
+    const [latest] = await backend.history.list({ service: 'quick', environment: 'test' }, 1);
+    expect(latest).toMatchObject({ kind: 'restart', version: 'v8', by: 'UBOB' });
+  });
+
+  it('keeps the final state when Slack rate-limits the updates, waiting as long as it says', async () => {
+    slack.rateLimit('chat.update', 2, 1, 'C2');
+    await command('gated v9', 'UALICE', undefined, 'C2');
+    const progress = await until(() => slack.inChannel('C2')[0]);
+    await until(() => buttonsOf(progress).includes('rollout.continue'), 30_000);
+    await click(progress, 'rollout.continue', 'UBOB');
     expect(await finalText(progress, /: done/)).toContain('g2');
     const updates = slack.calls.filter(
-      (call) => call.method === 'chat.update' && call.body.ts === progress.ts,
+      (call) => call.method === 'chat.update' && call.body.channel === 'C2',
     );
-    const limitedAt = updates[1]?.at ?? 0;
-    expect(updates[2]?.at).toBeGreaterThanOrEqual(limitedAt + 1000);
+    expect(updates.map((call) => call.status).slice(0, 2)).toEqual([429, 429]);
+    // Nothing is sent before Retry-After (1 s) has passed since the last 429.
+    for (const [index, call] of updates.entries()) {
+      const previous = updates[index - 1];
+      if (previous?.status === 429) expect(call.at - previous.at).toBeGreaterThanOrEqual(1000);
+    }
+    expect(updates.at(-1)?.status).toBe(200);
   });
 
   it('stops at a manual gate with Continue and Abort; Abort rolls the group back', async () => {
@@ -327,7 +375,7 @@ describe('the Slack app', () => {
     await command('rollback quick v1 in 1s', 'UALICE');
     const scheduled = await nextMessage(before + 1);
     const fired = await nextMessage(before + 2, 30_000);
-    expect(await finalText(fired, /: done/)).toMatch(/rollback quick\* `v2` → `v1`/);
+    expect(await finalText(fired, /: done/)).toMatch(/rollback quick\* `v8` → `v1`/);
     await until(() => /It has fired/.test(textOf(scheduled)));
   });
 
@@ -336,7 +384,7 @@ describe('the Slack app', () => {
     expect((await reply(status.trigger)).text).toContain('quick test: v1');
     const history = await command('history quick', 'UCAROL');
     expect((await reply(history.trigger)).text).toMatch(
-      /rollback v1 \(from v2\) by UALICE \(scheduled\): succeeded/,
+      /rollback v1 \(from v8\) by UALICE \(scheduled\): succeeded/,
     );
   });
 
@@ -367,6 +415,25 @@ describe('the Slack app', () => {
     expect((await reply(unlocked.trigger)).text).toMatch(
       /unlocked quick in test \(the lock was <@UBOB>'s/,
     );
+  });
+
+  it('called only Web API methods that the manifest grants, and the manifest asks for no more', async () => {
+    const manifest = parse(await readFile('manifest.yml', 'utf8')) as {
+      oauth_config: { scopes: { bot: string[] } };
+    };
+    // The scope each method baton calls needs (auth.test needs none).
+    const SCOPE: Record<string, string | undefined> = {
+      'auth.test': undefined,
+      'chat.postMessage': 'chat:write',
+      'chat.update': 'chat:write',
+      'usergroups.list': 'usergroups:read',
+    };
+    const methods = new Set(
+      slack.calls.map((call) => call.method).filter((method) => method !== 'response_url'),
+    );
+    for (const method of methods) expect(Object.keys(SCOPE)).toContain(method);
+    const needed = new Set(['commands', ...[...methods].flatMap((method) => SCOPE[method] ?? [])]);
+    expect(new Set(manifest.oauth_config.scopes.bot)).toEqual(needed);
   });
 
   it('never warned about anything it did not expect', () => {

@@ -7,6 +7,8 @@ export interface SlackCall {
   method: string;
   body: Record<string, unknown>;
   at: number;
+  /** 429 when the fake rate-limited it. */
+  status: number;
 }
 
 export interface PostedMessage {
@@ -44,7 +46,8 @@ export class FakeSlack {
   readonly responses: { id: string; body: Record<string, unknown> }[] = [];
   /** User groups, handle (without @) → member ids. */
   groups: Record<string, string[]> = {};
-  private limited: { method: string; remaining: number; retryAfter: number }[] = [];
+  private limited: { method: string; channel?: string; remaining: number; retryAfter: number }[] =
+    [];
   private nextTs = 1_700_000_000;
   private server!: Server;
   url = '';
@@ -83,8 +86,13 @@ export class FakeSlack {
   }
 
   /** The next `times` calls of `method` answer 429 with this Retry-After. */
-  rateLimit(method: string, times: number, retryAfterSeconds: number): void {
-    this.limited.push({ method, remaining: times, retryAfter: retryAfterSeconds });
+  rateLimit(method: string, times: number, retryAfterSeconds: number, channel?: string): void {
+    this.limited.push({
+      method,
+      remaining: times,
+      retryAfter: retryAfterSeconds,
+      ...(channel === undefined ? {} : { channel }),
+    });
   }
 
   count(method: string): number {
@@ -107,15 +115,22 @@ export class FakeSlack {
     const path = request.url ?? '';
     const respond = /^\/respond\/(.+)$/.exec(path);
     if (respond !== null) {
-      this.calls.push({ method: 'response_url', body, at: Date.now() });
+      this.calls.push({ method: 'response_url', body, at: Date.now(), status: 200 });
       this.responses.push({ id: respond[1] ?? '', body });
       return { status: 200, body: { ok: true } };
     }
     const method = path.replace(/^\/api\//, '');
-    this.calls.push({ method, body, at: Date.now() });
-    const limit = this.limited.find((item) => item.method === method && item.remaining > 0);
+    const call: SlackCall = { method, body, at: Date.now(), status: 200 };
+    this.calls.push(call);
+    const limit = this.limited.find(
+      (item) =>
+        item.method === method &&
+        item.remaining > 0 &&
+        (item.channel === undefined || item.channel === body.channel),
+    );
     if (limit !== undefined) {
       limit.remaining -= 1;
+      call.status = 429;
       return {
         status: 429,
         body: { ok: false, error: 'ratelimited' },
