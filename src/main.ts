@@ -3,7 +3,10 @@ import type { Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { systemClock } from './adapters/clock/system-clock.js';
 import { NetworkHealthProbe } from './adapters/health/network-health-probe.js';
-import { loadPlaybookDirectory } from './adapters/playbooks/playbook-directory.js';
+import {
+  cachedPlaybookDirectory,
+  loadPlaybookDirectory,
+} from './adapters/playbooks/playbook-directory.js';
 import {
   BullRolloutQueue,
   duplicateConnection,
@@ -207,6 +210,7 @@ export async function startSlackApp(
   const auth = await chat.client.auth.test().catch((error: unknown) => {
     throw new Error(`Slack did not accept SLACK_BOT_TOKEN: ${(error as Error).message}`);
   });
+  const playbooks = cachedPlaybookDirectory(config.BATON_PLAYBOOKS);
   const deps: ChatOpsDeps = {
     chat,
     directory: chat,
@@ -218,7 +222,7 @@ export async function startSlackApp(
     queue: backend.queue,
     playbooks: {
       async load() {
-        const catalog = await loadPlaybookDirectory(config.BATON_PLAYBOOKS);
+        const catalog = await playbooks();
         return { playbooks: catalog.playbooks, problems: catalog.problems.length };
       },
     },

@@ -19,6 +19,8 @@ export class InMemoryHosts implements RemoteExecutor, HealthProbe {
   private readonly waiters: (() => void)[] = [];
   /** While set, commands wait until `release()` is called. */
   hold = false;
+  /** How long after its restart a host answers healthy. */
+  spinupMs = 5;
 
   constructor(private readonly clock: Clock) {}
 
@@ -46,7 +48,7 @@ export class InMemoryHosts implements RemoteExecutor, HealthProbe {
     if (restart !== null)
       this.versions.set(target.name, {
         version: restart[1] as string,
-        readyAt: this.clock.now() + 5,
+        readyAt: this.clock.now() + this.spinupMs,
       });
     return result(0);
   }

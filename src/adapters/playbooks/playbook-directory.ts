@@ -1,4 +1,4 @@
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parsePlaybookText, type Playbook, type SourceProblem } from '../../core/playbook/index.js';
 
@@ -63,4 +63,29 @@ export async function loadPlaybookDirectory(directory: string): Promise<Playbook
     catalog.playbooks.set(service, result.playbook);
   }
   return catalog;
+}
+
+/**
+ * A directory read again only when a playbook file changed (name, size or modification time):
+ * the Slack app looks at playbooks on every command, and parsing them each time costs more than
+ * a listing.
+ */
+export function cachedPlaybookDirectory(directory: string): () => Promise<PlaybookCatalog> {
+  let last: { signature: string; catalog: PlaybookCatalog } | undefined;
+  return async () => {
+    let signature: string;
+    try {
+      const names = (await readdir(directory)).filter((name) => PLAYBOOK_FILE.test(name)).sort();
+      const stats = await Promise.all(names.map((name) => stat(join(directory, name))));
+      signature = names
+        .map((name, index) => `${name}:${stats[index]?.size}:${stats[index]?.mtimeMs}`)
+        .join('|');
+    } catch {
+      // Whatever went wrong, reading the directory again says it properly.
+      return loadPlaybookDirectory(directory);
+    }
+    if (last?.signature !== signature)
+      last = { signature, catalog: await loadPlaybookDirectory(directory) };
+    return last.catalog;
+  };
 }

@@ -41,13 +41,16 @@ export function createSlackApp(options: SlackAppOptions): App {
       ? new App({ ...common, signingSecret: options.signingSecret ?? '', port: options.port })
       : new App({ ...common, appToken: options.appToken, socketMode: true });
 
-  const later = (what: string, work: Promise<void>) =>
-    void work.catch((error: unknown) => options.warn(`${what}: ${(error as Error).message}`));
+  // The work starts once the event loop has sent the acks of requests that came in together.
+  const later = (what: string, work: () => Promise<void>) =>
+    setImmediate(
+      () =>
+        void work().catch((error: unknown) => options.warn(`${what}: ${(error as Error).message}`)),
+    );
 
   app.command('/deploy', async ({ ack, command }) => {
     await ack();
-    later(
-      `/deploy ${command.text}`,
+    later(`/deploy ${command.text}`, () =>
       options.onCommand(command.text, {
         user: command.user_id,
         channel: command.channel_id,
@@ -59,8 +62,7 @@ export function createSlackApp(options: SlackAppOptions): App {
 
   app.action<BlockAction<ButtonAction>>(ACTION_PATTERN, async ({ ack, body, action }) => {
     await ack();
-    later(
-      action.action_id,
+    later(action.action_id, () =>
       options.onAction(action.action_id as ActionId, action.value ?? '', {
         user: body.user.id,
         channel: body.channel?.id ?? body.container.channel_id ?? '',
