@@ -144,6 +144,7 @@ export function startWorker(
       audit: backend.audit,
       clock: systemClock,
       enqueue: (job) => backend.queue.add(job),
+      askApproval: (pending) => backend.chatops.savePending(pending),
       announce: async (rollout, { channel, ...schedule }) =>
         backend.chatops.report({
           rollout,

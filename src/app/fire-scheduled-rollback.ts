@@ -1,6 +1,8 @@
 import type { RolloutJob, ScheduledRollback } from '../adapters/queue/rollout-jobs.js';
 import type { Playbook } from '../core/playbook/index.js';
+import { needsApproval, openApproval } from '../core/policy/index.js';
 import { planRollout } from '../core/rollout/index.js';
+import type { PendingRollout } from './chatops/ports.js';
 import { rollbackVersion, runningVersion } from './history.js';
 import type { Clock } from './ports.js';
 import { QUEUED_LOCK_MS, type AuditLog, type HistoryStore, type LockStore } from './store-ports.js';
@@ -14,12 +16,17 @@ export interface SchedulerDeps {
   audit: AuditLog;
   clock: Clock;
   enqueue(job: RolloutJob): Promise<void>;
+  /**
+   * Asks for approval in Slack, where the environment requires it: a rollback asked for in Slack
+   * obeys the same approval rules when it fires as any rollout.
+   */
+  askApproval?(pending: PendingRollout): Promise<void>;
   /** Hands a rollout asked for in Slack to whoever keeps its live message there. */
   announce?(rollout: string, rollback: ScheduledRollback & { channel: string }): Promise<void>;
   newId(): string;
 }
 
-export type FireOutcome = { started: string } | { skipped: string };
+export type FireOutcome = { started: string } | { awaitingApproval: string } | { skipped: string };
 
 /**
  * Turns a due scheduled rollback into a rollout job, like any rollout: it takes the lock (or is
@@ -58,6 +65,31 @@ export async function fireScheduledRollback(
     now,
   );
   if (!planned.ok) return skip(planned.error.message);
+  const environment = playbook.environments.find((item) => item.name === rollback.environment);
+  const { channel, ...view } = rollback;
+  if (
+    channel !== undefined &&
+    deps.askApproval !== undefined &&
+    environment !== undefined &&
+    needsApproval(environment)
+  ) {
+    const pending: PendingRollout = {
+      id: deps.newId(),
+      plan: planned.plan,
+      channel,
+      request: openApproval(environment, rollback.requestedBy, now),
+      schedule: view,
+    };
+    await deps.askApproval(pending);
+    await deps.audit.append({
+      at: now,
+      actor: deps.worker,
+      action: 'schedule.fired',
+      target,
+      detail: { schedule: rollback.id, approval: pending.id, version, due: rollback.runAt },
+    });
+    return { awaitingApproval: pending.id };
+  }
   const rollout = deps.newId();
   const token = deps.newId();
   const requestedBy = `${rollback.requestedBy} (scheduled)`;
@@ -67,7 +99,6 @@ export async function fireScheduledRollback(
     QUEUED_LOCK_MS,
   );
   if (!lock.ok) return skip(`locked by ${lock.holder.owner}: ${lock.holder.reason}`);
-  const { channel } = rollback;
   if (channel !== undefined) await deps.announce?.(rollout, { ...rollback, channel });
   await deps.enqueue({
     rollout,

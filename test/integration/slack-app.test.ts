@@ -270,6 +270,8 @@ describe('the Slack app', () => {
     const asShown = { ...approval, blocks: approval.versions[0]?.blocks ?? [] };
     const late = await click(asShown, 'approval.approve', 'UBOB');
     expect((await reply(late)).text).toContain('This request expired after 30m');
+    // Back to the time the worker (on the system clock) keeps.
+    offsetMs = 0;
   });
 
   it('handles a redelivered command once', async () => {
@@ -377,6 +379,31 @@ describe('the Slack app', () => {
     const fired = await nextMessage(before + 2, 30_000);
     expect(await finalText(fired, /: done/)).toMatch(/rollback quick\* `v8` → `v1`/);
     await until(() => /It has fired/.test(textOf(scheduled)));
+  });
+
+  it('asks for approval when a scheduled rollback fires where approval is required', async () => {
+    const before = messagesSoFar();
+    await command('rollback fleet v2 in 1s', 'UALICE');
+    const scheduled = await nextMessage(before);
+    const approval = await nextMessage(before + 1, 30_000);
+    expect(buttonsOf(approval)).toContain('approval.approve');
+    expect(textOf(approval)).toMatch(/rollback fleet\* `v3` → `v2`/);
+    await until(() => /It has fired/.test(textOf(scheduled)));
+    await click(approval, 'approval.approve', 'UBOB');
+    expect(await finalText(await nextMessage(before + 2), /: done/)).toContain('g2');
+    expect(await versions()).toEqual(['200 ok v2', '200 ok v2']);
+  });
+
+  it('puts a failed group, with its step output, in the thread of the rollout message', async () => {
+    await fleet.behave('v13', 'install-fails');
+    const before = messagesSoFar();
+    await command('quick v13', 'UALICE');
+    const progress = await nextMessage(before);
+    expect(await finalText(progress, /failed and rolled back/)).toContain('Failed:');
+    const [failure] = slack.threadOf(progress);
+    expect(failure === undefined ? '' : textOf(failure)).toMatch(
+      /Group g1 failed:[\s\S]*step 1 failed/,
+    );
   });
 
   it('answers status and history with what the terminal shows', async () => {

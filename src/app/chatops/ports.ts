@@ -42,6 +42,8 @@ export interface PendingRollout {
   channel: string;
   messageTs?: string;
   request: ApprovalRequest;
+  /** The scheduled rollback that asks, whose message says it fired. */
+  schedule?: ScheduleView;
 }
 
 /** A rollout whose live message some `serve` process keeps up to date. */

@@ -13,7 +13,12 @@ import {
 import { keepId } from '../process-rollout-job.js';
 import type { StoredUpdate } from '../store-ports.js';
 import type { ChatOpsDeps } from './deps.js';
-import { RateLimitedError, type MessageRef, type ReportedRollout } from './ports.js';
+import {
+  RateLimitedError,
+  type MessageRef,
+  type PendingRollout,
+  type ReportedRollout,
+} from './ports.js';
 
 /** A reporting duty lapses this long after its process stops renewing it; another takes it up. */
 const LEASE_MS = 15_000;
@@ -87,6 +92,7 @@ export class RolloutReporter {
   private async expireApprovals(): Promise<void> {
     const now = this.deps.clock.now();
     for (const pending of await this.deps.store.allPending()) {
+      if (pending.messageTs === undefined) await this.postApproval(pending);
       const request = expireIfDue(pending.request, now);
       if (request.status !== 'expired') continue;
       const expired = { ...pending, request };
@@ -103,6 +109,20 @@ export class RolloutReporter {
           { channel: pending.channel, ts: pending.messageTs },
           approvalMessage(expired),
         );
+    }
+  }
+
+  /** A request made where there is no Slack (a worker firing a scheduled rollback): post it. */
+  private async postApproval(pending: PendingRollout): Promise<void> {
+    const { deps } = this;
+    if (!(await deps.store.claimReport(`approval:${pending.id}`, this.owner, LEASE_MS))) return;
+    const posted = await deps.chat.post(pending.channel, approvalMessage(pending));
+    pending.messageTs = posted.ts;
+    await deps.store.savePending(pending);
+    if (pending.schedule !== undefined) {
+      const scheduled = await deps.store.scheduleMessage(pending.schedule.id);
+      if (scheduled !== undefined)
+        await deps.chat.update(scheduled, scheduleMessage(pending.schedule, 'fired'));
     }
   }
 

@@ -144,7 +144,7 @@ export type ScheduleOutcome = 'pending' | { cancelledBy: string; at: number } | 
 /** A scheduled rollback as posted in the channel, with the button that stops it while it can. */
 export function scheduleMessage(schedule: ScheduleView, outcome: ScheduleOutcome): SlackMessage {
   let line = `⏰ ${scheduleLine(schedule)}`;
-  if (outcome === 'fired') line += '\nIt has fired: see the rollout below.';
+  if (outcome === 'fired') line += '\nIt has fired: see below.';
   else if (outcome !== 'pending')
     line += `\n${schedule.reason === 'rollback-after' ? 'Kept' : 'Cancelled'} by ${who(outcome.cancelledBy)} ${slackDate(outcome.at)}.`;
   const blocks: Block[] = [{ type: 'section', text: mrkdwn(line) }];
