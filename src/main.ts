@@ -195,7 +195,7 @@ export async function startSlackApp(
   config: Config,
   name: string,
   warn: (message: string) => void,
-  clock: Clock = systemClock,
+  { clock = systemClock, reportLeaseMs }: { clock?: Clock; reportLeaseMs?: number } = {},
 ): Promise<RunningSlackApp> {
   const token = config.SLACK_BOT_TOKEN;
   if (token === undefined) throw new Error('set SLACK_BOT_TOKEN (xoxb-…) to run the Slack app');
@@ -232,7 +232,7 @@ export async function startSlackApp(
     newId: () => randomUUID(),
     warn,
   };
-  const reporter = new RolloutReporter(deps, name);
+  const reporter = new RolloutReporter(deps, name, reportLeaseMs);
   const app = createSlackApp({
     botToken: token,
     ...(config.SLACK_SIGNING_SECRET === undefined
@@ -248,11 +248,14 @@ export async function startSlackApp(
     warn,
   });
   await (config.SLACK_APP_TOKEN === undefined ? app.start(config.PORT) : app.start());
+  let stopped = false;
   reporter.start();
   return {
     chat,
     reporter,
     async stop() {
+      if (stopped) return;
+      stopped = true;
       await app.stop();
       await reporter.stop();
     },

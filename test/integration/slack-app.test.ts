@@ -127,17 +127,14 @@ beforeAll(async () => {
   const config: Config = loaded.config;
   const warn = (message: string) => void warnings.push(message);
   backend = openRedisBackend({ url: REDIS_URL, prefix, trouble: warn });
-  app = await startSlackApp(backend, config, 'serve-1', warn, clock);
+  app = await startSlackApp(backend, config, 'serve-1', warn, { clock, reportLeaseMs: 1500 });
   const secondPort = await freePort();
   secondUrl = `http://127.0.0.1:${secondPort}/slack/events`;
   secondBackend = openRedisBackend({ url: REDIS_URL, prefix, trouble: warn });
-  secondApp = await startSlackApp(
-    secondBackend,
-    { ...config, PORT: secondPort },
-    'serve-2',
-    warn,
+  secondApp = await startSlackApp(secondBackend, { ...config, PORT: secondPort }, 'serve-2', warn, {
     clock,
-  );
+    reportLeaseMs: 1500,
+  });
   worker = startWorker(backend, config, { ...fleet.env() }, 'worker-1', warn);
   await worker.worker.waitUntilReady();
 }, 60_000);
@@ -442,6 +439,21 @@ describe('the Slack app', () => {
     expect((await reply(unlocked.trigger)).text).toMatch(
       /unlocked quick in test \(the lock was <@UBOB>'s/,
     );
+  });
+
+  it('goes on reporting a rollout from another serve process when the one reporting it stops', async () => {
+    const before = messagesSoFar();
+    await command('gated v11', 'UALICE');
+    const progress = await nextMessage(before);
+    await until(() => buttonsOf(progress).includes('rollout.continue'));
+    const [reporting, other, otherUrl] =
+      app.reporter.active > 0 ? [app, secondApp, secondUrl] : [secondApp, app, url];
+    expect(reporting.reporter.active).toBe(1);
+    await reporting.stop();
+    url = otherUrl;
+    await click(progress, 'rollout.continue', 'UBOB');
+    expect(await finalText(progress, /: done/)).toContain('g2');
+    await until(() => other.reporter.active === 0);
   });
 
   it('called only Web API methods that the manifest grants, and the manifest asks for no more', async () => {

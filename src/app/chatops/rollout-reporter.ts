@@ -21,7 +21,7 @@ import {
 } from './ports.js';
 
 /** A reporting duty lapses this long after its process stops renewing it; another takes it up. */
-const LEASE_MS = 15_000;
+export const REPORT_LEASE_MS = 15_000;
 /** How often to look for new rollouts to report and approvals to expire. */
 const SWEEP_MS = 500;
 /** How often a followed rollout's updates are read. */
@@ -50,6 +50,7 @@ export class RolloutReporter {
   constructor(
     private readonly deps: ChatOpsDeps,
     private readonly owner: string,
+    private readonly leaseMs = REPORT_LEASE_MS,
   ) {}
 
   start(): void {
@@ -79,7 +80,7 @@ export class RolloutReporter {
     await this.expireApprovals();
     for (const entry of await this.deps.store.reports()) {
       if (this.following.has(entry.rollout)) continue;
-      if (!(await this.deps.store.claimReport(entry.rollout, this.owner, LEASE_MS))) continue;
+      if (!(await this.deps.store.claimReport(entry.rollout, this.owner, this.leaseMs))) continue;
       this.following.add(entry.rollout);
       void this.follow(entry)
         .catch((error: unknown) =>
@@ -115,7 +116,7 @@ export class RolloutReporter {
   /** A request made where there is no Slack (a worker firing a scheduled rollback): post it. */
   private async postApproval(pending: PendingRollout): Promise<void> {
     const { deps } = this;
-    if (!(await deps.store.claimReport(`approval:${pending.id}`, this.owner, LEASE_MS))) return;
+    if (!(await deps.store.claimReport(`approval:${pending.id}`, this.owner, this.leaseMs))) return;
     const posted = await deps.chat.post(pending.channel, approvalMessage(pending));
     pending.messageTs = posted.ts;
     await deps.store.savePending(pending);
@@ -140,8 +141,8 @@ export class RolloutReporter {
     const failures = new Map<string, string[]>();
     while (!this.stopped) {
       const now = deps.clock.now();
-      if (now - lastRenewal > LEASE_MS / 3) {
-        if (!(await deps.store.claimReport(entry.rollout, this.owner, LEASE_MS))) return;
+      if (now - lastRenewal > this.leaseMs / 3) {
+        if (!(await deps.store.claimReport(entry.rollout, this.owner, this.leaseMs))) return;
         lastRenewal = now;
       }
       for (const { cursor: next, update } of await deps.rollouts.read(entry.rollout, cursor, 0)) {
