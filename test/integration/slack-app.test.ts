@@ -441,6 +441,21 @@ describe('the Slack app', () => {
     );
   });
 
+  it('rolls a finished deploy back with its Roll back button', async () => {
+    const before = messagesSoFar();
+    await command('quick v12', 'UALICE');
+    const deployed = await nextMessage(before);
+    await finalText(deployed, /: done/);
+    expect(buttonsOf(deployed)).toEqual(['rollout.rollback']);
+    const refused = await click(deployed, 'rollout.rollback', 'UCAROL');
+    expect((await reply(refused)).text).toContain('<@UCAROL> may not deploy quick');
+    await click(deployed, 'rollout.rollback', 'UBOB');
+    const rolledBack = await nextMessage(before + 1);
+    expect(await finalText(rolledBack, /: done/)).toMatch(/rollback quick\* `v12` → `v6`/);
+    const [latest] = await backend.history.list({ service: 'quick', environment: 'test' }, 1);
+    expect(latest).toMatchObject({ kind: 'rollback', version: 'v6', by: 'UBOB' });
+  });
+
   it('goes on reporting a rollout from another serve process when the one reporting it stops', async () => {
     const before = messagesSoFar();
     await command('gated v11', 'UALICE');

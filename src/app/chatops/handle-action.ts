@@ -5,7 +5,8 @@ import {
   textMessage,
   who,
 } from '../../core/report/chat-messages.js';
-import { chooseEnvironment } from '../../core/rollout/index.js';
+import { chooseEnvironment, planRollout } from '../../core/rollout/index.js';
+import { runningVersion } from '../history.js';
 import { DELIVERY_TTL_MS } from './handle-command.js';
 import type { ChatOpsDeps, Interaction } from './deps.js';
 import { actorOf, findPlaybook, launch, requestRollout } from './request-rollout.js';
@@ -121,9 +122,22 @@ async function decide(
       approvalMessage(decided),
     );
   if (result.request.status !== 'approved') return undefined;
+  // Planned again: the playbook or the running version may have changed while it waited.
+  const fresh = planRollout(
+    playbook,
+    {
+      kind: plan.kind,
+      service: plan.service,
+      environment: plan.environment,
+      version: plan.version,
+      previousVersion: runningVersion(await deps.history.list(target, 50)),
+    },
+    now,
+  );
+  if (!fresh.ok) return `Approved, but it cannot start: ${fresh.error.message}`;
   const started = await launch(
     deps,
-    plan,
+    fresh.plan,
     pending.request.requestedBy,
     pending.channel,
     pending.rollbackAfterMs,
