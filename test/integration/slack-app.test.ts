@@ -22,7 +22,9 @@ import {
   textOf,
   type PostedMessage,
 } from '../support/fake-slack.js';
+import { baton } from '../support/cli.js';
 import { freePort } from '../support/ports.js';
+import { BatonProcess } from '../support/processes.js';
 import { dropPrefix, REDIS_URL, testPrefix } from '../support/redis.js';
 
 const SECRET = 'test-signing-secret';
@@ -142,6 +144,7 @@ beforeAll(async () => {
 afterAll(async () => {
   if (process.env.DEBUG_SLACK)
     console.log(warnings, JSON.stringify(slack.calls.slice(-6), null, 1));
+  await BatonProcess.killAll();
   await app?.stop();
   await secondApp?.stop();
   await secondBackend?.close();
@@ -469,6 +472,29 @@ describe('the Slack app', () => {
     await click(progress, 'rollout.continue', 'UBOB');
     expect(await finalText(progress, /: done/)).toContain('g2');
     await until(() => other.reporter.active === 0);
+  });
+
+  it('runs as `baton start`: answers commands, and stops cleanly on SIGTERM', async () => {
+    const missing = await baton(['serve'], { REDIS_URL });
+    expect(missing.status).toBe(2);
+    expect(missing.stderr).toContain('set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET');
+    const port = await freePort();
+    const start = new BatonProcess(['start'], {
+      ...fleet.env(),
+      REDIS_URL,
+      BATON_REDIS_PREFIX: prefix,
+      SLACK_BOT_TOKEN: 'xoxb-process',
+      SLACK_SIGNING_SECRET: SECRET,
+      SLACK_API_URL: slack.apiUrl,
+      PORT: String(port),
+    });
+    await start.waitFor('running rollouts');
+    url = `http://127.0.0.1:${port}/slack/events`;
+    const status = await command('status quick', 'UCAROL');
+    expect((await reply(status.trigger)).text).toContain('quick test: v6');
+    expect(start.output).not.toContain('xoxb-process');
+    start.kill('SIGTERM');
+    expect(await start.exited()).toBe(0);
   });
 
   it('called only Web API methods that the manifest grants, and the manifest asks for no more', async () => {
