@@ -20,7 +20,11 @@ import { RedisLockStore } from './adapters/store/redis-lock-store.js';
 import { RedisRolloutStore } from './adapters/store/redis-rollout-store.js';
 import { RedisChatOpsStore } from './adapters/store/redis-chatops-store.js';
 import { fireScheduledRollback } from './app/fire-scheduled-rollback.js';
-import { processRolloutJob, type WorkerDeps } from './app/process-rollout-job.js';
+import {
+  processRolloutJob,
+  type RolloutMetrics,
+  type WorkerDeps,
+} from './app/process-rollout-job.js';
 import type { Config } from './config/env.js';
 import type { Clock } from './app/ports.js';
 import { createSlackApp } from './adapters/slack/bolt-app.js';
@@ -117,6 +121,7 @@ export function startWorker(
   env: Record<string, string | undefined>,
   name: string,
   warn: (message: string) => void,
+  metrics?: RolloutMetrics,
 ): RunningWorker {
   const executor = sshExecutor(config, env);
   const deps: WorkerDeps = {
@@ -133,6 +138,7 @@ export function startWorker(
     active: new Set(),
     schedule: (rollback) => backend.queue.schedule(rollback, systemClock.now()),
     warn,
+    ...(metrics === undefined ? {} : { metrics }),
   };
   const scheduler = backend.queue.workSchedules(name, async (rollback) => {
     await fireScheduledRollback(rollback, {
@@ -184,6 +190,8 @@ export function startWorker(
 
 export interface RunningSlackApp {
   chat: WebApiChat;
+  /** Whether Slack can reach this process (for /healthz). */
+  connected(): boolean;
   reporter: RolloutReporter;
   /** Stops taking commands and clicks, and stops reporting (another `serve` takes reporting up). */
   stop(): Promise<void>;
@@ -233,7 +241,7 @@ export async function startSlackApp(
     warn,
   };
   const reporter = new RolloutReporter(deps, name, reportLeaseMs);
-  const app = createSlackApp({
+  const { app, connected } = createSlackApp({
     botToken: token,
     ...(config.SLACK_SIGNING_SECRET === undefined
       ? {}
@@ -252,6 +260,7 @@ export async function startSlackApp(
   reporter.start();
   return {
     chat,
+    connected: () => !stopped && connected(),
     reporter,
     async stop() {
       if (stopped) return;

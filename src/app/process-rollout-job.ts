@@ -28,9 +28,17 @@ export interface WorkerDeps {
   schedule(rollback: ScheduledRollback): Promise<void>;
   /** Says something went wrong that the rollout survives (an update that could not be stored). */
   warn(message: string): void;
+  metrics?: RolloutMetrics;
 }
 
 export type JobOutcome = 'finished' | 'refused' | 'suspended';
+
+/** Counts for the operations endpoint; each rollout is counted once, by the worker recording it. */
+export interface RolloutMetrics {
+  rolloutFinished(kind: string, result: string, durationMs: number): void;
+  groupFinished(durationMs: number): void;
+  healthCheckFailed(): void;
+}
 
 /** The id of a dead-man rollback, so `keep` can find it. */
 export function keepId(rollout: string): string {
@@ -90,6 +98,16 @@ async function finish(
     finishedAt: state?.finishedAt ?? now,
     result,
   });
+  if (recorded && deps.metrics !== undefined) {
+    deps.metrics.rolloutFinished(
+      job.plan.kind,
+      result,
+      (state?.finishedAt ?? now) - (state?.startedAt ?? now),
+    );
+    for (const group of state?.groups ?? [])
+      if (group.startedAt !== undefined && group.finishedAt !== undefined)
+        deps.metrics.groupFinished(group.finishedAt - group.startedAt);
+  }
   if (recorded)
     await deps.audit.append({
       at: now,
@@ -190,6 +208,8 @@ export async function processRolloutJob(job: RolloutJob, deps: WorkerDeps): Prom
     checkpoint: (state: RolloutState) => deps.rollouts.save(state),
     report: (update: RolloutUpdate) => {
       if (update.kind === 'event') {
+        if (update.event.type === 'health.failed' || update.event.type === 'health.timed_out')
+          deps.metrics?.healthCheckFailed();
         store(
           'an update',
           deps.rollouts.append(job.rollout, {

@@ -1,7 +1,9 @@
 import type { Config } from '../config/env.js';
 import { parseDuration } from '../core/duration.js';
 import { openRedisBackend, startSlackApp, startWorker, type RunningWorker } from '../main.js';
+import { BatonMetrics } from '../adapters/ops/metrics.js';
 import { EXIT } from './exit-codes.js';
+import { processLogger, redisCheck, startOperations } from './operations.js';
 import type { CliIo } from './io.js';
 import { redisSettings } from './redis-settings.js';
 import { needKnownHosts, needRedis } from './target-args.js';
@@ -30,25 +32,47 @@ export async function serveCommand(
     return EXIT.badInput;
   }
   const name = io.worker ?? 'baton';
-  const warn = (message: string) => io.stderr(`baton: ${message}\n`);
-  const backend = openRedisBackend(redisSettings(config, io));
+  const log = processLogger(config, io, name);
+  const warn = (message: string) => log.warn(message);
+  const backend = openRedisBackend({ ...redisSettings(config, io), trouble: warn });
+  const metrics = new BatonMetrics();
+  metrics.watchQueue(() => backend.queue.depth());
   let worker: RunningWorker | undefined;
   try {
     const app = await startSlackApp(backend, config, name, warn).catch((error: unknown) => {
-      io.stderr(`baton: ${(error as Error).message}\n`);
+      log.error((error as Error).message);
       return undefined;
     });
     if (app === undefined) return EXIT.cannotConnect;
+    metrics.watchSlack(app.chat.calls);
     if (options.worker) {
-      worker = startWorker(backend, config, io.env, name, warn);
+      worker = startWorker(backend, config, io.env, name, warn, metrics);
       await worker.worker.waitUntilReady();
     }
+    const running = worker;
+    const ops = await startOperations(
+      config,
+      log,
+      [
+        redisCheck(backend),
+        { name: 'slack', check: async () => app.connected() || 'not connected to Slack' },
+        ...(running === undefined
+          ? []
+          : [
+              {
+                name: 'worker',
+                check: async () => running.worker.isRunning() || 'not taking rollouts',
+              },
+            ]),
+      ],
+      metrics,
+    );
     const how =
       config.SLACK_APP_TOKEN === undefined
         ? `HTTP on port ${config.PORT} (request URL path /slack/events)`
         : 'Socket Mode';
-    io.stdout(
-      `baton ${options.worker ? 'start' : 'serve'} ${name}: Slack app listening over ${how}; ${options.worker ? 'running rollouts' : 'queueing rollouts'} on ${redactUrl(config.REDIS_URL)} (prefix ${config.BATON_REDIS_PREFIX}).\n`,
+    log.info(
+      `baton ${options.worker ? 'start' : 'serve'} ${name}: Slack app listening over ${how}; ${options.worker ? 'running rollouts' : 'queueing rollouts'} on ${redactUrl(config.REDIS_URL)} (prefix ${config.BATON_REDIS_PREFIX}).`,
     );
     await new Promise<void>((resolve) => {
       const release = io.onInterrupt?.(() => {
@@ -56,7 +80,8 @@ export async function serveCommand(
         resolve();
       });
     });
-    io.stdout(`baton ${name}: stopping.\n`);
+    log.info(`baton ${name}: stopping.`);
+    await ops?.close();
     await app.stop();
     await worker?.stop(graceMs);
     return EXIT.ok;

@@ -2,7 +2,9 @@ import { redisSettings } from './redis-settings.js';
 import type { Config } from '../config/env.js';
 import { parseDuration } from '../core/duration.js';
 import { openRedisBackend, startWorker } from '../main.js';
+import { BatonMetrics } from '../adapters/ops/metrics.js';
 import { EXIT } from './exit-codes.js';
+import { processLogger, redisCheck, startOperations } from './operations.js';
 import type { CliIo } from './io.js';
 import { needKnownHosts, needRedis } from './target-args.js';
 
@@ -25,13 +27,36 @@ export async function workerCommand(
     return EXIT.badInput;
   }
   const name = io.worker ?? 'baton';
-  const backend = openRedisBackend(redisSettings(config, io));
-  const running = startWorker(backend, config, io.env, name, (message) =>
-    io.stderr(`baton: ${message}\n`),
+  const log = processLogger(config, io, name);
+  const backend = openRedisBackend({
+    ...redisSettings(config, io),
+    trouble: (message) => log.warn(message),
+  });
+  const metrics = new BatonMetrics();
+  metrics.watchQueue(() => backend.queue.depth());
+  const running = startWorker(
+    backend,
+    config,
+    io.env,
+    name,
+    (message) => log.warn(message),
+    metrics,
   );
   await running.worker.waitUntilReady();
-  io.stdout(
-    `baton worker ${name}: taking rollouts from ${redactUrl(config.REDIS_URL)} (prefix ${config.BATON_REDIS_PREFIX}).\n`,
+  const ops = await startOperations(
+    config,
+    log,
+    [
+      redisCheck(backend),
+      {
+        name: 'worker',
+        check: async () => running.worker.isRunning() || 'not taking rollouts',
+      },
+    ],
+    metrics,
+  );
+  log.info(
+    `baton worker ${name}: taking rollouts from ${redactUrl(config.REDIS_URL)} (prefix ${config.BATON_REDIS_PREFIX}).`,
   );
   await new Promise<void>((resolve) => {
     const release = io.onInterrupt?.(() => {
@@ -39,9 +64,10 @@ export async function workerCommand(
       resolve();
     });
   });
-  io.stdout(
-    `baton worker ${name}: stopping; steps in flight may take up to ${options.grace} to finish, then other workers resume the rollouts.\n`,
+  log.info(
+    `baton worker ${name}: stopping; steps in flight may take up to ${options.grace} to finish, then other workers resume the rollouts.`,
   );
+  await ops?.close();
   await running.stop(graceMs);
   await backend.close();
   return EXIT.ok;

@@ -26,6 +26,21 @@ const EnvSchema = z.object({
   BATON_PLAYBOOKS: z.string().min(1).default('playbooks'),
   BATON_SSH_KEY: z.string().min(1).optional(),
   BATON_KNOWN_HOSTS: z.string().min(1).optional(),
+  /** Port of /healthz and /metrics for worker, serve and start; unset: not served; 0: any free port. */
+  BATON_OPS_PORT: z.coerce.number().int().min(0).max(65_535).optional(),
+  BATON_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'),
+  /** auto: human-readable in a terminal, JSON lines otherwise. */
+  BATON_LOG_FORMAT: z.enum(['auto', 'json', 'pretty']).default('auto'),
+  /** More log fields to redact, comma-separated paths such as `detail.secret,*.apiKey`. */
+  BATON_LOG_REDACT: z
+    .string()
+    .transform((value) =>
+      value
+        .split(',')
+        .map((path) => path.trim())
+        .filter((path) => path !== ''),
+    )
+    .default([]),
   BATON_TIMEZONE: z
     .string()
     .default('UTC')

@@ -136,6 +136,11 @@ export class BullRolloutQueue {
     });
   }
 
+  /** Rollout jobs by state, for /metrics. */
+  async depth(): Promise<Record<string, number>> {
+    return this.queue.getJobCounts('waiting', 'active', 'delayed', 'failed');
+  }
+
   /** waiting, active, completed, failed, delayed… or unknown. */
   async state(rollout: string): Promise<string> {
     const job = await this.queue.getJob(rollout);

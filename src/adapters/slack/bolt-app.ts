@@ -1,4 +1,10 @@
-import { App, LogLevel, type BlockAction, type ButtonAction } from '@slack/bolt';
+import {
+  App,
+  LogLevel,
+  SocketModeReceiver,
+  type BlockAction,
+  type ButtonAction,
+} from '@slack/bolt';
 import { ACTION_IDS, type ActionId } from '../../app/chatops/handle-action.js';
 import type { Interaction } from '../../app/chatops/deps.js';
 
@@ -25,7 +31,11 @@ const ACTION_PATTERN = new RegExp(
  * The Bolt app: it acknowledges every command and click at once (Slack waits 3 s at most) and
  * hands the work to the use cases afterwards. Bolt verifies each request's signature and age.
  */
-export function createSlackApp(options: SlackAppOptions): App {
+export function createSlackApp(options: SlackAppOptions): {
+  app: App;
+  /** Whether Slack can reach this process now (Socket Mode: the socket is connected). */
+  connected(): boolean;
+} {
   const common = {
     token: options.botToken,
     botId: options.botId,
@@ -36,10 +46,19 @@ export function createSlackApp(options: SlackAppOptions): App {
       retryConfig: { retries: 2 },
     },
   };
-  const app =
-    options.appToken === undefined
-      ? new App({ ...common, signingSecret: options.signingSecret ?? '', port: options.port })
-      : new App({ ...common, appToken: options.appToken, socketMode: true });
+  let socketUp = false;
+  let app: App;
+  if (options.appToken === undefined) {
+    app = new App({ ...common, signingSecret: options.signingSecret ?? '', port: options.port });
+  } else {
+    const receiver = new SocketModeReceiver({
+      appToken: options.appToken,
+      logLevel: LogLevel.WARN,
+    });
+    receiver.client.on('connected', () => (socketUp = true));
+    receiver.client.on('disconnected', () => (socketUp = false));
+    app = new App({ ...common, receiver });
+  }
 
   // The work starts once the event loop has sent the acks of requests that came in together.
   const later = (what: string, work: () => Promise<void>) =>
@@ -73,5 +92,6 @@ export function createSlackApp(options: SlackAppOptions): App {
   });
 
   app.error(async (error) => options.warn(`slack: ${error.message}`));
-  return app;
+  // Over HTTP, Slack reaches us while the receiver listens: from start to stop.
+  return { app, connected: () => (options.appToken === undefined ? true : socketUp) };
 }

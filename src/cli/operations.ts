@@ -1,0 +1,44 @@
+import { createLogger, type Logger } from '../adapters/log/logger.js';
+import type { BatonMetrics } from '../adapters/ops/metrics.js';
+import { startOpsServer, type OpsServer, type ReadinessCheck } from '../adapters/ops/ops-server.js';
+import type { Config } from '../config/env.js';
+import type { RedisBackend } from '../main.js';
+import type { CliIo } from './io.js';
+
+/** The log of a long-running process (worker, serve, start), secrets taken out. */
+export function processLogger(config: Config, io: CliIo, name: string): Logger {
+  const pretty =
+    config.BATON_LOG_FORMAT === 'pretty' ||
+    (config.BATON_LOG_FORMAT === 'auto' && io.interactive === true);
+  return createLogger({
+    level: config.BATON_LOG_LEVEL,
+    pretty,
+    write: (line) => io.stdout(line.endsWith('\n') ? line : `${line}\n`),
+    secrets: [config.SLACK_BOT_TOKEN, config.SLACK_APP_TOKEN, config.SLACK_SIGNING_SECRET].filter(
+      (secret): secret is string => secret !== undefined,
+    ),
+    redact: config.BATON_LOG_REDACT,
+    base: { process: name },
+  });
+}
+
+/** Redis answers a PING: the queue and every store live there. */
+export function redisCheck(backend: RedisBackend): ReadinessCheck {
+  return {
+    name: 'redis',
+    check: async () => ((await backend.redis.ping()) === 'PONG' ? true : 'no PONG from Redis'),
+  };
+}
+
+/** Starts /healthz and /metrics when BATON_OPS_PORT is set, and says where. */
+export async function startOperations(
+  config: Config,
+  log: Logger,
+  checks: readonly ReadinessCheck[],
+  metrics: BatonMetrics,
+): Promise<OpsServer | undefined> {
+  if (config.BATON_OPS_PORT === undefined) return undefined;
+  const server = await startOpsServer(config.BATON_OPS_PORT, checks, metrics.registry);
+  log.info({ port: server.port }, `operations: /healthz and /metrics on port ${server.port}`);
+  return server;
+}
