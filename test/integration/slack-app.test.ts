@@ -184,6 +184,11 @@ describe('the Slack app', () => {
     expect([forged.status, stale.status]).toEqual([401, 401]);
     await new Promise((resolve) => setTimeout(resolve, 500));
     expect(slack.responses.find((response) => response.id === form.trigger_id)).toBeUndefined();
+    // Each refusal is logged, saying why.
+    expect(warnings.splice(0)).toEqual([
+      expect.stringMatching(/^slack: .*signature mismatch/),
+      expect.stringMatching(/^slack: .*request is stale/),
+    ]);
   });
 
   it('tells someone who may not deploy so, and audits the attempt', async () => {

@@ -1,6 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { WebSocket, WebSocketServer } from 'ws';
 
 /** One call baton made to the fake Web API (or to a response URL), body decoded. */
 export interface SlackCall {
@@ -51,6 +52,11 @@ export class FakeSlack {
   private nextTs = 1_700_000_000;
   private server!: Server;
   url = '';
+  /** Socket Mode: the app's open WebSocket, once it has connected. */
+  private sockets: WebSocketServer | undefined;
+  private socket: WebSocket | undefined;
+  private readonly acks = new Map<string, (ack: Record<string, unknown>) => void>();
+  private envelopes = 0;
 
   static async start(): Promise<FakeSlack> {
     const slack = new FakeSlack();
@@ -72,12 +78,63 @@ export class FakeSlack {
   }
 
   async stop(): Promise<void> {
+    for (const client of this.sockets?.clients ?? []) client.terminate();
+    await new Promise((resolve) =>
+      this.sockets === undefined ? resolve(undefined) : this.sockets.close(resolve),
+    );
     this.server.closeAllConnections();
     await new Promise((resolve) => this.server.close(resolve));
   }
 
   get apiUrl(): string {
     return `${this.url}/api/`;
+  }
+
+  /** Whether an app holds a Socket Mode connection now. */
+  get socketConnected(): boolean {
+    return this.socket?.readyState === WebSocket.OPEN;
+  }
+
+  /** Drops the Socket Mode connection, as Slack does when it recycles a server. */
+  dropSocket(): void {
+    this.socket?.terminate();
+  }
+
+  /**
+   * Delivers an envelope over Socket Mode (`slash_commands` or `interactive`) and resolves with
+   * the app's acknowledgement, and how long it took.
+   */
+  async deliver(
+    type: 'slash_commands' | 'interactive',
+    payload: Record<string, unknown>,
+  ): Promise<{ ack: Record<string, unknown>; ms: number }> {
+    const socket = this.socket;
+    if (socket === undefined) throw new Error('no app is connected over Socket Mode');
+    const id = `envelope-${++this.envelopes}`;
+    const started = performance.now();
+    const acked = new Promise<Record<string, unknown>>((resolve) => this.acks.set(id, resolve));
+    socket.send(JSON.stringify({ envelope_id: id, type, accepts_response_payload: true, payload }));
+    const ack = await acked;
+    return { ack, ms: performance.now() - started };
+  }
+
+  private openSocket(): string {
+    if (this.sockets === undefined) {
+      this.sockets = new WebSocketServer({ server: this.server, path: '/socket' });
+      this.sockets.on('connection', (socket) => {
+        this.socket = socket;
+        socket.on('message', (data) => {
+          const message = JSON.parse(String(data)) as { envelope_id?: string };
+          const resolve = this.acks.get(message.envelope_id ?? '');
+          this.acks.delete(message.envelope_id ?? '');
+          resolve?.(message);
+        });
+        socket.send(
+          JSON.stringify({ type: 'hello', num_connections: 1, connection_info: { app_id: 'A1' } }),
+        );
+      });
+    }
+    return `${this.url.replace('http://', 'ws://')}/socket`;
   }
 
   /** A response URL for one command or click. */
@@ -142,6 +199,8 @@ export class FakeSlack {
 
   private answer(method: string, body: Record<string, unknown>): Record<string, unknown> {
     switch (method) {
+      case 'apps.connections.open':
+        return { ok: true, url: this.openSocket() };
       case 'auth.test':
         return { ok: true, user_id: 'UBATON', bot_id: 'BBATON', team_id: 'T1', user: 'baton' };
       case 'chat.postMessage': {

@@ -3,6 +3,7 @@ import {
   LogLevel,
   SocketModeReceiver,
   type BlockAction,
+  type Logger,
   type ButtonAction,
 } from '@slack/bolt';
 import { ACTION_IDS, type ActionId } from '../../app/chatops/handle-action.js';
@@ -36,11 +37,22 @@ export function createSlackApp(options: SlackAppOptions): {
   /** Whether Slack can reach this process now (Socket Mode: the socket is connected). */
   connected(): boolean;
 } {
+  // Bolt's and the socket's own complaints go to baton's log (secrets removed there), not stdout.
+  let level = LogLevel.WARN;
+  const logger: Logger = {
+    debug: () => {},
+    info: () => {},
+    warn: (...parts: unknown[]) => options.warn(`slack: ${parts.map(String).join(' ')}`),
+    error: (...parts: unknown[]) => options.warn(`slack: ${parts.map(String).join(' ')}`),
+    setLevel: (next: LogLevel) => void (level = next),
+    getLevel: () => level,
+    setName: () => {},
+  };
   const common = {
     token: options.botToken,
     botId: options.botId,
     botUserId: options.botUserId,
-    logLevel: LogLevel.WARN,
+    logger,
     clientOptions: {
       ...(options.apiUrl === undefined ? {} : { slackApiUrl: options.apiUrl }),
       retryConfig: { retries: 2 },
@@ -53,10 +65,15 @@ export function createSlackApp(options: SlackAppOptions): {
   } else {
     const receiver = new SocketModeReceiver({
       appToken: options.appToken,
-      logLevel: LogLevel.WARN,
+      logger,
+      // Where the socket's URL is asked for: SLACK_API_URL, like every other Web API call.
+      installerOptions: {
+        clientOptions: options.apiUrl === undefined ? {} : { slackApiUrl: options.apiUrl },
+      },
     });
     receiver.client.on('connected', () => (socketUp = true));
-    receiver.client.on('disconnected', () => (socketUp = false));
+    for (const down of ['close', 'connecting', 'reconnecting', 'disconnecting', 'disconnected'])
+      receiver.client.on(down, () => (socketUp = false));
     app = new App({ ...common, receiver });
   }
 
