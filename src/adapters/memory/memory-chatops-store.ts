@@ -1,0 +1,76 @@
+import type {
+  ChatOpsStore,
+  MessageRef,
+  PendingRollout,
+  ReportedRollout,
+} from '../../app/chatops/ports.js';
+import type { Clock } from '../../app/ports.js';
+
+/** The chat use cases' store in memory, for local mode (one process, nothing shared). */
+export class InMemoryChatOpsStore implements ChatOpsStore {
+  private readonly deliveries = new Map<string, number>();
+  private readonly pendings = new Map<string, PendingRollout>();
+  private readonly reported = new Map<string, ReportedRollout>();
+  private readonly leases = new Map<string, { owner: string; until: number }>();
+  private readonly scheduleMessages = new Map<string, MessageRef>();
+
+  constructor(private readonly clock: Clock) {}
+
+  async firstDelivery(key: string, ttlMs: number): Promise<boolean> {
+    const now = this.clock.now();
+    const until = this.deliveries.get(key);
+    if (until !== undefined && until > now) return false;
+    this.deliveries.set(key, now + ttlMs);
+    return true;
+  }
+
+  async savePending(pending: PendingRollout): Promise<void> {
+    this.pendings.set(pending.id, structuredClone(pending));
+  }
+
+  async pending(id: string): Promise<PendingRollout | undefined> {
+    const found = this.pendings.get(id);
+    return found === undefined ? undefined : structuredClone(found);
+  }
+
+  async decide(id: string, decided: PendingRollout): Promise<boolean> {
+    if (this.pendings.get(id)?.request.status !== 'pending') return false;
+    this.pendings.set(id, structuredClone(decided));
+    return true;
+  }
+
+  async allPending(): Promise<PendingRollout[]> {
+    return [...this.pendings.values()]
+      .filter((pending) => pending.request.status === 'pending')
+      .map((pending) => structuredClone(pending));
+  }
+
+  async report(entry: ReportedRollout): Promise<void> {
+    this.reported.set(entry.rollout, structuredClone(entry));
+  }
+
+  async reports(): Promise<ReportedRollout[]> {
+    return [...this.reported.values()].map((entry) => structuredClone(entry));
+  }
+
+  async claimReport(rollout: string, owner: string, ttlMs: number): Promise<boolean> {
+    const now = this.clock.now();
+    const lease = this.leases.get(rollout);
+    if (lease !== undefined && lease.until > now && lease.owner !== owner) return false;
+    this.leases.set(rollout, { owner, until: now + ttlMs });
+    return true;
+  }
+
+  async reportDone(rollout: string): Promise<void> {
+    this.reported.delete(rollout);
+    this.leases.delete(rollout);
+  }
+
+  async scheduleMessage(id: string): Promise<MessageRef | undefined> {
+    return this.scheduleMessages.get(id);
+  }
+
+  async rememberScheduleMessage(id: string, ref: MessageRef): Promise<void> {
+    this.scheduleMessages.set(id, ref);
+  }
+}
