@@ -20,6 +20,20 @@ process.exitCode = await runCli(process.argv.slice(2), {
       prompt.close();
     }
   },
+  lines: (prompt) => {
+    const reader = createInterface({ input: process.stdin, output: process.stdout, prompt });
+    if (interactive) reader.prompt();
+    reader.on('line', () => {
+      if (interactive) setImmediate(() => reader.prompt());
+    });
+    return {
+      lines: reader,
+      close: () => {
+        reader.close();
+        process.stdin.destroy();
+      },
+    };
+  },
   onInterrupt: (handler) => {
     process.on('SIGINT', handler);
     process.on('SIGTERM', handler);

@@ -16,6 +16,7 @@ import {
 } from './cli/state-commands.js';
 import { workerCommand } from './cli/worker-command.js';
 import { serveCommand } from './cli/serve-command.js';
+import { runLocalMode } from './local/local-mode.js';
 import { validateCommand } from './cli/validate-command.js';
 import { loadConfig } from './config/env.js';
 import { playbookJsonSchema } from './core/playbook/index.js';
@@ -214,10 +215,16 @@ export async function runCli(args: readonly string[], io: CliIo): Promise<number
 
   program
     .command('start')
-    .description('run the Slack app and a worker in one process')
+    .description(
+      'run the Slack app and a worker in one process; with no Slack token, local mode: demo hosts and a console',
+    )
+    .option('--local', 'local mode even when Slack tokens are set')
     .option('--grace <duration>', 'on SIGTERM, how long steps in flight may take to finish', '30s')
-    .action(async (options: { grace: string }) => {
-      status = await serveCommand({ ...options, worker: true }, config, io);
+    .action(async (options: { grace: string; local?: boolean }) => {
+      status =
+        options.local === true || config.SLACK_BOT_TOKEN === undefined
+          ? await runLocalMode(config, io)
+          : await serveCommand({ grace: options.grace, worker: true }, config, io);
     });
 
   program

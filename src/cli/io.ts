@@ -10,6 +10,11 @@ export interface CliIo {
   ask?: (question: string) => Promise<string>;
   /** Calls `handler` on Ctrl-C / SIGTERM until the returned function is called. */
   onInterrupt?: (handler: () => void) => () => void;
+  /**
+   * Lines typed at the terminal (or piped in), until end of input, showing `prompt` when
+   * interactive; `close` lets go of the terminal.
+   */
+  lines?: (prompt: string) => { lines: AsyncIterable<string>; close(): void };
   /** Names this process in JSON events (hostname:pid). */
   worker?: string;
 }
