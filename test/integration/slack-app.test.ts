@@ -309,6 +309,14 @@ describe('the Slack app', () => {
     expect(entries.filter((entry) => entry.version === 'v8')).toHaveLength(1);
   });
 
+  it('starts nothing in a channel baton is not in, and says how to fix it', async () => {
+    const sent = await command('quick v14', 'UALICE', undefined, 'CNOTIN1');
+    expect((await reply(sent.trigger)).text).toBe(
+      'Nothing was started: baton is not in channel CNOTIN1: invite it with /invite @baton',
+    );
+    expect(await backend.locks.get({ service: 'quick', environment: 'test' })).toBeUndefined();
+  });
+
   it('restarts the running version, group by group', async () => {
     const before = messagesSoFar();
     await command('restart quick', 'UBOB');
@@ -405,10 +413,9 @@ describe('the Slack app', () => {
     await command('quick v13', 'UALICE');
     const progress = await nextMessage(before);
     expect(await finalText(progress, /failed and rolled back/)).toContain('Failed:');
-    const [failure] = slack.threadOf(progress);
-    expect(failure === undefined ? '' : textOf(failure)).toMatch(
-      /Group g1 failed:[\s\S]*step 1 failed/,
-    );
+    // The thread reply may come just after the message shows the end.
+    const failure = await until(() => slack.threadOf(progress)[0]);
+    expect(textOf(failure)).toMatch(/Group g1 failed:[\s\S]*step 1 failed/);
   });
 
   it('answers status and history with what the terminal shows', async () => {

@@ -204,6 +204,9 @@ export class FakeSlack {
       case 'auth.test':
         return { ok: true, user_id: 'UBATON', bot_id: 'BBATON', team_id: 'T1', user: 'baton' };
       case 'chat.postMessage': {
+        // A channel the bot was never invited to.
+        if (String(body.channel).startsWith('CNOTIN'))
+          return { ok: false, error: 'not_in_channel' };
         const ts = `${this.nextTs++}.000100`;
         const message: PostedMessage = {
           channel: String(body.channel),

@@ -2,7 +2,7 @@ import type { Playbook } from '../../core/playbook/index.js';
 import { canDeploy, needsApproval, openApproval, type Actor } from '../../core/policy/index.js';
 import { formatSeconds } from '../../core/duration.js';
 import { escape } from '../../core/report/block-kit.js';
-import { approvalMessage, slackDate, who } from '../../core/report/chat-messages.js';
+import { approvalMessage, slackDate, textMessage, who } from '../../core/report/chat-messages.js';
 import {
   chooseEnvironment,
   describePlan,
@@ -176,7 +176,20 @@ export async function launch(
     target,
     detail: { rollout, version: plan.version },
   });
-  await deps.store.report({ rollout, channel, requestedBy: by });
+  // The message first: if it cannot be posted (baton not in the channel), nothing starts.
+  let posted;
+  try {
+    posted = await deps.chat.post(
+      channel,
+      textMessage(
+        `${plan.kind} ${escape(plan.service)} \`${escape(plan.version)}\` to ${escape(plan.environment)}: queued, starting when a worker takes it.`,
+      ),
+    );
+  } catch (error) {
+    await deps.locks.release(target, lockToken);
+    return fail(`Nothing was started: ${(error as Error).message}`);
+  }
+  await deps.store.report({ rollout, channel, ts: posted.ts, requestedBy: by });
   await deps.queue.add({
     rollout,
     plan,

@@ -35,6 +35,8 @@ const MINOR_REFRESH_MS = 10_000;
 const TAIL_CHARS = 1500;
 
 const MILESTONE = new Set(['announcement', 'finished', 'refused']);
+/** Attempts to report a rollout that keep failing (a deleted message, a channel gone) before giving up. */
+const MAX_ATTEMPTS = 5;
 
 /**
  * Keeps each Slack-started rollout's one message up to date. Any number of `serve` processes run
@@ -43,6 +45,7 @@ const MILESTONE = new Set(['announcement', 'finished', 'refused']);
  */
 export class RolloutReporter {
   private readonly following = new Set<string>();
+  private readonly attempts = new Map<string, number>();
   private timer: NodeJS.Timeout | undefined;
   private sweeping: Promise<void> | undefined;
   private stopped = false;
@@ -83,9 +86,19 @@ export class RolloutReporter {
       if (!(await this.deps.store.claimReport(entry.rollout, this.owner, this.leaseMs))) continue;
       this.following.add(entry.rollout);
       void this.follow(entry)
-        .catch((error: unknown) =>
-          this.deps.warn(`reporting rollout ${entry.rollout}: ${(error as Error).message}`),
-        )
+        .then(() => this.attempts.delete(entry.rollout))
+        .catch(async (error: unknown) => {
+          const attempts = (this.attempts.get(entry.rollout) ?? 0) + 1;
+          this.attempts.set(entry.rollout, attempts);
+          const giveUp = attempts >= MAX_ATTEMPTS;
+          this.deps.warn(
+            `reporting rollout ${entry.rollout}: ${(error as Error).message}${giveUp ? ` (gave up after ${attempts} attempts; the rollout itself goes on)` : ''}`,
+          );
+          if (giveUp) {
+            this.attempts.delete(entry.rollout);
+            await this.deps.store.reportDone(entry.rollout);
+          }
+        })
         .finally(() => this.following.delete(entry.rollout));
     }
   }
@@ -93,7 +106,10 @@ export class RolloutReporter {
   private async expireApprovals(): Promise<void> {
     const now = this.deps.clock.now();
     for (const pending of await this.deps.store.allPending()) {
-      if (pending.messageTs === undefined) await this.postApproval(pending);
+      if (pending.messageTs === undefined)
+        await this.postApproval(pending).catch((error: unknown) =>
+          this.deps.warn(`asking for approval ${pending.id}: ${(error as Error).message}`),
+        );
       const request = expireIfDue(pending.request, now);
       if (request.status !== 'expired') continue;
       const expired = { ...pending, request };
