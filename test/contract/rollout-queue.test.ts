@@ -1,0 +1,46 @@
+import { afterAll } from 'vitest';
+import { InMemoryQueue } from '../../src/adapters/memory/memory-queue.js';
+import {
+  BullRolloutQueue,
+  redisConnection,
+} from '../../src/adapters/queue/bullmq-rollout-queue.js';
+import { dropPrefix, REDIS_URL, testPrefix } from '../support/redis.js';
+import { rolloutQueueContract } from './rollout-queue.contract.js';
+
+const prefixes: string[] = [];
+afterAll(async () => {
+  for (const prefix of prefixes) await dropPrefix(prefix);
+});
+
+rolloutQueueContract('BullMQ on Redis', async () => {
+  const prefix = testPrefix('queue');
+  prefixes.push(prefix);
+  const connection = redisConnection(REDIS_URL, () => {});
+  const queue = new BullRolloutQueue(connection, prefix, () => {});
+  const workers: { close(): Promise<void> }[] = [];
+  return {
+    queue,
+    async work(run, fire) {
+      const jobs = queue.work('contract', run);
+      const schedules = queue.workSchedules('contract', fire);
+      workers.push(jobs, schedules);
+      await Promise.all([jobs.waitUntilReady(), schedules.waitUntilReady()]);
+    },
+    async close() {
+      for (const worker of workers) await worker.close();
+      await queue.close();
+      connection.disconnect();
+    },
+  };
+});
+
+rolloutQueueContract('in process', async () => {
+  const queue = new InMemoryQueue(() => {});
+  return {
+    queue,
+    async work(run, fire) {
+      queue.work(run, fire);
+    },
+    close: () => queue.close(),
+  };
+});
