@@ -1,4 +1,5 @@
 import { canDeploy, decideApproval, type ApprovalAction } from '../../core/policy/index.js';
+import { escape } from '../../core/report/block-kit.js';
 import {
   approvalMessage,
   scheduleMessage,
@@ -38,7 +39,7 @@ export async function handleAction(
     refusal = await act(deps, action, value, from);
   } catch (error) {
     deps.warn(`${action} ${value}: ${(error as Error).message}`);
-    refusal = `Something went wrong on baton's side: ${(error as Error).message}. Try again, or look at baton's logs.`;
+    refusal = `Something went wrong on baton's side: ${escape((error as Error).message)}. Look at \`/deploy status\` before trying again; baton's log has the details.`;
   }
   if (refusal !== undefined)
     await deps.chat.respond(from.responseUrl, textMessage(refusal), {

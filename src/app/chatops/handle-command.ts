@@ -42,7 +42,7 @@ export async function handleCommand(
   } catch (error) {
     deps.warn(`/deploy ${text}: ${(error as Error).message}`);
     reply = toMe(
-      `Something went wrong on baton's side: ${(error as Error).message}. Nothing was started; try again, or look at baton's logs.`,
+      `Something went wrong on baton's side: ${escape((error as Error).message)}. Look at \`/deploy status\` before trying again; baton's log has the details.`,
     );
   }
   if (reply !== undefined)
