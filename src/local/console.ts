@@ -83,6 +83,10 @@ export class DeployConsole {
       await handleAction(this.deps, action, approval, from(CONSOLE_APPROVER));
       return true;
     }
+    if (/^(y|yes|n|no)$/i.test(line)) {
+      this.print('Nothing is waiting for a yes or no.');
+      return true;
+    }
     const word = WORDS[line.toLowerCase()];
     if (word !== undefined) {
       const action = word.find((candidate) => this.buttons.has(candidate));

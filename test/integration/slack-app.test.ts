@@ -377,7 +377,7 @@ describe('the Slack app', () => {
 
   it('schedules a rollback that fires in the channel, and one that is cancelled with its button', async () => {
     const before = messagesSoFar();
-    await command('rollback quick in 30m', 'UALICE');
+    await command('rollback quick v1 in 30m', 'UALICE');
     const kept = await nextMessage(before);
     expect(buttonsOf(kept)).toEqual(['schedule.cancel']);
     const list = await command('schedules', 'UCAROL');

@@ -93,6 +93,16 @@ describe('the Slack app over Socket Mode', () => {
     expect(textOf(approval)).toMatch(/Rejected by <@UBOB>/);
   });
 
+  it('refuses to schedule a rollback to the previous version when there is none yet', async () => {
+    const form = slashCommand(slack, 'rollback parser in 5m', 'UALICE');
+    await slack.deliver('slash_commands', form);
+    const reply = await until(() => slack.responses.find((item) => item.id === form.trigger_id));
+    expect(textOf(reply.body as { text: string; blocks: Record<string, unknown>[] })).toContain(
+      'There is no earlier good version of parser in production to roll back to',
+    );
+    expect(await backend.queue.scheduled()).toEqual([]);
+  });
+
   it('says it is not connected while the socket is down, and connects again by itself', async () => {
     slack.dropSocket();
     await until(() => !app.connected());

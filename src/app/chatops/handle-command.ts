@@ -9,6 +9,7 @@ import {
   who,
 } from '../../core/report/chat-messages.js';
 import { chooseEnvironment } from '../../core/rollout/index.js';
+import { rollbackVersion } from '../history.js';
 import { historyLine, statusLines } from '../state-lines.js';
 import type { ChatOpsDeps, Interaction } from './deps.js';
 import { actorOf, describeLock, findPlaybook, requestRollout } from './request-rollout.js';
@@ -137,6 +138,15 @@ async function scheduleRollback(
     });
     return toMe(allowed.reason);
   }
+  // Without a version it goes to the previous good one, worked out when it fires; if there is
+  // none even now, say so now rather than have it skipped later.
+  if (
+    command.version === undefined &&
+    rollbackVersion(await deps.history.list(target, 50)) === null
+  )
+    return toMe(
+      `There is no earlier good version of ${command.service} in ${environment.name} to roll back to. Name one: \`/deploy rollback ${command.service} <version> to ${environment.name} …\``,
+    );
   const runAt = schedule.kind === 'at' ? schedule.runAt : now + schedule.delayMs;
   const id = `rollback-${command.service}-${environment.name}-${runAt}`;
   const view = {
