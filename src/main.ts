@@ -151,6 +151,7 @@ export function startWorker(
       clock: systemClock,
       enqueue: (job) => backend.queue.add(job),
       askApproval: (pending) => backend.chatops.savePending(pending),
+      notify: (notice) => backend.chatops.addNotice(notice),
       announce: async (rollout, { channel, ...schedule }) =>
         backend.chatops.report({
           rollout,

@@ -2,7 +2,7 @@ import type { RolloutJob, ScheduledRollback } from '../adapters/queue/rollout-jo
 import type { Playbook } from '../core/playbook/index.js';
 import { needsApproval, openApproval } from '../core/policy/index.js';
 import { planRollout } from '../core/rollout/index.js';
-import type { PendingRollout } from './chatops/ports.js';
+import type { ChannelNotice, PendingRollout } from './chatops/ports.js';
 import { rollbackVersion, runningVersion } from './history.js';
 import type { Clock } from './ports.js';
 import { QUEUED_LOCK_MS, type AuditLog, type HistoryStore, type LockStore } from './store-ports.js';
@@ -21,6 +21,8 @@ export interface SchedulerDeps {
    * obeys the same approval rules when it fires as any rollout.
    */
   askApproval?(pending: PendingRollout): Promise<void>;
+  /** Tells the channel a rollback asked for there did not run, and why. */
+  notify?(notice: ChannelNotice): Promise<void>;
   /** Hands a rollout asked for in Slack to whoever keeps its live message there. */
   announce?(rollout: string, rollback: ScheduledRollback & { channel: string }): Promise<void>;
   newId(): string;
@@ -38,6 +40,7 @@ export async function fireScheduledRollback(
 ): Promise<FireOutcome> {
   const target = { service: rollback.service, environment: rollback.environment };
   const now = deps.clock.now();
+  const { channel, ...view } = rollback;
   const skip = async (why: string): Promise<FireOutcome> => {
     await deps.audit.append({
       at: now,
@@ -46,6 +49,13 @@ export async function fireScheduledRollback(
       target,
       detail: { schedule: rollback.id, why },
     });
+    // A rollback someone counted on must not fail in silence.
+    if (channel !== undefined)
+      await deps.notify?.({
+        channel,
+        text: `The scheduled rollback of ${rollback.service} in ${rollback.environment} did not run: ${why}.`,
+        schedule: view,
+      });
     return { skipped: why };
   };
   const playbook = await deps.playbook(rollback.service);
@@ -66,7 +76,6 @@ export async function fireScheduledRollback(
   );
   if (!planned.ok) return skip(planned.error.message);
   const environment = playbook.environments.find((item) => item.name === rollback.environment);
-  const { channel, ...view } = rollback;
   if (
     channel !== undefined &&
     deps.askApproval !== undefined &&

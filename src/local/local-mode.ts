@@ -78,6 +78,7 @@ export async function runLocalMode(config: Config, io: CliIo): Promise<number> {
         clock,
         enqueue: (job) => queue.add(job),
         askApproval: (pending) => chatops.savePending(pending),
+        notify: (notice) => chatops.addNotice(notice),
         announce: async (rollout, { channel, ...schedule }) =>
           chatops.report({ rollout, channel, requestedBy: schedule.requestedBy, schedule }),
         newId: () => randomUUID(),

@@ -65,6 +65,19 @@ export function chatOpsStoreContract(
       expect(await store.reports()).toEqual([]);
     });
 
+    it('hands each notice to one taker, oldest first', async () => {
+      const { store } = await make();
+      expect(await store.takeNotices()).toEqual([]);
+      await store.addNotice({ channel: 'C1', text: 'first' });
+      await store.addNotice({ channel: 'C2', text: 'second' });
+      const [one, two] = await Promise.all([store.takeNotices(), store.takeNotices()]);
+      expect([...(one ?? []), ...(two ?? [])].map((notice) => notice.text)).toEqual([
+        'first',
+        'second',
+      ]);
+      expect(await store.takeNotices()).toEqual([]);
+    });
+
     it('remembers where a schedule’s message is', async () => {
       const { store } = await make();
       expect(await store.scheduleMessage('s1')).toBeUndefined();

@@ -441,6 +441,20 @@ describe('the Slack app', () => {
     expect(await backend.queue.scheduled()).toEqual([]);
   });
 
+  it('says on its message when a scheduled rollback could not run (the service was locked)', async () => {
+    const locked = await command('lock quick "hands off"', 'UBOB');
+    await reply(locked.trigger);
+    const before = messagesSoFar();
+    await command('rollback quick v1 in 1s', 'UALICE');
+    const scheduled = await nextMessage(before);
+    await until(() => /did not run/.test(textOf(scheduled)));
+    expect(textOf(scheduled)).toMatch(
+      /⚠️ The scheduled rollback of quick in test did not run: locked by UBOB: hands off\. Roll back by hand/,
+    );
+    expect(buttonsOf(scheduled)).toEqual([]);
+    await command('unlock quick', 'UBOB');
+  });
+
   it('locks and unlocks from Slack, and a lock stops deploys', async () => {
     const locked = await command('lock quick "db migration"', 'UBOB');
     expect((await reply(locked.trigger)).text).toContain(

@@ -1,4 +1,5 @@
 import type {
+  ChannelNotice,
   ChatOpsStore,
   MessageRef,
   PendingRollout,
@@ -13,6 +14,7 @@ export class InMemoryChatOpsStore implements ChatOpsStore {
   private readonly reported = new Map<string, ReportedRollout>();
   private readonly leases = new Map<string, { owner: string; until: number }>();
   private readonly scheduleMessages = new Map<string, MessageRef>();
+  private readonly notices: ChannelNotice[] = [];
 
   constructor(private readonly clock: Clock) {}
 
@@ -64,6 +66,14 @@ export class InMemoryChatOpsStore implements ChatOpsStore {
   async reportDone(rollout: string): Promise<void> {
     this.reported.delete(rollout);
     this.leases.delete(rollout);
+  }
+
+  async addNotice(notice: ChannelNotice): Promise<void> {
+    this.notices.push(structuredClone(notice));
+  }
+
+  async takeNotices(): Promise<ChannelNotice[]> {
+    return this.notices.splice(0);
   }
 
   async scheduleMessage(id: string): Promise<MessageRef | undefined> {

@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import type {
+  ChannelNotice,
   ChatOpsStore,
   MessageRef,
   PendingRollout,
@@ -91,6 +92,16 @@ export class RedisChatOpsStore implements ChatOpsStore {
       .hdel(this.keys.reports(), rollout)
       .del(this.keys.reportLease(rollout))
       .exec();
+  }
+
+  async addNotice(notice: ChannelNotice): Promise<void> {
+    await this.redis.lpush(this.keys.notices(), JSON.stringify(notice));
+  }
+
+  async takeNotices(): Promise<ChannelNotice[]> {
+    // RPOP with a count is one command: two serve processes never take the same notice.
+    const taken = await this.redis.rpop(this.keys.notices(), 50);
+    return (taken ?? []).map((item) => JSON.parse(item) as ChannelNotice);
   }
 
   async scheduleMessage(id: string): Promise<MessageRef | undefined> {

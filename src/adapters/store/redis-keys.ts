@@ -40,6 +40,9 @@ export class RedisKeys {
   reportLease(rollout: string): string {
     return `${this.prefix}:slack:report-lease:${rollout}`;
   }
+  notices(): string {
+    return `${this.prefix}:slack:notices`;
+  }
   scheduleMessage(id: string): string {
     return `${this.prefix}:slack:schedule-message:${id}`;
   }

@@ -57,6 +57,14 @@ export interface ReportedRollout {
   schedule?: ScheduleView;
 }
 
+/** Something a worker has to tell a channel, which a `serve` process posts. */
+export interface ChannelNotice {
+  channel: string;
+  text: string;
+  /** The scheduled rollback it is about, whose message is updated instead of posting anew. */
+  schedule?: ScheduleView;
+}
+
 export interface ChatOpsStore {
   /** True the first time a key is seen: a command or click is handled once, however often it comes. */
   firstDelivery(key: string, ttlMs: number): Promise<boolean>;
@@ -73,6 +81,10 @@ export interface ChatOpsStore {
   /** Takes (or renews) the duty of reporting a rollout for `ttlMs`; false if another process has it. */
   claimReport(rollout: string, owner: string, ttlMs: number): Promise<boolean>;
   reportDone(rollout: string): Promise<void>;
+
+  addNotice(notice: ChannelNotice): Promise<void>;
+  /** Takes the notices waiting, each given to one caller only. */
+  takeNotices(): Promise<ChannelNotice[]>;
 
   /** Where the message about a scheduled rollback is, to update it when it fires or is cancelled. */
   scheduleMessage(id: string): Promise<MessageRef | undefined>;

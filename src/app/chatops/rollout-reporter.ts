@@ -81,6 +81,7 @@ export class RolloutReporter {
 
   async sweep(): Promise<void> {
     await this.expireApprovals();
+    await this.postNotices();
     for (const entry of await this.deps.store.reports()) {
       if (this.following.has(entry.rollout)) continue;
       if (!(await this.deps.store.claimReport(entry.rollout, this.owner, this.leaseMs))) continue;
@@ -126,6 +127,24 @@ export class RolloutReporter {
           { channel: pending.channel, ts: pending.messageTs },
           approvalMessage(expired),
         );
+    }
+  }
+
+  /** What workers had to tell a channel: on the schedule's own message when there is one. */
+  private async postNotices(): Promise<void> {
+    const { deps } = this;
+    for (const notice of await deps.store.takeNotices()) {
+      const at =
+        notice.schedule === undefined
+          ? undefined
+          : await deps.store.scheduleMessage(notice.schedule.id);
+      const sent =
+        at !== undefined && notice.schedule !== undefined
+          ? deps.chat.update(at, scheduleMessage(notice.schedule, { skipped: notice.text }))
+          : deps.chat.post(notice.channel, textMessage(`⚠️ ${escape(notice.text)}`));
+      await Promise.resolve(sent).catch((error: unknown) =>
+        deps.warn(`telling ${notice.channel} "${notice.text}": ${(error as Error).message}`),
+      );
     }
   }
 

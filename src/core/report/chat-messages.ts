@@ -139,12 +139,15 @@ function cancelButton(schedule: ScheduleView): Button {
       };
 }
 
-export type ScheduleOutcome = 'pending' | { cancelledBy: string; at: number } | 'fired';
+export type ScheduleOutcome =
+  'pending' | { cancelledBy: string; at: number } | 'fired' | { skipped: string };
 
 /** A scheduled rollback as posted in the channel, with the button that stops it while it can. */
 export function scheduleMessage(schedule: ScheduleView, outcome: ScheduleOutcome): SlackMessage {
   let line = `⏰ ${scheduleLine(schedule)}`;
   if (outcome === 'fired') line += '\nIt has fired: see below.';
+  else if (typeof outcome === 'object' && 'skipped' in outcome)
+    line += `\n⚠️ ${escape(outcome.skipped)} Roll back by hand if it is still needed.`;
   else if (outcome !== 'pending')
     line += `\n${schedule.reason === 'rollback-after' ? 'Kept' : 'Cancelled'} by ${who(outcome.cancelledBy)} ${slackDate(outcome.at)}.`;
   const blocks: Block[] = [{ type: 'section', text: mrkdwn(line) }];
