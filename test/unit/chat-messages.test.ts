@@ -1,4 +1,6 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { LIMITS } from '../../src/core/report/block-kit.js';
 import {
   approvalMessage,
   scheduleMessage,
@@ -70,6 +72,44 @@ describe('approvalMessage', () => {
     expect(buttons(message)).toEqual([]);
     expect(text(message)).toContain('nobody decided within 30m');
     expect(text(message)).toContain(`/deploy ${plan.service} v2 to ${plan.environment}`);
+  });
+});
+
+describe('Block Kit limits', () => {
+  it('keeps an approval request within them for any fleet (generated)', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.record({ hosts: fc.integer({ min: 1, max: 60 }) }), {
+          minLength: 1,
+          maxLength: 120,
+          // Without it fast-check keeps arrays small, and big fleets would never be tried.
+          size: 'max',
+        }),
+        fc.constantFrom('pending', 'approved', 'expired'),
+        (groups, status) => {
+          const message = approvalMessage({
+            ...pending,
+            plan: planFor(fleetPlaybook({ groups, steps: 1 })),
+            request: { ...pending.request, status, decidedBy: 'UBOB', decidedAt: 1 },
+            rollbackAfterMs: 1_800_000,
+          });
+          expect(message.blocks.length).toBeLessThanOrEqual(LIMITS.blocksPerMessage);
+          for (const block of message.blocks) {
+            if (block.type === 'section')
+              expect(block.text.text.length).toBeLessThanOrEqual(LIMITS.sectionText);
+            if (block.type === 'context')
+              expect(block.elements.length).toBeLessThanOrEqual(LIMITS.contextElements);
+            if (block.type === 'actions')
+              for (const button of block.elements)
+                expect(button.confirm?.text.text.length ?? 0).toBeLessThanOrEqual(
+                  LIMITS.confirmText,
+                );
+          }
+          expect(JSON.stringify(message.blocks).length).toBeLessThan(LIMITS.messageCharacters);
+        },
+      ),
+      { numRuns: 40 },
+    );
   });
 });
 

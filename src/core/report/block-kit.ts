@@ -5,6 +5,8 @@ export const LIMITS = {
   sectionText: 3000,
   contextElements: 10,
   actionsElements: 25,
+  /** A confirmation dialog's text; longer is refused with invalid_blocks. */
+  confirmText: 300,
   /** msg_blocks_too_long has been seen near 13k characters, well under the documented 40k. */
   messageCharacters: 12_000,
 } as const;

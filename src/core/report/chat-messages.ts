@@ -1,7 +1,15 @@
 import { formatDuration } from '../duration.js';
 import type { ApprovalRequest } from '../policy/index.js';
 import type { Plan } from '../rollout/index.js';
-import { escape, mrkdwn, plain, type Block, type Button, type SlackMessage } from './block-kit.js';
+import {
+  escape,
+  LIMITS,
+  mrkdwn,
+  plain,
+  type Block,
+  type Button,
+  type SlackMessage,
+} from './block-kit.js';
 
 /** Slack renders this in each reader's own time zone, with `fallback` where it cannot. */
 export function slackDate(at: number): string {
@@ -91,6 +99,7 @@ function approvalButtons(view: ApprovalView): Button[] {
         title: plain(`Deploy to ${plan.environment}?`),
         text: mrkdwn(
           `This starts ${plan.kind} of *${escape(plan.service)}* ${change(plan)} on ${planSummary(plan)}.`,
+          LIMITS.confirmText,
         ),
         confirm: plain('Approve and deploy'),
         deny: plain('Not yet'),
