@@ -81,7 +81,7 @@ try {
     );
     if (scheduled.status !== 0) throw new Error(scheduled.stderr);
     for (;;) {
-      const fired = (await audit.recent(20)).filter((entry) => entry.action === 'schedule.fired');
+      const fired = (await audit.recent(1000)).filter((entry) => entry.action === 'schedule.fired');
       if (fired.length > i) break;
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
@@ -89,7 +89,7 @@ try {
     while ((await redis.exists(`${prefix}:lock:fleet:test`)) === 1)
       await new Promise((resolve) => setTimeout(resolve, 50));
   }
-  const delays = (await audit.recent(200))
+  const delays = (await audit.recent(1000))
     .filter((entry) => entry.action === 'schedule.fired')
     .map((entry) => entry.at - Number((entry.detail as { due: number }).due));
 
