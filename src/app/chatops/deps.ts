@@ -41,4 +41,6 @@ export interface Interaction {
   responseUrl: string;
   /** Unique per command or click: the key that makes Slack's redeliveries harmless. */
   deliveryId: string;
+  /** For a click on a message in the channel (not an ephemeral one): that message. */
+  messageTs?: string;
 }

@@ -231,7 +231,10 @@ async function unschedule(
     target: { service: schedule.service, environment: schedule.environment },
     detail: { schedule: id },
   });
-  const ref = await deps.store.scheduleMessage(id);
+  // The schedule's own message, or the one clicked (a click can come before it is remembered).
+  const ref =
+    (await deps.store.scheduleMessage(id)) ??
+    (from.messageTs === undefined ? undefined : { channel: from.channel, ts: from.messageTs });
   if (ref !== undefined)
     await deps.chat.update(ref, scheduleMessage(schedule, { cancelledBy: from.user, at: now }));
   else
