@@ -88,8 +88,24 @@ const messagesSoFar = () => slack.inChannel('C1').length;
 async function nextMessage(after: number, ms?: number): Promise<PostedMessage> {
   return until(() => slack.inChannel('C1')[after], ms);
 }
+const SERVICES = ['fleet', 'quick', 'gated'];
+
+/**
+ * Waits for a rollout's message to show its end, then for its worker to finish the bookkeeping
+ * (the message shows the end as soon as it is checkpointed; the lock goes a moment later).
+ */
 async function finalText(message: PostedMessage, pattern: RegExp): Promise<string> {
-  return until(() => (pattern.test(textOf(message)) ? textOf(message) : undefined), 30_000);
+  const text = await until(
+    () => (pattern.test(textOf(message)) ? textOf(message) : undefined),
+    30_000,
+  );
+  await until(async () => {
+    const holders = await Promise.all(
+      SERVICES.map((service) => backend.locks.get({ service, environment: 'test' })),
+    );
+    return holders.every((holder) => holder?.rollout === undefined);
+  });
+  return text;
 }
 const versions = () => Promise.all(fleet.hosts.map((host: FleetHost) => fleet.health(host)));
 
@@ -452,7 +468,9 @@ describe('the Slack app', () => {
       /⚠️ The scheduled rollback of quick in test did not run: locked by UBOB: hands off\. Roll back by hand/,
     );
     expect(buttonsOf(scheduled)).toEqual([]);
-    await command('unlock quick', 'UBOB');
+    // Wait for the unlock to be done, so the next test starts from an unlocked service.
+    const unlocked = await command('unlock quick', 'UBOB');
+    await reply(unlocked.trigger);
   });
 
   it('locks and unlocks from Slack, and a lock stops deploys', async () => {
