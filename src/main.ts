@@ -26,10 +26,15 @@ import {
   type WorkerDeps,
 } from './app/process-rollout-job.js';
 import type { Config } from './config/env.js';
-import type { Clock } from './app/ports.js';
+import type { Clock, RemoteExecutor } from './app/ports.js';
+import type { PlaybookCatalog } from './adapters/playbooks/playbook-directory.js';
+import type { ScheduledRollback } from './adapters/queue/rollout-jobs.js';
+import type { ChatOpsDeps, RolloutQueue } from './app/chatops/deps.js';
+import type { Chat, ChatOpsStore, UserDirectory } from './app/chatops/ports.js';
+import type { AuditLog, HistoryStore, LockStore, RolloutStore } from './app/store-ports.js';
+import type { Playbook } from './core/playbook/index.js';
 import { createSlackApp } from './adapters/slack/bolt-app.js';
 import { WebApiChat } from './adapters/slack/web-api-chat.js';
-import type { ChatOpsDeps } from './app/chatops/deps.js';
 import { handleAction } from './app/chatops/handle-action.js';
 import { handleCommand } from './app/chatops/handle-command.js';
 import { RolloutReporter } from './app/chatops/rollout-reporter.js';
@@ -105,6 +110,91 @@ export function sshExecutor(config: Config, env: Record<string, string | undefin
   });
 }
 
+/** Where rollouts, their jobs and what the chat knows are kept: Redis, or local mode's memory. */
+export interface Stores {
+  locks: LockStore;
+  rollouts: RolloutStore;
+  history: HistoryStore;
+  audit: AuditLog;
+  chatops: ChatOpsStore;
+  queue: RolloutQueue;
+}
+
+/** What a worker needs to run rollout jobs through `executor`. */
+export function workerDeps(
+  stores: Stores,
+  executor: RemoteExecutor,
+  name: string,
+  warn: (message: string) => void,
+  metrics?: RolloutMetrics,
+): WorkerDeps {
+  return {
+    worker: name,
+    executor,
+    health: new NetworkHealthProbe(executor),
+    clock: systemClock,
+    locks: stores.locks,
+    rollouts: stores.rollouts,
+    history: stores.history,
+    audit: stores.audit,
+    lockTtlMs: 60_000,
+    pollMs: 250,
+    active: new Set(),
+    schedule: (rollback) => stores.queue.schedule(rollback, systemClock.now()),
+    warn,
+    ...(metrics === undefined ? {} : { metrics }),
+  };
+}
+
+/** Fires a due scheduled rollback like any rollout, telling its channel what became of it. */
+export function fireWith(
+  stores: Stores,
+  name: string,
+  playbook: (service: string) => Promise<Playbook | undefined>,
+): (rollback: ScheduledRollback) => Promise<void> {
+  return async (rollback) =>
+    void (await fireScheduledRollback(rollback, {
+      worker: name,
+      playbook,
+      history: stores.history,
+      locks: stores.locks,
+      audit: stores.audit,
+      clock: systemClock,
+      enqueue: (job) => stores.queue.add(job),
+      askApproval: (pending) => stores.chatops.savePending(pending),
+      notify: (notice) => stores.chatops.addNotice(notice),
+      announce: async (rollout, { channel, ...schedule }) =>
+        stores.chatops.report({ rollout, channel, requestedBy: schedule.requestedBy, schedule }),
+      newId: () => randomUUID(),
+    }));
+}
+
+/** The chat use cases' dependencies, whatever the chat (Slack, local mode's console). */
+export function chatOpsDeps(
+  stores: Stores,
+  chat: { chat: Chat; directory: UserDirectory },
+  playbooks: () => Promise<PlaybookCatalog>,
+  options: { clock: Clock; timeZone: string; warn: (message: string) => void },
+): ChatOpsDeps {
+  return {
+    ...chat,
+    store: stores.chatops,
+    locks: stores.locks,
+    rollouts: stores.rollouts,
+    history: stores.history,
+    audit: stores.audit,
+    queue: stores.queue,
+    playbooks: {
+      async load() {
+        const catalog = await playbooks();
+        return { playbooks: catalog.playbooks, problems: catalog.problems.length };
+      },
+    },
+    ...options,
+    newId: () => randomUUID(),
+  };
+}
+
 export interface RunningWorker {
   worker: Worker;
   /**
@@ -124,44 +214,13 @@ export function startWorker(
   metrics?: RolloutMetrics,
 ): RunningWorker {
   const executor = sshExecutor(config, env);
-  const deps: WorkerDeps = {
-    worker: name,
-    executor,
-    health: new NetworkHealthProbe(executor),
-    clock: systemClock,
-    locks: backend.locks,
-    rollouts: backend.rollouts,
-    history: backend.history,
-    audit: backend.audit,
-    lockTtlMs: 60_000,
-    pollMs: 250,
-    active: new Set(),
-    schedule: (rollback) => backend.queue.schedule(rollback, systemClock.now()),
-    warn,
-    ...(metrics === undefined ? {} : { metrics }),
-  };
-  const scheduler = backend.queue.workSchedules(name, async (rollback) => {
-    await fireScheduledRollback(rollback, {
-      worker: name,
-      playbook: async (service) =>
-        (await loadPlaybookDirectory(config.BATON_PLAYBOOKS)).playbooks.get(service),
-      history: backend.history,
-      locks: backend.locks,
-      audit: backend.audit,
-      clock: systemClock,
-      enqueue: (job) => backend.queue.add(job),
-      askApproval: (pending) => backend.chatops.savePending(pending),
-      notify: (notice) => backend.chatops.addNotice(notice),
-      announce: async (rollout, { channel, ...schedule }) =>
-        backend.chatops.report({
-          rollout,
-          channel,
-          requestedBy: schedule.requestedBy,
-          schedule,
-        }),
-      newId: () => randomUUID(),
-    });
-  });
+  const deps = workerDeps(backend, executor, name, warn, metrics);
+  const scheduler = backend.queue.workSchedules(
+    name,
+    fireWith(backend, name, async (service) =>
+      (await loadPlaybookDirectory(config.BATON_PLAYBOOKS)).playbooks.get(service),
+    ),
+  );
   let stopping = false;
   const worker = backend.queue.work(name, async (job) => {
     const outcome = await processRolloutJob(job, deps);
@@ -220,27 +279,12 @@ export async function startSlackApp(
   const auth = await chat.client.auth.test().catch((error: unknown) => {
     throw new Error(`Slack did not accept SLACK_BOT_TOKEN: ${(error as Error).message}`);
   });
-  const playbooks = cachedPlaybookDirectory(config.BATON_PLAYBOOKS);
-  const deps: ChatOpsDeps = {
-    chat,
-    directory: chat,
-    store: backend.chatops,
-    locks: backend.locks,
-    rollouts: backend.rollouts,
-    history: backend.history,
-    audit: backend.audit,
-    queue: backend.queue,
-    playbooks: {
-      async load() {
-        const catalog = await playbooks();
-        return { playbooks: catalog.playbooks, problems: catalog.problems.length };
-      },
-    },
-    clock,
-    timeZone: config.BATON_TIMEZONE,
-    newId: () => randomUUID(),
-    warn,
-  };
+  const deps = chatOpsDeps(
+    backend,
+    { chat, directory: chat },
+    cachedPlaybookDirectory(config.BATON_PLAYBOOKS),
+    { clock, timeZone: config.BATON_TIMEZONE, warn },
+  );
   const reporter = new RolloutReporter(deps, name, reportLeaseMs);
   const { app, connected } = createSlackApp({
     botToken: token,

@@ -1,7 +1,5 @@
-import { randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
 import { systemClock } from '../adapters/clock/system-clock.js';
-import { NetworkHealthProbe } from '../adapters/health/network-health-probe.js';
 import { LocalExecutor } from '../adapters/local/local-executor.js';
 import { InMemoryChatOpsStore } from '../adapters/memory/memory-chatops-store.js';
 import { InMemoryQueue } from '../adapters/memory/memory-queue.js';
@@ -11,10 +9,9 @@ import {
   InMemoryRolloutStore,
 } from '../adapters/memory/memory-stores.js';
 import { cachedPlaybookDirectory } from '../adapters/playbooks/playbook-directory.js';
-import type { ChatOpsDeps } from '../app/chatops/deps.js';
 import { RolloutReporter } from '../app/chatops/rollout-reporter.js';
-import { fireScheduledRollback } from '../app/fire-scheduled-rollback.js';
-import { processRolloutJob, type WorkerDeps } from '../app/process-rollout-job.js';
+import { processRolloutJob } from '../app/process-rollout-job.js';
+import { chatOpsDeps, fireWith, workerDeps, type Stores } from '../main.js';
 import type { CliIo } from '../cli/io.js';
 import type { Config } from '../config/env.js';
 import { CONSOLE_HELP, DeployConsole } from './console.js';
@@ -44,45 +41,21 @@ export async function runLocalMode(config: Config, io: CliIo): Promise<number> {
   });
   if (fleet === undefined) return 4;
   const clock = systemClock;
-  const locks = new InMemoryLockStore(clock);
-  const rollouts = new InMemoryRolloutStore();
   const history = new InMemoryHistory();
-  const chatops = new InMemoryChatOpsStore(clock);
   const queue = new InMemoryQueue(warn);
-  const playbooks = cachedPlaybookDirectory(fleet.playbooksDir);
-  const executor = new LocalExecutor();
-  const worker: WorkerDeps = {
-    worker: 'local',
-    executor,
-    health: new NetworkHealthProbe(executor),
-    clock,
-    locks,
-    rollouts,
+  const stores: Stores = {
+    locks: new InMemoryLockStore(clock),
+    rollouts: new InMemoryRolloutStore(),
     history,
     audit: history,
-    lockTtlMs: 60_000,
-    pollMs: 250,
-    active: new Set(),
-    schedule: (rollback) => queue.schedule(rollback, clock.now()),
-    warn,
+    chatops: new InMemoryChatOpsStore(clock),
+    queue,
   };
+  const playbooks = cachedPlaybookDirectory(fleet.playbooksDir);
+  const worker = workerDeps(stores, new LocalExecutor(), 'local', warn);
   queue.work(
     async (job) => void (await processRolloutJob(job, worker)),
-    async (rollback) =>
-      void (await fireScheduledRollback(rollback, {
-        worker: 'local',
-        playbook: async (service) => (await playbooks()).playbooks.get(service),
-        history,
-        locks,
-        audit: history,
-        clock,
-        enqueue: (job) => queue.add(job),
-        askApproval: (pending) => chatops.savePending(pending),
-        notify: (notice) => chatops.addNotice(notice),
-        announce: async (rollout, { channel, ...schedule }) =>
-          chatops.report({ rollout, channel, requestedBy: schedule.requestedBy, schedule }),
-        newId: () => randomUUID(),
-      })),
+    fireWith(stores, 'local', async (service) => (await playbooks()).playbooks.get(service)),
   );
   // The console reads the buttons the chat shows; it exists once the chat does.
   const consoleRef: { current?: DeployConsole } = {};
@@ -91,26 +64,11 @@ export async function runLocalMode(config: Config, io: CliIo): Promise<number> {
     (ref, message) => consoleRef.current?.offer(ref, message),
     bold,
   );
-  const deps: ChatOpsDeps = {
-    chat,
-    directory: { groupsOf: async () => [] },
-    store: chatops,
-    locks,
-    rollouts,
-    history,
-    audit: history,
-    queue,
-    playbooks: {
-      async load() {
-        const catalog = await playbooks();
-        return { playbooks: catalog.playbooks, problems: catalog.problems.length };
-      },
-    },
+  const deps = chatOpsDeps(stores, { chat, directory: { groupsOf: async () => [] } }, playbooks, {
     clock,
     timeZone: config.BATON_TIMEZONE,
-    newId: () => randomUUID(),
     warn,
-  };
+  });
   const deployConsole = new DeployConsole(deps, say);
   consoleRef.current = deployConsole;
   const reporter = new RolloutReporter(deps, 'local');
