@@ -40,6 +40,11 @@ export interface RolloutMetrics {
   healthCheckFailed(): void;
 }
 
+/** The id of a rollback asked for at a time: asking twice for the same time asks once. */
+export function scheduledRollbackId(target: Target, runAt: number): string {
+  return `rollback-${target.service}-${target.environment}-${runAt}`;
+}
+
 /** The id of a dead-man rollback, so `keep` can find it. */
 export function keepId(rollout: string): string {
   return `keep-${rollout}`;

@@ -1,5 +1,6 @@
 import { redisSettings } from './redis-settings.js';
 import { rollbackVersion, runningVersion } from '../app/history.js';
+import { scheduledRollbackId } from '../app/process-rollout-job.js';
 import type { Config } from '../config/env.js';
 import { MAX_SCHEDULE_MS, resolveTime } from '../core/command/index.js';
 import { versionProblem } from '../core/rollout/index.js';
@@ -62,7 +63,7 @@ export async function rollbackCommand(
   }
   if (runAt !== undefined) {
     if (!needRedis(config, 'a scheduled rollback', io)) return EXIT.badInput;
-    const id = `rollback-${service}-${target.environment}-${runAt}`;
+    const id = scheduledRollbackId(target, runAt);
     const by = terminalActor();
     await withRedis(redisSettings(config, io), async (backend) => {
       await backend.queue.schedule(

@@ -1,4 +1,4 @@
-import { canDeploy, decideApproval, type ApprovalAction } from '../../core/policy/index.js';
+import { decideApproval, type ApprovalAction } from '../../core/policy/index.js';
 import { escape } from '../../core/report/block-kit.js';
 import {
   approvalMessage,
@@ -6,11 +6,12 @@ import {
   textMessage,
   who,
 } from '../../core/report/chat-messages.js';
-import { chooseEnvironment, planRollout } from '../../core/rollout/index.js';
+import { planRollout } from '../../core/rollout/index.js';
 import { runningVersion } from '../history.js';
 import { DELIVERY_TTL_MS } from './handle-command.js';
 import type { ChatOpsDeps, Interaction } from './deps.js';
-import { actorOf, findPlaybook, launch, requestRollout } from './request-rollout.js';
+import { launch, requestRollout } from './request-rollout.js';
+import { actorOf, deployerTarget, resolveTarget } from './targets.js';
 
 export const ACTION_IDS = [
   'approval.approve',
@@ -82,11 +83,9 @@ async function decide(
   if (pending === undefined)
     return 'This request is no longer known to baton; ask for the deploy again.';
   const { plan } = pending;
-  const target = { service: plan.service, environment: plan.environment };
-  const playbook = await findPlaybook(deps, plan.service);
-  if (typeof playbook === 'string') return playbook;
-  const environment = chooseEnvironment(playbook, plan.environment);
-  if (typeof environment === 'string') return environment;
+  const resolved = await resolveTarget(deps, plan.service, plan.environment);
+  if (typeof resolved === 'string') return resolved;
+  const { playbook, environment, target } = resolved;
   const now = deps.clock.now();
   const result = decideApproval(
     pending.request,
@@ -155,23 +154,13 @@ async function onRollout(
   const state = await deps.rollouts.load(rollout);
   if (state === undefined) return 'baton knows nothing of this rollout any more.';
   const { plan } = state;
-  const target = { service: plan.service, environment: plan.environment };
-  const playbook = await findPlaybook(deps, plan.service);
-  if (typeof playbook === 'string') return playbook;
-  const environment = chooseEnvironment(playbook, plan.environment);
-  if (typeof environment === 'string') return environment;
-  const allowed = canDeploy(plan.service, environment, await actorOf(deps, from.user));
+  const resolved = await deployerTarget(deps, plan.service, plan.environment, from.user, {
+    action: `${action}_refused`,
+    detail: { rollout },
+  });
+  if (typeof resolved === 'string') return resolved;
+  const { target } = resolved;
   const now = deps.clock.now();
-  if (!allowed.allowed) {
-    await deps.audit.append({
-      at: now,
-      actor: from.user,
-      action: `${action}_refused`,
-      target,
-      detail: { rollout, why: 'not a deployer' },
-    });
-    return allowed.reason;
-  }
   if (action === 'rollout.rollback') {
     if (plan.previousVersion === null)
       return 'There is no version from before this rollout to go back to.';

@@ -1,5 +1,4 @@
 import { helpText, parseCommand, type Command } from '../../core/command/index.js';
-import { canDeploy } from '../../core/policy/index.js';
 import { escape, type SlackMessage } from '../../core/report/block-kit.js';
 import {
   preformattedMessage,
@@ -8,11 +7,12 @@ import {
   textMessage,
   who,
 } from '../../core/report/chat-messages.js';
-import { chooseEnvironment } from '../../core/rollout/index.js';
 import { rollbackVersion } from '../history.js';
+import { scheduledRollbackId } from '../process-rollout-job.js';
 import { historyLine, statusLines } from '../state-lines.js';
 import type { ChatOpsDeps, Interaction } from './deps.js';
-import { actorOf, describeLock, findPlaybook, requestRollout } from './request-rollout.js';
+import { describeLock, requestRollout } from './request-rollout.js';
+import { deployerTarget, findPlaybook, resolveTarget } from './targets.js';
 
 /** How long a delivery id is remembered: longer than Slack ever retries. */
 export const DELIVERY_TTL_MS = 60 * 60_000;
@@ -121,23 +121,12 @@ async function scheduleRollback(
   schedule: NonNullable<Extract<Command, { verb: 'rollback' }>['schedule']>,
   from: Interaction,
 ): Promise<Reply | undefined> {
-  const playbook = await findPlaybook(deps, command.service);
-  if (typeof playbook === 'string') return toMe(playbook);
-  const environment = chooseEnvironment(playbook, command.environment);
-  if (typeof environment === 'string') return toMe(environment);
+  const resolved = await deployerTarget(deps, command.service, command.environment, from.user, {
+    action: 'schedule.refused',
+  });
+  if (typeof resolved === 'string') return toMe(resolved);
+  const { environment, target } = resolved;
   const now = deps.clock.now();
-  const allowed = canDeploy(command.service, environment, await actorOf(deps, from.user));
-  const target = { service: command.service, environment: environment.name };
-  if (!allowed.allowed) {
-    await deps.audit.append({
-      at: now,
-      actor: from.user,
-      action: 'schedule.refused',
-      target,
-      detail: { why: 'not a deployer' },
-    });
-    return toMe(allowed.reason);
-  }
   // Without a version it goes to the previous good one, worked out when it fires; if there is
   // none even now, say so now rather than have it skipped later.
   if (
@@ -148,7 +137,7 @@ async function scheduleRollback(
       `There is no earlier good version of ${command.service} in ${environment.name} to roll back to. Name one: \`/deploy rollback ${command.service} <version> to ${environment.name} …\``,
     );
   const runAt = schedule.kind === 'at' ? schedule.runAt : now + schedule.delayMs;
-  const id = `rollback-${command.service}-${environment.name}-${runAt}`;
+  const id = scheduledRollbackId(target, runAt);
   const view = {
     id,
     ...target,
@@ -188,11 +177,10 @@ async function history(
   service: string,
   environmentName: string | undefined,
 ): Promise<Reply> {
-  const playbook = await findPlaybook(deps, service);
-  if (typeof playbook === 'string') return toMe(playbook);
-  const environment = chooseEnvironment(playbook, environmentName);
-  if (typeof environment === 'string') return toMe(environment);
-  const entries = await deps.history.list({ service, environment: environment.name }, 20);
+  const resolved = await resolveTarget(deps, service, environmentName);
+  if (typeof resolved === 'string') return toMe(resolved);
+  const { environment, target } = resolved;
+  const entries = await deps.history.list(target, 20);
   if (entries.length === 0) return toMe(`No rollouts of ${service} in ${environment.name} yet.`);
   return {
     message: preformattedMessage(
@@ -209,13 +197,12 @@ async function cancel(
   environmentName: string | undefined,
   from: Interaction,
 ): Promise<Reply> {
-  const playbook = await findPlaybook(deps, service);
-  if (typeof playbook === 'string') return toMe(playbook);
-  const environment = chooseEnvironment(playbook, environmentName);
-  if (typeof environment === 'string') return toMe(environment);
-  const allowed = canDeploy(service, environment, await actorOf(deps, from.user));
-  if (!allowed.allowed) return toMe(allowed.reason);
-  const holder = await deps.locks.get({ service, environment: environment.name });
+  const resolved = await deployerTarget(deps, service, environmentName, from.user, {
+    action: 'cancel.refused',
+  });
+  if (typeof resolved === 'string') return toMe(resolved);
+  const { environment, target } = resolved;
+  const holder = await deps.locks.get(target);
   if (holder?.rollout === undefined)
     return toMe(
       `Nothing of ${service} in ${environment.name} is rolling out, so there is nothing to cancel.`,
@@ -225,7 +212,7 @@ async function cancel(
     at: deps.clock.now(),
     actor: from.user,
     action: 'rollout.cancel_requested',
-    target: { service, environment: environment.name },
+    target,
     detail: { rollout: holder.rollout },
   });
   return {
@@ -241,13 +228,11 @@ async function lockOrUnlock(
   command: Extract<Command, { verb: 'lock' | 'unlock' }>,
   from: Interaction,
 ): Promise<Reply> {
-  const playbook = await findPlaybook(deps, command.service);
-  if (typeof playbook === 'string') return toMe(playbook);
-  const environment = chooseEnvironment(playbook, command.environment);
-  if (typeof environment === 'string') return toMe(environment);
-  const allowed = canDeploy(command.service, environment, await actorOf(deps, from.user));
-  if (!allowed.allowed) return toMe(allowed.reason);
-  const target = { service: command.service, environment: environment.name };
+  const resolved = await deployerTarget(deps, command.service, command.environment, from.user, {
+    action: `${command.verb}.refused`,
+  });
+  if (typeof resolved === 'string') return toMe(resolved);
+  const { target } = resolved;
   const now = deps.clock.now();
   if (command.verb === 'lock') {
     const reason = command.reason ?? 'locked in Slack';

@@ -1,19 +1,12 @@
-import type { Playbook } from '../../core/playbook/index.js';
-import { canDeploy, needsApproval, openApproval, type Actor } from '../../core/policy/index.js';
+import { needsApproval, openApproval } from '../../core/policy/index.js';
 import { formatSeconds } from '../../core/duration.js';
 import { escape } from '../../core/report/block-kit.js';
 import { approvalMessage, slackDate, textMessage, who } from '../../core/report/chat-messages.js';
-import {
-  chooseEnvironment,
-  describePlan,
-  planRollout,
-  type Plan,
-} from '../../core/rollout/index.js';
-import { closest, didYouMean } from '../../core/suggest.js';
-import { VERBS } from '../../core/command/index.js';
+import { describePlan, planRollout, type Plan } from '../../core/rollout/index.js';
 import { rollbackVersion, runningVersion } from '../history.js';
 import { QUEUED_LOCK_MS, type LockHolder, type Target } from '../store-ports.js';
 import type { ChatOpsDeps, Interaction } from './deps.js';
+import { deployerTarget } from './targets.js';
 import type { PendingRollout } from './ports.js';
 
 export type Outcome =
@@ -21,26 +14,6 @@ export type Outcome =
   | { ok: false; text: string };
 
 const fail = (text: string): Outcome => ({ ok: false, text });
-
-/** Who the person is, for the playbook's deployer and approver lists. */
-export async function actorOf(deps: ChatOpsDeps, user: string): Promise<Actor> {
-  return { userId: user, groups: await deps.directory.groupsOf(user) };
-}
-
-/** The playbook of a service, or a refusal that lists the services there are. */
-export async function findPlaybook(deps: ChatOpsDeps, service: string): Promise<Playbook | string> {
-  const { playbooks, problems } = await deps.playbooks.load();
-  const playbook = playbooks.get(service);
-  if (playbook !== undefined) return playbook;
-  const known = [...playbooks.keys()];
-  const verb = closest(service, VERBS);
-  if (verb !== undefined && !known.includes(service))
-    return `There is no playbook for \`${escape(service)}\`. Did you mean \`/deploy ${verb} …\`? \`/deploy help\` lists the commands.`;
-  const broken = problems > 0 ? ' Some playbooks have problems: run `baton validate`.' : '';
-  return known.length === 0
-    ? `There is no valid playbook for \`${escape(service)}\`.${broken}`
-    : `There is no playbook for \`${escape(service)}\`. Services: ${known.join(', ')}.${escape(didYouMean(service, known))}${broken}`;
-}
 
 export function describeLock(target: Target, holder: LockHolder, now: number): string {
   const stop =
@@ -69,23 +42,13 @@ export async function requestRollout(
   ask: RolloutAsk,
   from: Interaction,
 ): Promise<Outcome> {
-  const playbook = await findPlaybook(deps, ask.service);
-  if (typeof playbook === 'string') return fail(playbook);
-  const environment = chooseEnvironment(playbook, ask.environment);
-  if (typeof environment === 'string') return fail(environment);
-  const target = { service: ask.service, environment: environment.name };
+  const resolved = await deployerTarget(deps, ask.service, ask.environment, from.user, {
+    action: `${ask.kind}.refused`,
+    detail: { version: ask.version },
+  });
+  if (typeof resolved === 'string') return fail(resolved);
+  const { playbook, environment, target } = resolved;
   const now = deps.clock.now();
-  const allowed = canDeploy(ask.service, environment, await actorOf(deps, from.user));
-  if (!allowed.allowed) {
-    await deps.audit.append({
-      at: now,
-      actor: from.user,
-      action: `${ask.kind}.refused`,
-      target,
-      detail: { why: 'not a deployer', version: ask.version },
-    });
-    return fail(allowed.reason);
-  }
   const entries = await deps.history.list(target, 50);
   const running = runningVersion(entries);
   const version =
