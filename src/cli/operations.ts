@@ -2,6 +2,7 @@ import { createLogger, type Logger } from '../adapters/log/logger.js';
 import type { BatonMetrics } from '../adapters/ops/metrics.js';
 import { startOpsServer, type OpsServer, type ReadinessCheck } from '../adapters/ops/ops-server.js';
 import type { Config } from '../config/env.js';
+import { parseDuration } from '../core/duration.js';
 import type { RedisBackend } from '../main.js';
 import type { CliIo } from './io.js';
 
@@ -41,4 +42,12 @@ export async function startOperations(
   const server = await startOpsServer(config.BATON_OPS_PORT, checks, metrics.registry);
   log.info({ port: server.port }, `operations: /healthz and /metrics on port ${server.port}`);
   return server;
+}
+
+/** `--grace`: how long steps in flight may take on SIGTERM, or undefined after saying what is wrong. */
+export function graceMs(text: string, io: CliIo): number | undefined {
+  const ms = parseDuration(text);
+  if (ms === undefined)
+    io.stderr(`baton: --grace '${text}' is not a duration; write e.g. 30s or 2m.\n`);
+  return ms;
 }

@@ -1,9 +1,8 @@
 import type { Config } from '../config/env.js';
-import { parseDuration } from '../core/duration.js';
 import { openRedisBackend, startSlackApp, startWorker, type RunningWorker } from '../main.js';
 import { BatonMetrics } from '../adapters/ops/metrics.js';
 import { EXIT } from './exit-codes.js';
-import { processLogger, redisCheck, startOperations } from './operations.js';
+import { graceMs, processLogger, redisCheck, startOperations } from './operations.js';
 import type { CliIo } from './io.js';
 import { redisSettings } from './redis-settings.js';
 import { needKnownHosts, needRedis } from './target-args.js';
@@ -26,11 +25,8 @@ export async function serveCommand(
   }
   if (!needRedis(config, 'the rollout queue', io)) return EXIT.badInput;
   if (options.worker && !needKnownHosts(config, io)) return EXIT.badInput;
-  const graceMs = parseDuration(options.grace);
-  if (graceMs === undefined) {
-    io.stderr(`baton: --grace '${options.grace}' is not a duration; write e.g. 30s or 2m.\n`);
-    return EXIT.badInput;
-  }
+  const grace = graceMs(options.grace, io);
+  if (grace === undefined) return EXIT.badInput;
   const name = io.worker ?? 'baton';
   const log = processLogger(config, io, name);
   const warn = (message: string) => log.warn(message);
@@ -83,7 +79,7 @@ export async function serveCommand(
     log.info(`baton ${name}: stopping.`);
     await ops?.close();
     await app.stop();
-    await worker?.stop(graceMs);
+    await worker?.stop(grace);
     return EXIT.ok;
   } finally {
     await backend.close();

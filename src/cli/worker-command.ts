@@ -1,10 +1,9 @@
 import { redisSettings } from './redis-settings.js';
 import type { Config } from '../config/env.js';
-import { parseDuration } from '../core/duration.js';
 import { openRedisBackend, startWorker } from '../main.js';
 import { BatonMetrics } from '../adapters/ops/metrics.js';
 import { EXIT } from './exit-codes.js';
-import { processLogger, redisCheck, startOperations } from './operations.js';
+import { graceMs, processLogger, redisCheck, startOperations } from './operations.js';
 import type { CliIo } from './io.js';
 import { needKnownHosts, needRedis } from './target-args.js';
 
@@ -21,11 +20,8 @@ export async function workerCommand(
 ): Promise<number> {
   if (!needRedis(config, 'the rollout queue', io)) return EXIT.badInput;
   if (!needKnownHosts(config, io)) return EXIT.badInput;
-  const graceMs = parseDuration(options.grace);
-  if (graceMs === undefined) {
-    io.stderr(`baton: --grace '${options.grace}' is not a duration; write e.g. 30s or 2m.\n`);
-    return EXIT.badInput;
-  }
+  const grace = graceMs(options.grace, io);
+  if (grace === undefined) return EXIT.badInput;
   const name = io.worker ?? 'baton';
   const log = processLogger(config, io, name);
   const backend = openRedisBackend({
@@ -68,7 +64,7 @@ export async function workerCommand(
     `baton worker ${name}: stopping; steps in flight may take up to ${options.grace} to finish, then other workers resume the rollouts.`,
   );
   await ops?.close();
-  await running.stop(graceMs);
+  await running.stop(grace);
   await backend.close();
   return EXIT.ok;
 }

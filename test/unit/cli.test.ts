@@ -171,6 +171,20 @@ describe('bad input', () => {
     );
   });
 
+  it('a --grace that is not a duration is refused by worker and start alike, before connecting', async () => {
+    const env = {
+      REDIS_URL: 'redis://127.0.0.1:1',
+      BATON_KNOWN_HOSTS: '/nonexistent',
+      SLACK_BOT_TOKEN: 'xoxb-unused',
+      SLACK_SIGNING_SECRET: 'unused',
+    };
+    for (const command of ['worker', 'start']) {
+      const run = await baton([command, '--grace', 'soon'], env);
+      expect(run.status).toBe(2);
+      expect(run.stderr).toBe("baton: --grace 'soon' is not a duration; write e.g. 30s or 2m.\n");
+    }
+  });
+
   it('--help exits 0', async () => {
     const run = await baton(['--help']);
     expect(run.status).toBe(0);
