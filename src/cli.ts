@@ -1,3 +1,4 @@
+import { DataDirBusyError } from './adapters/embedded/data-dir-lock.js';
 import { Command, CommanderError } from 'commander';
 import { EXIT } from './cli/exit-codes.js';
 import type { CliIo } from './cli/io.js';
@@ -244,6 +245,10 @@ export async function runCli(args: readonly string[], io: CliIo): Promise<number
   } catch (error) {
     if (error instanceof CommanderError) {
       return error.exitCode === 0 ? EXIT.ok : EXIT.badInput;
+    }
+    if (error instanceof DataDirBusyError) {
+      io.stderr(`baton: ${error.message}\n`);
+      return EXIT.locked;
     }
     throw error;
   }

@@ -7,8 +7,10 @@ import {
   cachedPlaybookDirectory,
   loadPlaybookDirectory,
 } from './adapters/playbooks/playbook-directory.js';
+import { resolve } from 'node:path';
 import {
   BullRolloutQueue,
+  RedisQueueStorage,
   duplicateConnection,
   redisConnection,
   type RedisTrouble,
@@ -19,6 +21,12 @@ import { RedisKeys } from './adapters/store/redis-keys.js';
 import { RedisLockStore } from './adapters/store/redis-lock-store.js';
 import { RedisRolloutStore } from './adapters/store/redis-rollout-store.js';
 import { RedisChatOpsStore } from './adapters/store/redis-chatops-store.js';
+import { openEmbeddedDatabase } from './adapters/embedded/embedded-database.js';
+import { EmbeddedQueueStorage } from './adapters/embedded/embedded-queue-storage.js';
+import { pruning } from './adapters/embedded/schema.js';
+import { SqlChatOpsStore } from './adapters/embedded/sql-chatops-store.js';
+import { SqlHistory, SqlLockStore, SqlRolloutStore } from './adapters/embedded/sql-stores.js';
+import type { ReadinessCheck } from './adapters/ops/ops-server.js';
 import { fireScheduledRollback } from './app/fire-scheduled-rollback.js';
 import {
   processRolloutJob,
@@ -41,16 +49,15 @@ import { RolloutReporter } from './app/chatops/rollout-reporter.js';
 
 /** The one place that wires adapters to use cases. */
 
-export interface RedisBackend {
-  redis: Redis;
-  locks: RedisLockStore;
-  rollouts: RedisRolloutStore;
-  history: RedisHistoryStore;
-  audit: RedisAuditLog;
+/** Where one process keeps its state and queue: Redis, or the embedded database under a directory. */
+export interface Backend extends Stores {
+  /** Said when a process starts, so nobody wonders where the state went. */
+  description: string;
   queue: BullRolloutQueue;
-  chatops: RedisChatOpsStore;
-  /** A connection of its own for blocking reads (following a rollout). */
-  blocking(): RedisRolloutStore;
+  /** A store of its own for blocking reads (following a rollout). */
+  blocking(): RolloutStore;
+  /** For /healthz: the store answers. */
+  readiness: ReadinessCheck;
   close(): Promise<void>;
 }
 
@@ -61,22 +68,31 @@ export interface RedisSettings {
   trouble: RedisTrouble;
 }
 
-export function openRedisBackend({ url, prefix, trouble }: RedisSettings): RedisBackend {
+/** The Redis URL as it may be shown: without a password. */
+export function redactUrl(url: string): string {
+  return url.replace(/\/\/[^@/]*@/, '//***@');
+}
+
+export function openRedisBackend({ url, prefix, trouble }: RedisSettings): Backend {
   const redis = redisConnection(url, trouble);
   const keys = new RedisKeys(prefix);
   const extra: Redis[] = [];
   return {
-    redis,
+    description: `Redis at ${redactUrl(url)} (prefix ${prefix})`,
     locks: new RedisLockStore(redis, keys),
     rollouts: new RedisRolloutStore(redis, keys),
     history: new RedisHistoryStore(redis, keys),
     audit: new RedisAuditLog(redis, keys),
-    queue: new BullRolloutQueue(redis, prefix, trouble),
+    queue: new BullRolloutQueue(new RedisQueueStorage(redis, prefix, trouble)),
     chatops: new RedisChatOpsStore(redis, keys),
     blocking() {
       const connection = duplicateConnection(redis, trouble);
       extra.push(connection);
       return new RedisRolloutStore(connection, keys);
+    },
+    readiness: {
+      name: 'redis',
+      check: async () => ((await redis.ping()) === 'PONG' ? true : 'no PONG from Redis'),
     },
     async close() {
       await this.queue.close();
@@ -85,12 +101,63 @@ export function openRedisBackend({ url, prefix, trouble }: RedisSettings): Redis
   };
 }
 
+/**
+ * The embedded backend: BullMQ and every store in a database under `dir`, held by this process
+ * alone (a second process is refused with DataDirBusyError).
+ */
+export async function openEmbeddedBackend(
+  dir: string,
+  command: string,
+  clock: Clock = systemClock,
+): Promise<Backend> {
+  const database = await openEmbeddedDatabase(dir, command);
+  const now = clock.now();
+  for (const [statement, params] of pruning(now)) await database.sql.query(statement, params);
+  const rollouts = new SqlRolloutStore(database.sql, clock);
+  const history = new SqlHistory(database.sql);
+  const queue = new BullRolloutQueue(new EmbeddedQueueStorage(database.pool, database.sql));
+  return {
+    description: `the embedded database in ${dir} (set REDIS_URL to use Redis)`,
+    locks: new SqlLockStore(database.sql, clock),
+    rollouts,
+    history,
+    audit: history,
+    queue,
+    chatops: new SqlChatOpsStore(database.sql, clock),
+    blocking: () => rollouts,
+    readiness: {
+      name: 'embedded database',
+      check: async () =>
+        (await database.sql.query('SELECT 1 AS one')).rows.length === 1 ? true : 'no answer',
+    },
+    async close() {
+      await queue.close();
+      await database.close();
+    },
+  };
+}
+
+/** Redis when REDIS_URL is set, else the embedded database under BATON_DATA_DIR. */
+export function openBackend(
+  config: Pick<Config, 'REDIS_URL' | 'BATON_REDIS_PREFIX' | 'BATON_DATA_DIR'>,
+  trouble: RedisTrouble,
+  command: string,
+): Promise<Backend> {
+  return config.REDIS_URL === undefined
+    ? openEmbeddedBackend(resolve(config.BATON_DATA_DIR, 'db'), command)
+    : Promise.resolve(
+        openRedisBackend({ url: config.REDIS_URL, prefix: config.BATON_REDIS_PREFIX, trouble }),
+      );
+}
+
 /** Opens the backend for one piece of work and closes it afterwards. */
-export async function withRedis<T>(
-  settings: RedisSettings,
-  work: (backend: RedisBackend) => Promise<T>,
+export async function withBackend<T>(
+  config: Pick<Config, 'REDIS_URL' | 'BATON_REDIS_PREFIX' | 'BATON_DATA_DIR'>,
+  trouble: RedisTrouble,
+  command: string,
+  work: (backend: Backend) => Promise<T>,
 ): Promise<T> {
-  const backend = openRedisBackend(settings);
+  const backend = await openBackend(config, trouble, command);
   try {
     return await work(backend);
   } finally {
@@ -206,21 +273,37 @@ export interface RunningWorker {
 
 /** A worker that takes rollout jobs from the queue and runs them over SSH. */
 export function startWorker(
-  backend: RedisBackend,
+  backend: Backend,
   config: Config,
   env: Record<string, string | undefined>,
   name: string,
   warn: (message: string) => void,
   metrics?: RolloutMetrics,
 ): RunningWorker {
-  const executor = sshExecutor(config, env);
-  const deps = workerDeps(backend, executor, name, warn, metrics);
-  const scheduler = backend.queue.workSchedules(
-    name,
-    fireWith(backend, name, async (service) =>
+  return runWorker(backend, {
+    executor: sshExecutor(config, env),
+    playbook: async (service) =>
       (await loadPlaybookDirectory(config.BATON_PLAYBOOKS)).playbooks.get(service),
-    ),
-  );
+    name,
+    warn,
+    ...(metrics === undefined ? {} : { metrics }),
+  });
+}
+
+/** A worker that takes rollout jobs and fires scheduled rollbacks, running steps through `executor`. */
+export function runWorker(
+  backend: Backend,
+  options: {
+    executor: RemoteExecutor & { close(): Promise<void> };
+    playbook: (service: string) => Promise<Playbook | undefined>;
+    name: string;
+    warn: (message: string) => void;
+    metrics?: RolloutMetrics;
+  },
+): RunningWorker {
+  const { executor, name, warn } = options;
+  const deps = workerDeps(backend, executor, name, warn, options.metrics);
+  const scheduler = backend.queue.workSchedules(name, fireWith(backend, name, options.playbook));
   let stopping = false;
   const worker = backend.queue.work(name, async (job) => {
     const outcome = await processRolloutJob(job, deps);
@@ -259,7 +342,7 @@ export interface RunningSlackApp {
 
 /** The Slack app: Bolt in front, the chat use cases behind it, and the rollout reporter. */
 export async function startSlackApp(
-  backend: RedisBackend,
+  backend: Backend,
   config: Config,
   name: string,
   warn: (message: string) => void,

@@ -1,10 +1,9 @@
 import type { Config } from '../config/env.js';
-import { withRedis } from '../main.js';
+import { useBackend } from './backend.js';
 import { terminalActor } from './deploy-queued.js';
 import { EXIT } from './exit-codes.js';
 import type { CliIo } from './io.js';
-import { redisSettings } from './redis-settings.js';
-import { loadTarget, needRedis } from './target-args.js';
+import { loadTarget } from './target-args.js';
 
 /** `baton cancel <service>`: asks the rollout running there to stop after its current step. */
 export async function cancelCommand(
@@ -13,11 +12,10 @@ export async function cancelCommand(
   config: Config,
   io: CliIo,
 ): Promise<number> {
-  if (!needRedis(config, 'a rollout to cancel', io)) return EXIT.badInput;
   const loaded = await loadTarget(service, options, io);
   if (loaded === undefined) return EXIT.badInput;
   const { playbook, target } = loaded;
-  return withRedis(redisSettings(config, io), async (backend) => {
+  return useBackend(config, io, 'baton cancel', async (backend) => {
     const holder = await backend.locks.get(target);
     if (holder?.rollout === undefined) {
       io.stderr(`baton: no rollout of ${service} is running in ${target.environment}.\n`);

@@ -10,7 +10,7 @@ import {
 import type { Config } from '../config/env.js';
 import { formatSeconds } from '../core/duration.js';
 import type { Plan, RolloutState } from '../core/rollout/index.js';
-import { startWorker, type RedisBackend } from '../main.js';
+import { startWorker, type Backend } from '../main.js';
 import { answerGate, OUTCOME_EXIT, reporterFor, type DeployOptions } from './deploy-terminal.js';
 import { EXIT } from './exit-codes.js';
 import type { CliIo } from './io.js';
@@ -47,7 +47,7 @@ function toUpdate(stored: StoredUpdate, state: RolloutState): RolloutUpdate | un
 
 /** Follows a queued rollout's updates to its end, answering gates; returns the exit status. */
 async function follow(
-  backend: RedisBackend,
+  backend: Backend,
   rollout: string,
   options: DeployOptions,
   io: CliIo,
@@ -70,8 +70,11 @@ async function follow(
         cursor = entry.cursor;
         if (entry.update.kind === 'refused') {
           for (const line of entry.update.detail) io.stderr(`baton: ${line}\n`);
+          const count = entry.update.detail.length;
           if (entry.update.reason === 'cannot_connect')
-            io.stderr('baton: nothing was changed on any host.\n');
+            io.stderr(
+              `baton: ${count} host${count === 1 ? '' : 's'} cannot be used; nothing was changed on any host.\n`,
+            );
           return entry.update.reason === 'locked' ? EXIT.locked : EXIT.cannotConnect;
         }
         if (entry.update.kind === 'finished') return OUTCOME_EXIT[entry.update.status];
@@ -108,9 +111,9 @@ async function follow(
   }
 }
 
-/** `baton deploy` with Redis: the rollout runs on workers; this terminal enqueues it and follows. */
+/** `baton deploy` through the queue: this terminal enqueues the rollout and follows it to its end. */
 export async function deployQueued(
-  backend: RedisBackend,
+  backend: Backend,
   plan: Plan,
   options: DeployOptions,
   config: Config,

@@ -3,7 +3,6 @@ import type { BatonMetrics } from '../adapters/ops/metrics.js';
 import { startOpsServer, type OpsServer, type ReadinessCheck } from '../adapters/ops/ops-server.js';
 import type { Config } from '../config/env.js';
 import { parseDuration } from '../core/duration.js';
-import type { RedisBackend } from '../main.js';
 import type { CliIo } from './io.js';
 
 /** The log of a long-running process (worker, serve, start), secrets taken out. */
@@ -21,14 +20,6 @@ export function processLogger(config: Config, io: CliIo, name: string): Logger {
     redact: config.BATON_LOG_REDACT,
     base: { process: name },
   });
-}
-
-/** Redis answers a PING: the queue and every store live there. */
-export function redisCheck(backend: RedisBackend): ReadinessCheck {
-  return {
-    name: 'redis',
-    check: async () => ((await backend.redis.ping()) === 'PONG' ? true : 'no PONG from Redis'),
-  };
 }
 
 /** Starts /healthz and /metrics when BATON_OPS_PORT is set, and says where. */

@@ -1,17 +1,16 @@
-import { redisSettings } from './redis-settings.js';
 import { rollbackVersion, runningVersion } from '../app/history.js';
 import { scheduledRollbackId } from '../app/process-rollout-job.js';
 import type { Config } from '../config/env.js';
 import { MAX_SCHEDULE_MS, resolveTime } from '../core/command/index.js';
 import { versionProblem } from '../core/rollout/index.js';
 import { DURATION_EXAMPLES, formatSeconds, parseDuration } from '../core/duration.js';
-import { withRedis } from '../main.js';
+import { useBackend } from './backend.js';
 import { deployCommand } from './deploy-command.js';
 import { terminalActor } from './deploy-queued.js';
 import type { DeployOptions } from './deploy-terminal.js';
 import { EXIT } from './exit-codes.js';
 import type { CliIo } from './io.js';
-import { loadTarget, needRedis } from './target-args.js';
+import { loadTarget } from './target-args.js';
 
 export interface RollbackOptions extends DeployOptions {
   at?: string;
@@ -62,10 +61,9 @@ export async function rollbackCommand(
     return EXIT.badInput;
   }
   if (runAt !== undefined) {
-    if (!needRedis(config, 'a scheduled rollback', io)) return EXIT.badInput;
     const id = scheduledRollbackId(target, runAt);
     const by = terminalActor();
-    await withRedis(redisSettings(config, io), async (backend) => {
+    await useBackend(config, io, 'baton rollback', async (backend) => {
       await backend.queue.schedule(
         {
           id,
@@ -89,18 +87,14 @@ export async function rollbackCommand(
     io.stdout(
       `Scheduled: roll ${service} in ${target.environment} back to ${to} at ${new Date(runAt).toISOString()} (in ${formatSeconds(runAt - io.now())}).\nCancel it with: baton schedules --cancel ${id}\n`,
     );
+    if (config.REDIS_URL === undefined)
+      io.stdout(
+        `It fires when due while baton runs on ${config.BATON_DATA_DIR} (baton start, or baton worker); if none runs then, it fires as soon as one starts.\n`,
+      );
     return EXIT.ok;
   }
-  if (config.REDIS_URL === undefined) {
-    if (version !== undefined)
-      return deployCommand(service, version, { ...options, kind: 'rollback' }, config, io);
-    io.stderr(
-      `baton: without REDIS_URL baton keeps no history; name the version: baton rollback ${service} <version>\n`,
-    );
-    return EXIT.badInput;
-  }
   // One connection for reading the history and for running the rollback.
-  return withRedis(redisSettings(config, io), async (backend) => {
+  return useBackend(config, io, 'baton rollback', async (backend) => {
     const entries = await backend.history.list(target, 50);
     const goTo = version ?? rollbackVersion(entries);
     if (goTo === null) {

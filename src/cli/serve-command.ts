@@ -1,12 +1,10 @@
 import type { Config } from '../config/env.js';
-import { openRedisBackend, startSlackApp, startWorker, type RunningWorker } from '../main.js';
+import { openBackend, startSlackApp, startWorker, type RunningWorker } from '../main.js';
 import { BatonMetrics } from '../adapters/ops/metrics.js';
 import { EXIT } from './exit-codes.js';
-import { graceMs, processLogger, redisCheck, startOperations } from './operations.js';
+import { graceMs, processLogger, startOperations } from './operations.js';
 import type { CliIo } from './io.js';
-import { redisSettings } from './redis-settings.js';
-import { needKnownHosts, needRedis } from './target-args.js';
-import { redactUrl } from './worker-command.js';
+import { needKnownHosts } from './target-args.js';
 
 /**
  * `baton serve` (the Slack app) and `baton start` (the app and a worker in one process). Several
@@ -23,14 +21,19 @@ export async function serveCommand(
     );
     return EXIT.badInput;
   }
-  if (!needRedis(config, 'the rollout queue', io)) return EXIT.badInput;
+  if (!options.worker && config.REDIS_URL === undefined) {
+    io.stderr(
+      'baton: serve queues rollouts for workers in other processes, which share state through Redis: set REDIS_URL, or run `baton start` for the Slack app and a worker in one process on the embedded database.\n',
+    );
+    return EXIT.badInput;
+  }
   if (options.worker && !needKnownHosts(config, io)) return EXIT.badInput;
   const grace = graceMs(options.grace, io);
   if (grace === undefined) return EXIT.badInput;
   const name = io.worker ?? 'baton';
   const log = processLogger(config, io, name);
   const warn = (message: string) => log.warn(message);
-  const backend = openRedisBackend({ ...redisSettings(config, io), trouble: warn });
+  const backend = await openBackend(config, warn, `baton ${options.worker ? 'start' : 'serve'}`);
   const metrics = new BatonMetrics();
   metrics.watchQueue(() => backend.queue.depth());
   let worker: RunningWorker | undefined;
@@ -50,7 +53,7 @@ export async function serveCommand(
       config,
       log,
       [
-        redisCheck(backend),
+        backend.readiness,
         { name: 'slack', check: async () => app.connected() || 'not connected to Slack' },
         ...(running === undefined
           ? []
@@ -68,7 +71,7 @@ export async function serveCommand(
         ? `HTTP on port ${config.PORT} (request URL path /slack/events)`
         : 'Socket Mode';
     log.info(
-      `baton ${options.worker ? 'start' : 'serve'} ${name}: Slack app listening over ${how}; ${options.worker ? 'running rollouts' : 'queueing rollouts'} on ${redactUrl(config.REDIS_URL)} (prefix ${config.BATON_REDIS_PREFIX}).`,
+      `baton ${options.worker ? 'start' : 'serve'} ${name}: Slack app listening over ${how}; ${options.worker ? 'running rollouts' : 'queueing rollouts'} on ${backend.description}.`,
     );
     await new Promise<void>((resolve) => {
       const release = io.onInterrupt?.(() => {

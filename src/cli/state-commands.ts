@@ -1,14 +1,13 @@
-import { redisSettings } from './redis-settings.js';
 import { randomUUID } from 'node:crypto';
 import { historyLine, statusLines } from '../app/state-lines.js';
 import type { Config } from '../config/env.js';
 import { formatSeconds, parseDuration } from '../core/duration.js';
 import { loadPlaybookDirectory } from '../adapters/playbooks/playbook-directory.js';
-import { withRedis } from '../main.js';
+import { useBackend } from './backend.js';
 import { describeHolder, terminalActor } from './deploy-queued.js';
 import { EXIT } from './exit-codes.js';
 import type { CliIo } from './io.js';
-import { loadTarget, needRedis } from './target-args.js';
+import { loadTarget } from './target-args.js';
 
 /** `baton status [service]`: what runs where, and what is rolling out or locked. */
 export async function statusCommand(
@@ -17,7 +16,6 @@ export async function statusCommand(
   config: Config,
   io: CliIo,
 ): Promise<number> {
-  if (!needRedis(config, 'status', io)) return EXIT.badInput;
   const catalog = await loadPlaybookDirectory(options.playbooks);
   const playbooks = [...catalog.playbooks.values()].filter(
     (playbook) => service === undefined || playbook.service === service,
@@ -28,7 +26,7 @@ export async function statusCommand(
     );
     return EXIT.badInput;
   }
-  const lines = await withRedis(redisSettings(config, io), (backend) =>
+  const lines = await useBackend(config, io, 'baton status', (backend) =>
     statusLines(backend, playbooks, io.now()),
   );
   for (const line of lines) io.stdout(`${line}\n`);
@@ -42,10 +40,9 @@ export async function historyCommand(
   config: Config,
   io: CliIo,
 ): Promise<number> {
-  if (!needRedis(config, 'history', io)) return EXIT.badInput;
   const loaded = await loadTarget(service, options, io);
   if (loaded === undefined) return EXIT.badInput;
-  const entries = await withRedis(redisSettings(config, io), (backend) =>
+  const entries = await useBackend(config, io, 'baton history', (backend) =>
     backend.history.list(loaded.target, Number(options.limit) || 20),
   );
   if (entries.length === 0)
@@ -62,7 +59,6 @@ export async function lockCommand(
   config: Config,
   io: CliIo,
 ): Promise<number> {
-  if (!needRedis(config, 'a lock', io)) return EXIT.badInput;
   const ttl = parseDuration(options.for);
   if (ttl === undefined || ttl === 0) {
     io.stderr(`baton: --for '${options.for}' is not a duration; write e.g. 4h.\n`);
@@ -72,7 +68,7 @@ export async function lockCommand(
   if (loaded === undefined) return EXIT.badInput;
   const { target } = loaded;
   const by = terminalActor();
-  return withRedis(redisSettings(config, io), async (backend) => {
+  return useBackend(config, io, 'baton lock', async (backend) => {
     const holder = {
       token: randomUUID(),
       owner: by,
@@ -105,12 +101,11 @@ export async function unlockCommand(
   config: Config,
   io: CliIo,
 ): Promise<number> {
-  if (!needRedis(config, 'a lock', io)) return EXIT.badInput;
   const loaded = await loadTarget(service, options, io);
   if (loaded === undefined) return EXIT.badInput;
   const { target } = loaded;
   const by = terminalActor();
-  return withRedis(redisSettings(config, io), async (backend) => {
+  return useBackend(config, io, 'baton unlock', async (backend) => {
     const holder = await backend.locks.get(target);
     if (holder === undefined) {
       io.stdout(`${service} in ${target.environment} is not locked.\n`);
@@ -151,8 +146,7 @@ export async function schedulesCommand(
   config: Config,
   io: CliIo,
 ): Promise<number> {
-  if (!needRedis(config, 'a scheduled rollback', io)) return EXIT.badInput;
-  return withRedis(redisSettings(config, io), async (backend) => {
+  return useBackend(config, io, 'baton schedules', async (backend) => {
     if (options.cancel !== undefined) {
       const removed = await backend.queue.unschedule(options.cancel);
       if (!removed) {
@@ -188,11 +182,10 @@ export async function keepCommand(
   config: Config,
   io: CliIo,
 ): Promise<number> {
-  if (!needRedis(config, 'a scheduled rollback', io)) return EXIT.badInput;
   const loaded = await loadTarget(service, options, io);
   if (loaded === undefined) return EXIT.badInput;
   const { target } = loaded;
-  return withRedis(redisSettings(config, io), async (backend) => {
+  return useBackend(config, io, 'baton keep', async (backend) => {
     const pending = (await backend.queue.scheduled()).filter(
       (item) =>
         item.reason === 'rollback-after' &&

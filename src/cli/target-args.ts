@@ -30,13 +30,3 @@ export function needKnownHosts(
   io.stderr(`baton: ${KNOWN_HOSTS_REQUIRED}\n`);
   return false;
 }
-
-export function needRedis(
-  config: { REDIS_URL?: string | undefined },
-  what: string,
-  io: CliIo,
-): config is { REDIS_URL: string } {
-  if (config.REDIS_URL !== undefined) return true;
-  io.stderr(`baton: ${what} lives in Redis: set REDIS_URL (e.g. redis://127.0.0.1:6379).\n`);
-  return false;
-}

@@ -1,16 +1,10 @@
-import { redisSettings } from './redis-settings.js';
 import type { Config } from '../config/env.js';
-import { openRedisBackend, startWorker } from '../main.js';
+import { openBackend, startWorker } from '../main.js';
 import { BatonMetrics } from '../adapters/ops/metrics.js';
 import { EXIT } from './exit-codes.js';
-import { graceMs, processLogger, redisCheck, startOperations } from './operations.js';
+import { graceMs, processLogger, startOperations } from './operations.js';
 import type { CliIo } from './io.js';
-import { needKnownHosts, needRedis } from './target-args.js';
-
-/** The Redis URL as it may be shown: without a password. */
-export function redactUrl(url: string): string {
-  return url.replace(/\/\/[^@/]*@/, '//***@');
-}
+import { needKnownHosts } from './target-args.js';
 
 /** `baton worker`: takes rollout jobs until stopped; on SIGTERM lets the steps in flight finish. */
 export async function workerCommand(
@@ -18,16 +12,12 @@ export async function workerCommand(
   config: Config,
   io: CliIo,
 ): Promise<number> {
-  if (!needRedis(config, 'the rollout queue', io)) return EXIT.badInput;
   if (!needKnownHosts(config, io)) return EXIT.badInput;
   const grace = graceMs(options.grace, io);
   if (grace === undefined) return EXIT.badInput;
   const name = io.worker ?? 'baton';
   const log = processLogger(config, io, name);
-  const backend = openRedisBackend({
-    ...redisSettings(config, io),
-    trouble: (message) => log.warn(message),
-  });
+  const backend = await openBackend(config, (message) => log.warn(message), 'baton worker');
   const metrics = new BatonMetrics();
   metrics.watchQueue(() => backend.queue.depth());
   const running = startWorker(
@@ -43,7 +33,7 @@ export async function workerCommand(
     config,
     log,
     [
-      redisCheck(backend),
+      backend.readiness,
       {
         name: 'worker',
         check: async () => running.worker.isRunning() || 'not taking rollouts',
@@ -51,9 +41,7 @@ export async function workerCommand(
     ],
     metrics,
   );
-  log.info(
-    `baton worker ${name}: taking rollouts from ${redactUrl(config.REDIS_URL)} (prefix ${config.BATON_REDIS_PREFIX}).`,
-  );
+  log.info(`baton worker ${name}: taking rollouts from ${backend.description}.`);
   await new Promise<void>((resolve) => {
     const release = io.onInterrupt?.(() => {
       release?.();

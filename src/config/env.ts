@@ -23,6 +23,8 @@ const EnvSchema = z.object({
     .string()
     .regex(/^[A-Za-z0-9_.:-]{1,64}$/, { message: 'use letters, digits and _ . : - (at most 64)' })
     .default('baton'),
+  /** Without REDIS_URL: where the embedded database (and local mode's demo fleet) live. */
+  BATON_DATA_DIR: z.string().min(1).default('.data'),
   BATON_PLAYBOOKS: z.string().min(1).default('playbooks'),
   BATON_SSH_KEY: z.string().min(1).optional(),
   BATON_KNOWN_HOSTS: z.string().min(1).optional(),

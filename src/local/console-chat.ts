@@ -47,6 +47,7 @@ export function messageLines(message: SlackMessage, bold?: (text: string) => str
 export class ConsoleChat implements Chat {
   private readonly shown = new Map<string, string[]>();
   private next = 0;
+  private readonly started = Math.floor(Date.now() / 1000);
 
   constructor(
     private readonly print: (text: string) => void,
@@ -55,7 +56,8 @@ export class ConsoleChat implements Chat {
   ) {}
 
   async post(channel: string, message: SlackMessage, threadTs?: string): Promise<MessageRef> {
-    const ref = { channel, ts: String(++this.next) };
+    // Slack's kind of ts: unique across restarts too, since messages' places outlive the process.
+    const ref = { channel, ts: `${this.started}.${String(++this.next).padStart(6, '0')}` };
     const lines = messageLines(message, this.bold);
     this.shown.set(ref.ts, lines);
     const indent = threadTs === undefined ? '' : '    ';

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { ChatOpsDeps } from '../app/chatops/deps.js';
 import { handleAction, type ActionId } from '../app/chatops/handle-action.js';
 import { handleCommand } from '../app/chatops/handle-command.js';
@@ -31,7 +32,6 @@ export class DeployConsole {
   private question: { approval: string } | undefined;
   /** The words last suggested for each message, so an update suggests them only when they change. */
   private readonly suggested = new Map<string, string>();
-  private deliveries = 0;
 
   constructor(
     private readonly deps: ChatOpsDeps,
@@ -74,7 +74,8 @@ export class DeployConsole {
       user,
       channel: 'console',
       responseUrl: 'console',
-      deliveryId: `console-${++this.deliveries}`,
+      // Kept as seen for an hour, also across restarts: never reuse one.
+      deliveryId: `console-${randomUUID()}`,
     });
     if (this.question !== undefined && /^(y|yes|n|no)$/i.test(line)) {
       const { approval } = this.question;
@@ -119,5 +120,6 @@ export const CONSOLE_HELP = [
   '  /deploy help                    every command',
   '',
   'While a rollout runs, type "cancel"; at a gate, "continue" or "abort". "quit" (or Ctrl-D) leaves',
-  'and stops the demo hosts. Nothing here is kept after you leave.',
+  'and stops the demo hosts. History, locks and scheduled rollbacks are kept for the next start',
+  '(in .data/local; delete it to begin again).',
 ].join('\n');

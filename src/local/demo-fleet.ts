@@ -40,14 +40,17 @@ export class DemoFleet {
 
   private constructor(readonly playbooksDir: string) {}
 
-  static async start(dataDir: string, spinupMs = 800): Promise<DemoFleet> {
+  static async start(
+    dataDir: string,
+    { spinupMs = 800, version = 'v1' }: { spinupMs?: number; version?: string } = {},
+  ): Promise<DemoFleet> {
     const fleet = new DemoFleet(join(dataDir, 'playbooks'));
     process.once('exit', fleet.killAll);
     const root = packageRoot();
     try {
       await Promise.all(
         GROUPS.flatMap((group) => group.hosts).map((index) =>
-          fleet.startHost(root, `demo-${index}`, `127.77.0.${10 + index}`, spinupMs),
+          fleet.startHost(root, `demo-${index}`, `127.77.0.${10 + index}`, spinupMs, version),
         ),
       );
       fleet.hosts.sort((a, b) => a.name.localeCompare(b.name));
@@ -59,10 +62,21 @@ export class DemoFleet {
     }
   }
 
-  private startHost(root: string, name: string, address: string, spinupMs: number): Promise<void> {
+  private startHost(
+    root: string,
+    name: string,
+    address: string,
+    spinupMs: number,
+    version: string,
+  ): Promise<void> {
     const child = spawn(
       process.execPath,
-      [join(root, 'demo', 'host.mjs'), `--address=${address}`, `--spinup=${spinupMs}`],
+      [
+        join(root, 'demo', 'host.mjs'),
+        `--address=${address}`,
+        `--spinup=${spinupMs}`,
+        `--version=${version}`,
+      ],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
     this.children.push(child);

@@ -1,17 +1,11 @@
-import { resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { systemClock } from '../adapters/clock/system-clock.js';
 import { LocalExecutor } from '../adapters/local/local-executor.js';
-import { InMemoryChatOpsStore } from '../adapters/memory/memory-chatops-store.js';
-import { InMemoryQueue } from '../adapters/memory/memory-queue.js';
-import {
-  InMemoryHistory,
-  InMemoryLockStore,
-  InMemoryRolloutStore,
-} from '../adapters/memory/memory-stores.js';
 import { cachedPlaybookDirectory } from '../adapters/playbooks/playbook-directory.js';
 import { RolloutReporter } from '../app/chatops/rollout-reporter.js';
-import { processRolloutJob } from '../app/process-rollout-job.js';
-import { chatOpsDeps, fireWith, workerDeps, type Stores } from '../main.js';
+import { runningVersion } from '../app/history.js';
+import { chatOpsDeps, openEmbeddedBackend, runWorker, type Backend } from '../main.js';
 import type { CliIo } from '../cli/io.js';
 import type { Config } from '../config/env.js';
 import { CONSOLE_HELP, DeployConsole } from './console.js';
@@ -23,7 +17,9 @@ const LEAVE_GRACE_MS = 5000;
 
 /**
  * `baton start` with no Slack tokens: demo hosts on this machine, the same use cases as Slack
- * behind a console, and state kept in this process. Leaving stops every demo process.
+ * behind a console, and state in the embedded database under BATON_DATA_DIR/local, so a
+ * scheduled rollback or an unfinished rollout is still there at the next start. Leaving stops
+ * every demo process.
  */
 export async function runLocalMode(config: Config, io: CliIo): Promise<number> {
   const lines = io.lines;
@@ -34,29 +30,58 @@ export async function runLocalMode(config: Config, io: CliIo): Promise<number> {
   const bold = io.interactive === true ? (text: string) => `\u001b[1m${text}\u001b[22m` : undefined;
   const say = (text: string) => io.stdout(`${text}\n`);
   const warn = (message: string) => io.stderr(`baton: ${message}\n`);
-  say('Starting six demo hosts on this machine…');
-  const fleet = await DemoFleet.start(resolve('.data', 'local')).catch((error: unknown) => {
+  const dataDir = resolve(config.BATON_DATA_DIR, 'local');
+  say(
+    existsSync(join(dataDir, 'db'))
+      ? 'Opening the embedded database…'
+      : 'Creating the embedded database (first start only: a few seconds)…',
+  );
+  const backend = await openEmbeddedBackend(join(dataDir, 'db'), 'baton start (local mode)').catch(
+    (error: unknown) => {
+      io.stderr(`baton: ${(error as Error).message}\n`);
+      return undefined;
+    },
+  );
+  if (backend === undefined) return 6;
+  try {
+    return await runConsole(backend, dataDir, config, io, say, warn, bold);
+  } finally {
+    await backend.close();
+  }
+}
+
+async function runConsole(
+  backend: Backend,
+  dataDir: string,
+  config: Config,
+  io: CliIo,
+  say: (text: string) => void,
+  warn: (message: string) => void,
+  bold: ((text: string) => string) | undefined,
+): Promise<number> {
+  const lines = io.lines;
+  if (lines === undefined) return 2;
+  // The demo hosts come back on the version the history says runs there, so state and hosts agree.
+  const running =
+    runningVersion(
+      await backend.history.list({ service: 'demo', environment: 'production' }, 50),
+    ) ?? 'v1';
+  say(`Starting six demo hosts on this machine (running ${running})…`);
+  const fleet = await DemoFleet.start(dataDir, { version: running }).catch((error: unknown) => {
     io.stderr(`baton: ${(error as Error).message}\n`);
     return undefined;
   });
   if (fleet === undefined) return 4;
+  say(`State and queue: ${backend.description}.`);
   const clock = systemClock;
-  const history = new InMemoryHistory();
-  const queue = new InMemoryQueue(warn);
-  const stores: Stores = {
-    locks: new InMemoryLockStore(clock),
-    rollouts: new InMemoryRolloutStore(),
-    history,
-    audit: history,
-    chatops: new InMemoryChatOpsStore(clock),
-    queue,
-  };
   const playbooks = cachedPlaybookDirectory(fleet.playbooksDir);
-  const worker = workerDeps(stores, new LocalExecutor(), 'local', warn);
-  queue.work(
-    async (job) => void (await processRolloutJob(job, worker)),
-    fireWith(stores, 'local', async (service) => (await playbooks()).playbooks.get(service)),
-  );
+  const worker = runWorker(backend, {
+    executor: new LocalExecutor(),
+    playbook: async (service) => (await playbooks()).playbooks.get(service),
+    name: 'local',
+    warn,
+  });
+  await worker.worker.waitUntilReady();
   // The console reads the buttons the chat shows; it exists once the chat does.
   const consoleRef: { current?: DeployConsole } = {};
   const chat = new ConsoleChat(
@@ -64,7 +89,7 @@ export async function runLocalMode(config: Config, io: CliIo): Promise<number> {
     (ref, message) => consoleRef.current?.offer(ref, message),
     bold,
   );
-  const deps = chatOpsDeps(stores, { chat, directory: { groupsOf: async () => [] } }, playbooks, {
+  const deps = chatOpsDeps(backend, { chat, directory: { groupsOf: async () => [] } }, playbooks, {
     clock,
     timeZone: config.BATON_TIMEZONE,
     warn,
@@ -89,16 +114,9 @@ export async function runLocalMode(config: Config, io: CliIo): Promise<number> {
   } finally {
     release?.();
     input.close();
-    for (const run of worker.active) run.suspend();
-    await Promise.race([
-      Promise.all([...worker.active].map((run) => run.settled())),
-      new Promise((done) => setTimeout(done, LEAVE_GRACE_MS).unref()),
-    ]);
     await reporter.stop();
-    await Promise.race([
-      queue.close(),
-      new Promise((done) => setTimeout(done, LEAVE_GRACE_MS).unref()),
-    ]);
+    // Rollouts in flight are left where they are; the next start resumes them.
+    await worker.stop(LEAVE_GRACE_MS);
     await fleet.stop();
     say('Stopped the demo hosts. Bye.');
   }

@@ -2,6 +2,7 @@ import { afterAll } from 'vitest';
 import { InMemoryQueue } from '../../src/adapters/memory/memory-queue.js';
 import {
   BullRolloutQueue,
+  RedisQueueStorage,
   redisConnection,
 } from '../../src/adapters/queue/bullmq-rollout-queue.js';
 import { dropPrefix, REDIS_URL, testPrefix } from '../support/redis.js';
@@ -16,7 +17,7 @@ rolloutQueueContract('BullMQ on Redis', async () => {
   const prefix = testPrefix('queue');
   prefixes.push(prefix);
   const connection = redisConnection(REDIS_URL, () => {});
-  const queue = new BullRolloutQueue(connection, prefix, () => {});
+  const queue = new BullRolloutQueue(new RedisQueueStorage(connection, prefix, () => {}));
   const workers: { close(): Promise<void> }[] = [];
   return {
     queue,

@@ -75,6 +75,8 @@ export class Fleet {
       BATON_SSH_KEY: this.clientKeyPath,
       BATON_KNOWN_HOSTS: this.knownHostsPath,
       BATON_PLAYBOOKS: this.playbooksDir,
+      // Without REDIS_URL, baton keeps its embedded database here, not in the checkout.
+      BATON_DATA_DIR: join(this.dir, 'data'),
     };
   }
 

@@ -8,7 +8,7 @@ import {
   openRedisBackend,
   startSlackApp,
   startWorker,
-  type RedisBackend,
+  type Backend,
   type RunningSlackApp,
   type RunningWorker,
 } from '../../src/main.js';
@@ -31,11 +31,11 @@ const SECRET = 'test-signing-secret';
 const prefix = testPrefix('slack');
 let fleet: Fleet;
 let slack: FakeSlack;
-let backend: RedisBackend;
+let backend: Backend;
 let app: RunningSlackApp;
 /** A second `serve` on the same Redis, as in a highly available install. */
 let secondApp: RunningSlackApp;
-let secondBackend: RedisBackend;
+let secondBackend: Backend;
 let secondUrl: string;
 let worker: RunningWorker;
 let url: string;

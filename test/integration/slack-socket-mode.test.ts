@@ -6,7 +6,7 @@ import { loadConfig } from '../../src/config/env.js';
 import {
   openRedisBackend,
   startSlackApp,
-  type RedisBackend,
+  type Backend,
   type RunningSlackApp,
 } from '../../src/main.js';
 import { buttonClick, buttonsOf, FakeSlack, slashCommand, textOf } from '../support/fake-slack.js';
@@ -14,7 +14,7 @@ import { dropPrefix, REDIS_URL, testPrefix } from '../support/redis.js';
 
 const prefix = testPrefix('socket');
 let slack: FakeSlack;
-let backend: RedisBackend;
+let backend: Backend;
 let app: RunningSlackApp;
 let playbooks: string;
 const warnings: string[] = [];

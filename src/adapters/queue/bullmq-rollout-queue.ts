@@ -1,4 +1,4 @@
-import { Queue, Worker, type Job } from 'bullmq';
+import { Queue, Worker, type Job, type WorkerOptions } from 'bullmq';
 import { Redis } from 'ioredis';
 import {
   RolloutJobSchema,
@@ -22,8 +22,7 @@ const MAX_STALLED = 1_000;
 /** Longer than any schedule may be ahead (30 days). */
 const CLAIM_KEPT_MS = 31 * 24 * 3600_000;
 
-// Claim the key unless the other side has it; claiming again as the same side is fine (a worker
-// that died while firing leaves the job to be retried).
+// Claim the key unless the other side has it.
 const CLAIM = `
 local current = redis.call('GET', KEYS[1])
 if current and current ~= ARGV[1] then return 0 end
@@ -66,26 +65,79 @@ export function duplicateConnection(redis: Redis, trouble: RedisTrouble): Redis 
   return copy;
 }
 
-export class BullRolloutQueue {
-  private readonly queue: Queue;
-  private readonly schedules: Queue;
+/**
+ * Firing and cancelling a scheduled rollback race for one record, so a rollback is either
+ * cancelled or fired, never cancelled after it has started (the job's own state changes too late
+ * to decide that). Claiming again as the same side succeeds: a worker that died while firing
+ * leaves the job to be retried.
+ */
+export interface ScheduleClaims {
+  claim(id: string, as: 'fired' | 'cancelled'): Promise<boolean>;
+  /** Forgets the claim, for a rollback asked for again under the same id. */
+  forget(id: string): Promise<void>;
+}
+
+export type Handler = (job: Job) => Promise<void>;
+export type WorkerSettings = Pick<
+  WorkerOptions,
+  'name' | 'concurrency' | 'lockDuration' | 'stalledInterval' | 'maxStalledCount'
+>;
+
+/** Where BullMQ keeps the queues: Redis in production, the embedded database otherwise. */
+export interface QueueStorage {
+  readonly claims: ScheduleClaims;
+  queue(name: string): Queue;
+  worker(name: string, handle: Handler, settings: WorkerSettings): Worker;
+  /** Closes what the storage opened for workers; the connection given to it stays open. */
+  close(): Promise<void>;
+}
+
+export class RedisQueueStorage implements QueueStorage {
   /** Connections made for workers; BullMQ leaves connections it was given open, so we close them. */
   private readonly workerConnections: Redis[] = [];
+  readonly claims: ScheduleClaims;
 
   constructor(
     private readonly connection: Redis,
     private readonly prefix: string,
     private readonly trouble: RedisTrouble,
   ) {
-    this.queue = new Queue(QUEUE, { connection, prefix: `${prefix}:bull` });
-    this.schedules = new Queue(SCHEDULES, { connection, prefix: `${prefix}:bull` });
+    const key = (id: string) => `${prefix}:schedule-claim:${id}`;
+    this.claims = {
+      claim: async (id, as) => (await connection.eval(CLAIM, 1, key(id), as, CLAIM_KEPT_MS)) === 1,
+      forget: async (id) => void (await connection.del(key(id))),
+    };
+  }
+
+  queue(name: string): Queue {
+    return new Queue(name, { connection: this.connection, prefix: `${this.prefix}:bull` });
+  }
+
+  worker(name: string, handle: Handler, settings: WorkerSettings): Worker {
+    const connection = duplicateConnection(this.connection, this.trouble);
+    this.workerConnections.push(connection);
+    return new Worker(name, handle, { ...settings, connection, prefix: `${this.prefix}:bull` });
+  }
+
+  async close(): Promise<void> {
+    for (const connection of this.workerConnections.splice(0)) connection.disconnect();
+  }
+}
+
+export class BullRolloutQueue {
+  private readonly queue: Queue;
+  private readonly schedules: Queue;
+
+  constructor(private readonly storage: QueueStorage) {
+    this.queue = storage.queue(QUEUE);
+    this.schedules = storage.queue(SCHEDULES);
   }
 
   /** Adds a delayed job that fires at `runAt`, kept in Redis so it survives every restart. */
   async schedule(rollback: ScheduledRollback, now: number): Promise<void> {
     const data = ScheduledRollbackSchema.parse(rollback);
     // The same id may come back (cancelled, then asked for again at the same time).
-    await this.connection.del(this.claimKey(data.id));
+    await this.storage.claims.forget(data.id);
     await this.schedules.add('rollback', data, {
       jobId: data.id,
       delay: Math.max(0, data.runAt - now),
@@ -115,16 +167,8 @@ export class BullRolloutQueue {
     return true;
   }
 
-  /**
-   * Firing and cancelling race for one key, so a rollback is either cancelled or fired, never
-   * cancelled after it has started (the job's own state changes too late to decide that).
-   */
-  private async claim(id: string, as: 'fired' | 'cancelled'): Promise<boolean> {
-    return (await this.connection.eval(CLAIM, 1, this.claimKey(id), as, CLAIM_KEPT_MS)) === 1;
-  }
-
-  private claimKey(id: string): string {
-    return `${this.prefix}:schedule-claim:${id}`;
+  private claim(id: string, as: 'fired' | 'cancelled'): Promise<boolean> {
+    return this.storage.claims.claim(id, as);
   }
 
   async add(job: RolloutJob): Promise<void> {
@@ -150,7 +194,7 @@ export class BullRolloutQueue {
   async close(): Promise<void> {
     await this.queue.close();
     await this.schedules.close();
-    for (const connection of this.workerConnections.splice(0)) connection.disconnect();
+    await this.storage.close();
   }
 
   /** Starts taking rollout jobs; `process` runs one rollout to its end (or to this worker's end). */
@@ -181,11 +225,7 @@ export class BullRolloutQueue {
     maxStalledCount: number,
     handle: (data: unknown, id: string | undefined) => Promise<void>,
   ): Worker {
-    const connection = duplicateConnection(this.connection, this.trouble);
-    this.workerConnections.push(connection);
-    return new Worker(queue, (job: Job) => handle(job.data, job.id), {
-      connection,
-      prefix: `${this.prefix}:bull`,
+    return this.storage.worker(queue, (job: Job) => handle(job.data, job.id), {
       name,
       concurrency,
       lockDuration: LOCK_MS,

@@ -1,0 +1,69 @@
+import { join } from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
+import { runMigrations, type PgPoolClient } from 'bullmq';
+import { DataDirLock } from './data-dir-lock.js';
+import { PGlitePool } from './pglite-pool.js';
+import { BATON_SCHEMA } from './schema.js';
+
+/** The queries the embedded stores run. */
+export interface Sql {
+  query(
+    text: string,
+    params?: readonly unknown[],
+  ): Promise<{ rows: Record<string, unknown>[]; rowCount: number }>;
+}
+
+export interface EmbeddedDatabase {
+  dir: string;
+  pool: PGlitePool;
+  sql: Sql;
+  close(): Promise<void>;
+}
+
+// node-postgres gives bigint and numeric as strings; BullMQ's SQL layer expects that.
+const AS_TEXT = (value: string) => value;
+
+/**
+ * Opens (creating on first use) the embedded database under `dir`, for this process alone:
+ * PostgreSQL compiled to WebAssembly, running in this process, with BullMQ's tables and baton's.
+ */
+export async function openEmbeddedDatabase(
+  dir: string,
+  command: string,
+): Promise<EmbeddedDatabase> {
+  const lock = DataDirLock.acquire(dir, command);
+  let db: PGlite | undefined;
+  try {
+    db = await PGlite.create(join(dir, 'pg'), { parsers: { 20: AS_TEXT, 1700: AS_TEXT } });
+    const pool = new PGlitePool(db);
+    const client = await pool.connect();
+    try {
+      await runMigrations(client as unknown as PgPoolClient, 'bullmq');
+    } finally {
+      client.release();
+    }
+    await db.exec(BATON_SCHEMA);
+    // BullMQ's statements name its tables without a schema.
+    await db.exec('SET search_path TO bullmq, public');
+    const opened = db;
+    return {
+      dir,
+      pool,
+      sql: pool,
+      async close() {
+        await pool.end();
+        await opened.close();
+        lock.release();
+      },
+    };
+  } catch (error) {
+    await db?.close().catch(() => undefined);
+    lock.release();
+    throw new Error(
+      `the embedded database in ${dir} could not be opened: ${(error as Error).message}`,
+      {
+        cause: error,
+      },
+    );
+  }
+}

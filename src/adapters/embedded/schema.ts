@@ -1,0 +1,53 @@
+/**
+ * baton's own tables in the embedded database, beside BullMQ's. Values are JSON text, as in
+ * Redis; times are epoch milliseconds from the process's clock (there is one process).
+ */
+export const BATON_SCHEMA = `
+CREATE SCHEMA IF NOT EXISTS baton;
+CREATE TABLE IF NOT EXISTS baton.locks (
+  service text NOT NULL, environment text NOT NULL,
+  token text NOT NULL, holder text NOT NULL, expires_at bigint NOT NULL,
+  PRIMARY KEY (service, environment));
+CREATE TABLE IF NOT EXISTS baton.checkpoints (
+  id text PRIMARY KEY, sequence bigint NOT NULL, state text NOT NULL, at bigint NOT NULL);
+CREATE TABLE IF NOT EXISTS baton.updates (
+  seq bigserial PRIMARY KEY, id text NOT NULL, update text NOT NULL, at bigint NOT NULL);
+CREATE INDEX IF NOT EXISTS updates_by_rollout ON baton.updates (id, seq);
+CREATE TABLE IF NOT EXISTS baton.cancels (id text PRIMARY KEY, by text NOT NULL, at bigint NOT NULL);
+CREATE TABLE IF NOT EXISTS baton.gates (
+  id text NOT NULL, grp text NOT NULL, answer text NOT NULL, at bigint NOT NULL,
+  PRIMARY KEY (id, grp));
+CREATE TABLE IF NOT EXISTS baton.history (
+  seq bigserial PRIMARY KEY, service text NOT NULL, environment text NOT NULL,
+  rollout text NOT NULL, entry text NOT NULL, UNIQUE (service, environment, rollout));
+CREATE INDEX IF NOT EXISTS history_by_target ON baton.history (service, environment, seq);
+CREATE TABLE IF NOT EXISTS baton.audit (seq bigserial PRIMARY KEY, entry text NOT NULL);
+CREATE TABLE IF NOT EXISTS baton.deliveries (key text PRIMARY KEY, until bigint NOT NULL);
+CREATE TABLE IF NOT EXISTS baton.pending (
+  id text PRIMARY KEY, status text NOT NULL, pending text NOT NULL, keep_until bigint NOT NULL);
+CREATE TABLE IF NOT EXISTS baton.reports (rollout text PRIMARY KEY, entry text NOT NULL);
+CREATE TABLE IF NOT EXISTS baton.report_leases (
+  rollout text PRIMARY KEY, owner text NOT NULL, until bigint NOT NULL);
+CREATE TABLE IF NOT EXISTS baton.notices (seq bigserial PRIMARY KEY, notice text NOT NULL);
+CREATE TABLE IF NOT EXISTS baton.schedule_messages (id text PRIMARY KEY, ref text NOT NULL);
+CREATE TABLE IF NOT EXISTS baton.schedule_claims (id text PRIMARY KEY, side text NOT NULL);
+`;
+
+/** How long a rollout's checkpoint, updates, cancel and gate answers are kept (as in Redis). */
+export const RETAIN_MS = 30 * 86_400_000;
+export const HISTORY_MAX = 500;
+export const AUDIT_MAX = 100_000;
+
+/** Statements that drop what has outlived its time; run when the database opens. */
+export function pruning(now: number): [string, number[]][] {
+  const retained = now - RETAIN_MS;
+  return [
+    ['DELETE FROM baton.checkpoints WHERE at < $1', [retained]],
+    ['DELETE FROM baton.updates WHERE at < $1', [retained]],
+    ['DELETE FROM baton.cancels WHERE at < $1', [retained]],
+    ['DELETE FROM baton.gates WHERE at < $1', [retained]],
+    ['DELETE FROM baton.deliveries WHERE until < $1', [now]],
+    ['DELETE FROM baton.pending WHERE keep_until < $1', [now]],
+    ['DELETE FROM baton.report_leases WHERE until < $1', [now]],
+  ];
+}

@@ -1,0 +1,81 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll } from 'vitest';
+import { systemClock } from '../../src/adapters/clock/system-clock.js';
+import {
+  openEmbeddedDatabase,
+  type EmbeddedDatabase,
+} from '../../src/adapters/embedded/embedded-database.js';
+import { EmbeddedQueueStorage } from '../../src/adapters/embedded/embedded-queue-storage.js';
+import { SqlChatOpsStore } from '../../src/adapters/embedded/sql-chatops-store.js';
+import {
+  SqlHistory,
+  SqlLockStore,
+  SqlRolloutStore,
+} from '../../src/adapters/embedded/sql-stores.js';
+import { BullRolloutQueue } from '../../src/adapters/queue/bullmq-rollout-queue.js';
+import { VirtualClock } from '../support/virtual-clock.js';
+import { chatOpsStoreContract } from './chatops-store.contract.js';
+import { historyStoreContract } from './history-store.contract.js';
+import { lockStoreContract } from './lock-store.contract.js';
+import { rolloutQueueContract } from './rollout-queue.contract.js';
+import { rolloutStoreContract } from './rollout-store.contract.js';
+
+// One embedded database for the file (opening one takes seconds); each subject starts empty.
+let dir: string;
+let database: EmbeddedDatabase;
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'baton-embedded-'));
+  database = await openEmbeddedDatabase(join(dir, 'db'), 'contract tests');
+}, 60_000);
+afterAll(async () => {
+  await database.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function empty(): Promise<EmbeddedDatabase> {
+  const { rows } = await database.sql.query(
+    "SELECT tablename FROM pg_tables WHERE schemaname = 'baton'",
+  );
+  const tables = rows.map((row) => `baton.${String(row.tablename)}`);
+  await database.sql.query(
+    `TRUNCATE ${[...tables, 'bullmq.job', 'bullmq.event'].join(', ')} CASCADE`,
+  );
+  return database;
+}
+
+const pass = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+lockStoreContract('embedded', async () => {
+  const clock = new VirtualClock();
+  return { locks: new SqlLockStore((await empty()).sql, clock), pass: (ms) => clock.sleep(ms) };
+});
+
+rolloutStoreContract('embedded', async () => new SqlRolloutStore((await empty()).sql, systemClock));
+
+historyStoreContract('embedded', async () => new SqlHistory((await empty()).sql));
+
+chatOpsStoreContract('embedded', async () => ({
+  store: new SqlChatOpsStore((await empty()).sql, systemClock),
+  pass,
+}));
+
+rolloutQueueContract('BullMQ on the embedded database', async () => {
+  const { pool, sql } = await empty();
+  const queue = new BullRolloutQueue(new EmbeddedQueueStorage(pool, sql));
+  const workers: { close(): Promise<void> }[] = [];
+  return {
+    queue,
+    async work(run, fire) {
+      const jobs = queue.work('contract', run);
+      const schedules = queue.workSchedules('contract', fire);
+      workers.push(jobs, schedules);
+      await Promise.all([jobs.waitUntilReady(), schedules.waitUntilReady()]);
+    },
+    async close() {
+      for (const worker of workers) await worker.close();
+      await queue.close();
+    },
+  };
+});

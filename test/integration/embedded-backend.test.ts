@@ -1,0 +1,123 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { Fleet, type FleetHost } from '../fleet/fleet.js';
+import { FleetMonitor } from '../fleet/monitor.js';
+import { baton } from '../support/cli.js';
+import { BatonProcess } from '../support/processes.js';
+
+// No REDIS_URL anywhere here: every baton keeps its queue and state in the fleet's data directory.
+let fleet: Fleet;
+const processes: BatonProcess[] = [];
+
+function start(args: string[]): BatonProcess {
+  const child = new BatonProcess(args, fleet.env());
+  processes.push(child);
+  return child;
+}
+
+async function versions(): Promise<string[]> {
+  return Promise.all(fleet.hosts.map((host: FleetHost) => fleet.health(host)));
+}
+
+async function until(condition: () => Promise<boolean>, ms: number, what: string): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`${what}: not within ${ms} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+async function stop(child: BatonProcess): Promise<void> {
+  child.kill('SIGTERM');
+  expect(await child.exited()).toBe(0);
+}
+
+const now = () => Date.now();
+
+beforeAll(async () => {
+  fleet = await Fleet.start({ hosts: 6, subnet: 110, spinupMs: 300 });
+  await fleet.writePlaybook({ groups: [0, 2, 4].map((first) => ({ hosts: [first, first + 1] })) });
+});
+afterEach(async () => {
+  for (const child of processes.splice(0)) {
+    child.kill('SIGKILL');
+    await child.exited();
+  }
+});
+afterAll(async () => {
+  await BatonProcess.killAll();
+  await fleet?.stop();
+});
+
+describe('the embedded backend (no REDIS_URL)', () => {
+  it('resumes a deploy whose process was killed with kill -9 when baton starts again on the same data', async () => {
+    const monitor = new FleetMonitor(fleet.hosts);
+    const deploy = start(['deploy', 'fleet', 'v2', '--env', 'test', '--previous', 'v1', '--yes']);
+    await deploy.waitFor('g2: starting', 60_000);
+    deploy.kill('SIGKILL');
+    await deploy.exited();
+    expect(existsSync(join(fleet.env().BATON_DATA_DIR ?? '', 'db', 'baton.lock'))).toBe(true);
+
+    // The lock left by the killed process is taken over; the rollout's job lapses and is resumed.
+    const worker = start(['worker', '--grace', '20s']);
+    await worker.waitFor('taking rollouts from the embedded database');
+    await until(
+      async () => (await versions()).every((version) => version === '200 ok v2'),
+      60_000,
+      'every host on v2',
+    );
+    await stop(worker);
+    const report = await monitor.stop();
+    // g1 was healthy before the kill: it was not restarted again.
+    expect([report.restarts.h1, report.restarts.h2]).toEqual([1, 1]);
+    expect(Math.max(...Object.values(report.restarts))).toBeLessThanOrEqual(2);
+    // Never more than one group's hosts down at once, across the kill and the resume.
+    expect(report.maxDown).toBeLessThanOrEqual(2);
+
+    const history = await baton(['history', 'fleet', '--env', 'test'], fleet.env(), now);
+    expect(history.status).toBe(0);
+    expect(history.stdout).toMatch(/deploy v2 .*succeeded/);
+  });
+
+  it('keeps a scheduled rollback across a restart: it fires once a baton runs again', async () => {
+    const scheduled = await baton(
+      ['rollback', 'fleet', 'v1', '--env', 'test', '--in', '2s'],
+      fleet.env(),
+      now,
+    );
+    expect(scheduled.status).toBe(0);
+    expect(scheduled.stdout).toContain('It fires when due while baton runs on');
+    const listed = await baton(['schedules'], fleet.env(), now);
+    expect(listed.stdout).toContain('fleet');
+    // Nothing runs on the data while it comes due; it fires when a worker starts.
+    await new Promise((resolve) => setTimeout(resolve, 2500));
+    expect(await versions()).toEqual(Array(6).fill('200 ok v2'));
+    const worker = start(['worker', '--grace', '20s']);
+    await worker.waitFor('taking rollouts');
+    await until(
+      async () => (await versions()).every((version) => version === '200 ok v1'),
+      60_000,
+      'every host back on v1',
+    );
+    await stop(worker);
+    const history = await baton(['history', 'fleet', '--env', 'test'], fleet.env(), now);
+    expect(history.stdout.split('\n')[0]).toMatch(/rollback v1 .*succeeded/);
+    expect((await baton(['schedules'], fleet.env(), now)).stdout).toContain('No scheduled');
+  });
+
+  it('refuses a second process on the same data, saying which process has it', async () => {
+    const worker = start(['worker', '--grace', '20s']);
+    await worker.waitFor('taking rollouts');
+    const status = await baton(['status'], fleet.env(), now);
+    expect(status.status).toBe(6);
+    expect(status.stderr).toContain(`is in use by baton process ${worker.pid}`);
+    expect(status.stderr).toContain('set REDIS_URL');
+    const second = start(['worker']);
+    expect(await second.exited()).toBe(6);
+    expect(second.output).toContain(`in use by baton process ${worker.pid}`);
+    await stop(worker);
+    // Once it has stopped, the data is free again.
+    expect((await baton(['status'], fleet.env(), now)).status).toBe(0);
+  });
+});
