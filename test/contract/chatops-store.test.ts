@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis';
 import { afterAll } from 'vitest';
 import { systemClock } from '../../src/adapters/clock/system-clock.js';
-import { InMemoryChatOpsStore } from '../../src/adapters/memory/memory-chatops-store.js';
+import { InMemoryChatOpsStore } from '../support/memory/memory-chatops-store.js';
 import { RedisChatOpsStore } from '../../src/adapters/store/redis-chatops-store.js';
 import { RedisKeys } from '../../src/adapters/store/redis-keys.js';
 import { dropPrefix, REDIS_URL, testPrefix } from '../support/redis.js';

@@ -2,7 +2,7 @@ import { Redis } from 'ioredis';
 import { afterAll } from 'vitest';
 import { RedisHistoryStore } from '../../src/adapters/store/redis-history.js';
 import { RedisKeys } from '../../src/adapters/store/redis-keys.js';
-import { InMemoryHistory } from '../../src/adapters/memory/memory-stores.js';
+import { InMemoryHistory } from '../support/memory/memory-stores.js';
 import { dropPrefix, REDIS_URL, testPrefix } from '../support/redis.js';
 import { historyStoreContract } from './history-store.contract.js';
 

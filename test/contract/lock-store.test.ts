@@ -2,7 +2,7 @@ import { Redis } from 'ioredis';
 import { afterAll } from 'vitest';
 import { RedisKeys } from '../../src/adapters/store/redis-keys.js';
 import { RedisLockStore } from '../../src/adapters/store/redis-lock-store.js';
-import { InMemoryLockStore } from '../../src/adapters/memory/memory-stores.js';
+import { InMemoryLockStore } from '../support/memory/memory-stores.js';
 import { dropPrefix, REDIS_URL, testPrefix } from '../support/redis.js';
 import { VirtualClock } from '../support/virtual-clock.js';
 import { lockStoreContract } from './lock-store.contract.js';

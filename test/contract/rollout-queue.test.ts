@@ -1,5 +1,5 @@
 import { afterAll } from 'vitest';
-import { InMemoryQueue } from '../../src/adapters/memory/memory-queue.js';
+import { InMemoryQueue } from '../support/memory/memory-queue.js';
 import {
   BullRolloutQueue,
   RedisQueueStorage,

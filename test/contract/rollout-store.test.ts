@@ -2,7 +2,7 @@ import { Redis } from 'ioredis';
 import { afterAll } from 'vitest';
 import { RedisKeys } from '../../src/adapters/store/redis-keys.js';
 import { RedisRolloutStore } from '../../src/adapters/store/redis-rollout-store.js';
-import { InMemoryRolloutStore } from '../../src/adapters/memory/memory-stores.js';
+import { InMemoryRolloutStore } from '../support/memory/memory-stores.js';
 import { dropPrefix, REDIS_URL, testPrefix } from '../support/redis.js';
 import { rolloutStoreContract } from './rollout-store.contract.js';
 

@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { systemClock } from '../../src/adapters/clock/system-clock.js';
-import { InMemoryChatOpsStore } from '../../src/adapters/memory/memory-chatops-store.js';
-import { InMemoryQueue } from '../../src/adapters/memory/memory-queue.js';
+import { InMemoryChatOpsStore } from '../support/memory/memory-chatops-store.js';
+import { InMemoryQueue } from '../support/memory/memory-queue.js';
 import {
   InMemoryHistory,
   InMemoryLockStore,
   InMemoryRolloutStore,
-} from '../../src/adapters/memory/memory-stores.js';
+} from '../support/memory/memory-stores.js';
 import type { ChatOpsDeps } from '../../src/app/chatops/deps.js';
 import { handleAction } from '../../src/app/chatops/handle-action.js';
 import type { Chat, MessageRef } from '../../src/app/chatops/ports.js';

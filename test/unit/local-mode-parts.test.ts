@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { LocalExecutor } from '../../src/adapters/local/local-executor.js';
-import { InMemoryQueue } from '../../src/adapters/memory/memory-queue.js';
+import { InMemoryQueue } from '../support/memory/memory-queue.js';
 import { ConnectionError } from '../../src/app/ports.js';
 import { ConsoleChat, messageLines, plainText } from '../../src/local/console-chat.js';
 import { approvalMessage } from '../../src/core/report/chat-messages.js';

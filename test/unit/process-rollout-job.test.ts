@@ -6,7 +6,7 @@ import {
   InMemoryHistory,
   InMemoryLockStore,
   InMemoryRolloutStore,
-} from '../../src/adapters/memory/memory-stores.js';
+} from '../support/memory/memory-stores.js';
 import { planFor, playbookFrom } from '../support/playbooks.js';
 
 const playbook = playbookFrom({

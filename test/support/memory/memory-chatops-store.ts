@@ -4,10 +4,10 @@ import type {
   MessageRef,
   PendingRollout,
   ReportedRollout,
-} from '../../app/chatops/ports.js';
-import type { Clock } from '../../app/ports.js';
+} from '../../../src/app/chatops/ports.js';
+import type { Clock } from '../../../src/app/ports.js';
 
-/** The chat use cases' store in memory, for local mode (one process, nothing shared). */
+/** The chat use cases' store in memory, for tests; it passes the ChatOpsStore contract suite. */
 export class InMemoryChatOpsStore implements ChatOpsStore {
   private readonly deliveries = new Map<string, number>();
   private readonly pendings = new Map<string, PendingRollout>();

@@ -1,4 +1,4 @@
-import type { Clock } from '../../app/ports.js';
+import type { Clock } from '../../../src/app/ports.js';
 import type {
   AuditEntry,
   AuditLog,
@@ -10,12 +10,12 @@ import type {
   RolloutStore,
   StoredUpdate,
   Target,
-} from '../../app/store-ports.js';
-import type { RolloutState } from '../../core/rollout/index.js';
+} from '../../../src/app/store-ports.js';
+import type { RolloutState } from '../../../src/core/rollout/index.js';
 
 const keyOf = (target: Target) => `${target.service}:${target.environment}`;
 
-/** The store ports in memory, on a given clock: local mode keeps its state here, and tests use them. */
+/** The store ports in memory, on a given clock, for tests; they pass the same contract suites. */
 export class InMemoryLockStore implements LockStore {
   private readonly locks = new Map<string, { holder: LockHolder; expiresAt: number }>();
   constructor(private readonly clock: Clock) {}

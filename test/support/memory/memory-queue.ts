@@ -1,14 +1,14 @@
-import type { RolloutQueue } from '../../app/chatops/deps.js';
+import type { RolloutQueue } from '../../../src/app/chatops/deps.js';
 import {
   RolloutJobSchema,
   ScheduledRollbackSchema,
   type RolloutJob,
   type ScheduledRollback,
-} from '../queue/rollout-jobs.js';
+} from '../../../src/adapters/queue/rollout-jobs.js';
 
 /**
- * Rollout jobs and scheduled rollbacks inside one process, for local mode: a job runs as soon as
- * it is added, a scheduled rollback on a timer. Nothing outlives the process.
+ * Rollout jobs and scheduled rollbacks inside one process, for tests of the use cases: a job runs
+ * as soon as it is added, a scheduled rollback on a timer. It passes the queue contract suite.
  */
 export class InMemoryQueue implements RolloutQueue {
   private readonly pending = new Map<
