@@ -39,7 +39,7 @@ describe('a worker’s operations endpoints and log', () => {
     expect(JSON.parse(lines.at(-1) ?? '{}')).toMatchObject({
       level: 'info',
       process: expect.stringMatching(/:\d+$/),
-      msg: expect.stringContaining('taking rollouts from redis://127.0.0.1:6392'),
+      msg: expect.stringContaining('taking rollouts from Redis at redis://127.0.0.1:6392'),
     });
   });
 

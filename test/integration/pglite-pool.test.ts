@@ -52,6 +52,19 @@ describe('PGlitePool (one in-process session shared as a pool)', () => {
     expect(rows[0]?.big).toBe('9007199254740993');
   });
 
+  it('delivers NOTIFY to every client that LISTENs, also when they subscribe at once', async () => {
+    const clients = await Promise.all([pool.connect(), pool.connect(), pool.connect()]);
+    const heard = clients.map(() => [] as unknown[]);
+    clients.forEach((client, index) =>
+      client.on('notification', (message) => heard[index]?.push(message)),
+    );
+    await Promise.all(clients.map((client) => client.query('LISTEN together')));
+    await pool.query("SELECT pg_notify('together', 'hello')");
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(heard).toEqual(clients.map(() => [{ channel: 'together', payload: 'hello' }]));
+    for (const client of clients) client.release();
+  });
+
   it('delivers NOTIFY to the clients that LISTEN, and stops on UNLISTEN', async () => {
     const listener = await pool.connect();
     const other = await pool.connect();

@@ -1,3 +1,5 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { runMigrations, type PgPoolClient } from 'bullmq';
@@ -22,6 +24,24 @@ export interface EmbeddedDatabase {
 
 // node-postgres gives bigint and numeric as strings; BullMQ's SQL layer expects that.
 const AS_TEXT = (value: string) => value;
+// baton's tables are small: PostgreSQL's default 128 MB of buffers only costs memory here.
+const SETTINGS = ['shared_buffers=16MB'];
+
+/**
+ * Creating the database (initdb) makes PGlite's memory grow to about 900 MB, which it then keeps;
+ * done in a short-lived process, the process that serves opens it at about a quarter of that.
+ */
+function createInOwnProcess(pgDir: string): void {
+  const pglite = import.meta.resolve('@electric-sql/pglite');
+  const script = `const { PGlite } = await import(${JSON.stringify(pglite)});
+const db = await PGlite.create(process.argv[1], { postgresqlconf: ${JSON.stringify(SETTINGS)} });
+await db.close();`;
+  const run = spawnSync(process.execPath, ['--input-type=module', '-e', script, pgDir], {
+    encoding: 'utf8',
+  });
+  if (run.status !== 0)
+    throw new Error(`creating it failed: ${run.stderr.trim() || `exit ${run.status}`}`);
+}
 
 /**
  * Opens (creating on first use) the embedded database under `dir`, for this process alone:
@@ -34,7 +54,12 @@ export async function openEmbeddedDatabase(
   const lock = DataDirLock.acquire(dir, command);
   let db: PGlite | undefined;
   try {
-    db = await PGlite.create(join(dir, 'pg'), { parsers: { 20: AS_TEXT, 1700: AS_TEXT } });
+    const pgDir = join(dir, 'pg');
+    if (!existsSync(join(pgDir, 'PG_VERSION'))) createInOwnProcess(pgDir);
+    db = await PGlite.create(pgDir, {
+      parsers: { 20: AS_TEXT, 1700: AS_TEXT },
+      postgresqlconf: SETTINGS,
+    });
     const pool = new PGlitePool(db);
     const client = await pool.connect();
     try {

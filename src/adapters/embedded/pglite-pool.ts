@@ -83,14 +83,17 @@ export class PGlitePool extends EventEmitter {
   }
 
   async listen(client: PGliteClient, channel: string, on: boolean): Promise<void> {
-    const clients = this.subscribers.get(channel) ?? new Set();
-    if (on) {
-      if (this.subscribers.get(channel) === undefined) await this.query(`LISTEN "${channel}"`);
-      clients.add(client);
-      this.subscribers.set(channel, clients);
-    } else {
-      clients.delete(client);
+    let clients = this.subscribers.get(channel);
+    if (!on) {
+      clients?.delete(client);
+      return;
     }
+    // Registered before the first await, so clients subscribing at once share one set.
+    const first = clients === undefined;
+    clients ??= new Set();
+    clients.add(client);
+    this.subscribers.set(channel, clients);
+    if (first) await this.query(`LISTEN "${channel}"`);
   }
 
   takeSession(): Promise<() => void> {
