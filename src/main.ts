@@ -21,11 +21,6 @@ import { RedisKeys } from './adapters/store/redis-keys.js';
 import { RedisLockStore } from './adapters/store/redis-lock-store.js';
 import { RedisRolloutStore } from './adapters/store/redis-rollout-store.js';
 import { RedisChatOpsStore } from './adapters/store/redis-chatops-store.js';
-import { openEmbeddedDatabase } from './adapters/embedded/embedded-database.js';
-import { EmbeddedQueueStorage } from './adapters/embedded/embedded-queue-storage.js';
-import { pruning } from './adapters/embedded/schema.js';
-import { SqlChatOpsStore } from './adapters/embedded/sql-chatops-store.js';
-import { SqlHistory, SqlLockStore, SqlRolloutStore } from './adapters/embedded/sql-stores.js';
 import type { ReadinessCheck } from './adapters/ops/ops-server.js';
 import { fireScheduledRollback } from './app/fire-scheduled-rollback.js';
 import {
@@ -110,6 +105,15 @@ export async function openEmbeddedBackend(
   command: string,
   clock: Clock = systemClock,
 ): Promise<Backend> {
+  const {
+    openEmbeddedDatabase,
+    pruning,
+    EmbeddedQueueStorage,
+    SqlChatOpsStore,
+    SqlHistory,
+    SqlLockStore,
+    SqlRolloutStore,
+  } = await import('./adapters/embedded/index.js');
   const database = await openEmbeddedDatabase(dir, command);
   const now = clock.now();
   for (const [statement, params] of pruning(now)) await database.sql.query(statement, params);

@@ -541,6 +541,34 @@ describe('the Slack app', () => {
     expect(await start.exited()).toBe(0);
   });
 
+  it('runs as `baton start` without Redis: one process, its state in the embedded database', async () => {
+    const slackEnv = { SLACK_BOT_TOKEN: 'xoxb-process', SLACK_SIGNING_SECRET: SECRET };
+    const serveAlone = await baton(['serve'], slackEnv);
+    expect(serveAlone.status).toBe(2);
+    expect(serveAlone.stderr).toContain('set REDIS_URL, or run `baton start`');
+    const port = await freePort();
+    const start = new BatonProcess(['start'], {
+      ...fleet.env(),
+      ...slackEnv,
+      SLACK_API_URL: slack.apiUrl,
+      PORT: String(port),
+    });
+    await start.waitFor('running rollouts on the embedded database in');
+    url = `http://127.0.0.1:${port}/slack/events`;
+    const before = messagesSoFar();
+    await command('quick v40', 'UALICE');
+    const progress = await nextMessage(before);
+    await until(() => (/: done/.test(textOf(progress)) ? true : undefined), 30_000);
+    expect(await versions()).toEqual(['200 ok v40', '200 ok v40']);
+    const history = await command('history quick', 'UCAROL');
+    expect((await reply(history.trigger)).text).toContain('v40');
+    start.kill('SIGTERM');
+    expect(await start.exited()).toBe(0);
+    // Redis, where the other tests keep their state, never heard of it.
+    const onRedis = await backend.history.list({ service: 'quick', environment: 'test' }, 10);
+    expect(onRedis.map((entry) => entry.version)).not.toContain('v40');
+  });
+
   it('called only Web API methods that the manifest grants, and the manifest asks for no more', async () => {
     const manifest = parse(await readFile('manifest.yml', 'utf8')) as {
       oauth_config: { scopes: { bot: string[] } };
