@@ -19,7 +19,7 @@ import { VirtualClock } from '../support/virtual-clock.js';
 import { chatOpsStoreContract } from './chatops-store.contract.js';
 import { historyStoreContract } from './history-store.contract.js';
 import { lockStoreContract } from './lock-store.contract.js';
-import { rolloutQueueContract } from './rollout-queue.contract.js';
+import { bullQueueSubject, rolloutQueueContract } from './rollout-queue.contract.js';
 import { rolloutStoreContract } from './rollout-store.contract.js';
 
 // One embedded database for the file (opening one takes seconds); each subject starts empty.
@@ -63,19 +63,5 @@ chatOpsStoreContract('embedded', async () => ({
 
 rolloutQueueContract('BullMQ on the embedded database', async () => {
   const { pool, sql } = await empty();
-  const queue = new BullRolloutQueue(new EmbeddedQueueStorage(pool, sql));
-  const workers: { close(): Promise<void> }[] = [];
-  return {
-    queue,
-    async work(run, fire) {
-      const jobs = queue.work('contract', run);
-      const schedules = queue.workSchedules('contract', fire);
-      workers.push(jobs, schedules);
-      await Promise.all([jobs.waitUntilReady(), schedules.waitUntilReady()]);
-    },
-    async close() {
-      for (const worker of workers) await worker.close();
-      await queue.close();
-    },
-  };
+  return bullQueueSubject(new BullRolloutQueue(new EmbeddedQueueStorage(pool, sql)));
 });

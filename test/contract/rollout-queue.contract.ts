@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { BullRolloutQueue } from '../../src/adapters/queue/bullmq-rollout-queue.js';
 import type { RolloutJob, ScheduledRollback } from '../../src/adapters/queue/rollout-jobs.js';
 import type { RolloutQueue } from '../../src/app/chatops/deps.js';
 import { fleetPlaybook, planFor } from '../support/playbooks.js';
@@ -34,6 +35,28 @@ async function until(condition: () => boolean, ms = 5000): Promise<void> {
     if (Date.now() > deadline) throw new Error(`not within ${ms} ms`);
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
+}
+
+/** BullRolloutQueue as a subject, whatever its storage; `after` closes what the storage used. */
+export function bullQueueSubject(
+  queue: BullRolloutQueue,
+  after: () => void = () => {},
+): QueueUnderTest {
+  const workers: { close(): Promise<void> }[] = [];
+  return {
+    queue,
+    async work(run, fire) {
+      const jobs = queue.work('contract', run);
+      const schedules = queue.workSchedules('contract', fire);
+      workers.push(jobs, schedules);
+      await Promise.all([jobs.waitUntilReady(), schedules.waitUntilReady()]);
+    },
+    async close() {
+      for (const worker of workers) await worker.close();
+      await queue.close();
+      after();
+    },
+  };
 }
 
 /** What every rollout queue must do; run against BullMQ on Redis and against the in-process one. */

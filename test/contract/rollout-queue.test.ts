@@ -6,7 +6,7 @@ import {
   redisConnection,
 } from '../../src/adapters/queue/bullmq-rollout-queue.js';
 import { dropPrefix, REDIS_URL, testPrefix } from '../support/redis.js';
-import { rolloutQueueContract } from './rollout-queue.contract.js';
+import { bullQueueSubject, rolloutQueueContract } from './rollout-queue.contract.js';
 
 const prefixes: string[] = [];
 afterAll(async () => {
@@ -17,22 +17,10 @@ rolloutQueueContract('BullMQ on Redis', async () => {
   const prefix = testPrefix('queue');
   prefixes.push(prefix);
   const connection = redisConnection(REDIS_URL, () => {});
-  const queue = new BullRolloutQueue(new RedisQueueStorage(connection, prefix, () => {}));
-  const workers: { close(): Promise<void> }[] = [];
-  return {
-    queue,
-    async work(run, fire) {
-      const jobs = queue.work('contract', run);
-      const schedules = queue.workSchedules('contract', fire);
-      workers.push(jobs, schedules);
-      await Promise.all([jobs.waitUntilReady(), schedules.waitUntilReady()]);
-    },
-    async close() {
-      for (const worker of workers) await worker.close();
-      await queue.close();
-      connection.disconnect();
-    },
-  };
+  return bullQueueSubject(
+    new BullRolloutQueue(new RedisQueueStorage(connection, prefix, () => {})),
+    () => connection.disconnect(),
+  );
 });
 
 rolloutQueueContract('in process', async () => {
