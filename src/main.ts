@@ -115,8 +115,13 @@ export async function openEmbeddedBackend(
     SqlRolloutStore,
   } = await import('./adapters/embedded/index.js');
   const database = await openEmbeddedDatabase(dir, command);
-  const now = clock.now();
-  for (const [statement, params] of pruning(now)) await database.sql.query(statement, params);
+  try {
+    for (const [statement, params] of pruning(clock.now()))
+      await database.sql.query(statement, params);
+  } catch (error) {
+    await database.close();
+    throw error;
+  }
   const rollouts = new SqlRolloutStore(database.sql, clock);
   const history = new SqlHistory(database.sql);
   const queue = new BullRolloutQueue(new EmbeddedQueueStorage(database.pool, database.sql));

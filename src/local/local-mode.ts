@@ -4,7 +4,9 @@ import { systemClock } from '../adapters/clock/system-clock.js';
 import { LocalExecutor } from '../adapters/local/local-executor.js';
 import { cachedPlaybookDirectory } from '../adapters/playbooks/playbook-directory.js';
 import { RolloutReporter } from '../app/chatops/rollout-reporter.js';
+import { DataDirBusyError } from '../adapters/embedded/data-dir-lock.js';
 import { runningVersion } from '../app/history.js';
+import { EXIT } from '../cli/exit-codes.js';
 import { chatOpsDeps, openEmbeddedBackend, runWorker, type Backend } from '../main.js';
 import type { CliIo } from '../cli/io.js';
 import type { Config } from '../config/env.js';
@@ -25,7 +27,7 @@ export async function runLocalMode(config: Config, io: CliIo): Promise<number> {
   const lines = io.lines;
   if (lines === undefined) {
     io.stderr('baton: local mode needs a terminal (or input piped in).\n');
-    return 2;
+    return EXIT.badInput;
   }
   const bold = io.interactive === true ? (text: string) => `\u001b[1m${text}\u001b[22m` : undefined;
   const say = (text: string) => io.stdout(`${text}\n`);
@@ -36,13 +38,13 @@ export async function runLocalMode(config: Config, io: CliIo): Promise<number> {
       ? 'Opening the embedded database…'
       : 'Creating the embedded database (first start only: a few seconds)…',
   );
-  const backend = await openEmbeddedBackend(join(dataDir, 'db'), 'baton start (local mode)').catch(
-    (error: unknown) => {
-      io.stderr(`baton: ${(error as Error).message}\n`);
-      return undefined;
-    },
-  );
-  if (backend === undefined) return 6;
+  let backend: Backend;
+  try {
+    backend = await openEmbeddedBackend(join(dataDir, 'db'), 'baton start (local mode)');
+  } catch (error) {
+    io.stderr(`baton: ${(error as Error).message}\n`);
+    return error instanceof DataDirBusyError ? EXIT.locked : EXIT.failed;
+  }
   try {
     return await runConsole(backend, dataDir, config, io, say, warn, bold);
   } finally {
@@ -60,7 +62,7 @@ async function runConsole(
   bold: ((text: string) => string) | undefined,
 ): Promise<number> {
   const lines = io.lines;
-  if (lines === undefined) return 2;
+  if (lines === undefined) return EXIT.badInput;
   // The demo hosts come back on the version the history says runs there, so state and hosts agree.
   const running =
     runningVersion(
@@ -71,7 +73,7 @@ async function runConsole(
     io.stderr(`baton: ${(error as Error).message}\n`);
     return undefined;
   });
-  if (fleet === undefined) return 4;
+  if (fleet === undefined) return EXIT.cannotConnect;
   say(`State and queue: ${backend.description}.`);
   const clock = systemClock;
   const playbooks = cachedPlaybookDirectory(fleet.playbooksDir);
@@ -120,5 +122,5 @@ async function runConsole(
     await fleet.stop();
     say('Stopped the demo hosts. Bye.');
   }
-  return 0;
+  return EXIT.ok;
 }
