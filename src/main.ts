@@ -109,6 +109,7 @@ export async function openEmbeddedBackend(
     openEmbeddedDatabase,
     pruning,
     EmbeddedQueueStorage,
+    releaseJobsOfDeadProcesses,
     SqlChatOpsStore,
     SqlHistory,
     SqlLockStore,
@@ -118,6 +119,7 @@ export async function openEmbeddedBackend(
   try {
     for (const [statement, params] of pruning(clock.now()))
       await database.sql.query(statement, params);
+    await releaseJobsOfDeadProcesses(database.sql);
   } catch (error) {
     await database.close();
     throw error;

@@ -144,6 +144,12 @@ export async function processRolloutJob(job: RolloutJob, deps: WorkerDeps): Prom
       },
       deps.lockTtlMs,
     );
+  // The job came back to this very process (its queue lock lapsed while the run went on): the
+  // run here stops starting work, and the job resumes from its checkpoint once the run has settled,
+  // so one process never runs a rollout twice at once.
+  const earlier = [...deps.active].filter((run) => run.current.id === job.rollout);
+  for (const run of earlier) run.suspend();
+  await Promise.all(earlier.map((run) => run.settled()));
   const saved = await deps.rollouts.load(job.rollout);
   if (saved !== undefined && isTerminal(saved.status)) {
     // Finished, but its worker died before the job was marked done: finish the bookkeeping, and

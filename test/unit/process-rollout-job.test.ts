@@ -72,6 +72,22 @@ describe('processRolloutJob', () => {
     });
   });
 
+  it('never runs one rollout twice at once in one process: a job taken again waits for the run it replaces', async () => {
+    const { deps, hosts } = setup();
+    hosts.hold = true;
+    const first = processRolloutJob(job, deps);
+    await until(async () => hosts.log.length === 1);
+    // The queue hands the same job to this process again (its queue lock lapsed meanwhile).
+    const second = processRolloutJob(job, deps);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(hosts.log).toEqual(['a: restart v2']);
+    hosts.release();
+    expect(await first).toBe('suspended');
+    expect(await second).toBe('finished');
+    // The step in flight finished under the first run and was checkpointed: nothing ran twice.
+    expect(hosts.log).toEqual(['a: restart v2', 'b: restart v2']);
+  });
+
   it('stops the rollout when its lock was taken away and someone else holds it now', async () => {
     const { deps, hosts } = setup();
     hosts.hold = true;

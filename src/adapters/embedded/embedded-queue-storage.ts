@@ -8,6 +8,27 @@ import type {
 import type { Sql } from './embedded-database.js';
 import type { PGlitePool } from './pglite-pool.js';
 
+/**
+ * Only this process uses the database, so a job's lock cannot lapse because its worker died, only
+ * because this process was too busy to renew it in time (PGlite's queries run on its main thread),
+ * and then the job would run twice. Locks are long here; jobs left active by a process that died
+ * are released when the database is opened (releaseJobsOfDeadProcesses).
+ */
+const LOCK_MS = 60_000;
+const STALLED_CHECK_MS = 5_000;
+
+/**
+ * Called with the data directory held: every job still active belongs to a process that is gone,
+ * so it is marked for the first stalled check to put back in the queue, rather than waiting out
+ * its lock.
+ */
+export async function releaseJobsOfDeadProcesses(sql: Sql): Promise<number> {
+  const { rowCount } = await sql.query(
+    "UPDATE bullmq.job SET locked_until_ms = 0, stalled_marked = true WHERE state = 'active'",
+  );
+  return rowCount;
+}
+
 /** BullMQ's own PostgreSQL backend, on the embedded database. */
 export class EmbeddedQueueStorage implements QueueStorage {
   readonly claims: ScheduleClaims;
@@ -45,7 +66,12 @@ export class EmbeddedQueueStorage implements QueueStorage {
     return new Worker(
       name,
       handle,
-      { ...settings, connection: this.connection },
+      {
+        ...settings,
+        lockDuration: LOCK_MS,
+        stalledInterval: STALLED_CHECK_MS,
+        connection: this.connection,
+      },
       createPostgresBackend,
     ) as unknown as Worker;
   }

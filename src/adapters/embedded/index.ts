@@ -1,6 +1,6 @@
 // The embedded backend's parts, loaded only when it is used (never with REDIS_URL set).
 export { openEmbeddedDatabase } from './embedded-database.js';
-export { EmbeddedQueueStorage } from './embedded-queue-storage.js';
+export { EmbeddedQueueStorage, releaseJobsOfDeadProcesses } from './embedded-queue-storage.js';
 export { pruning } from './schema.js';
 export { SqlChatOpsStore } from './sql-chatops-store.js';
 export { SqlHistory, SqlLockStore, SqlRolloutStore } from './sql-stores.js';
