@@ -49,7 +49,7 @@ export async function workerCommand(
     });
   });
   log.info(
-    `baton worker ${name}: stopping; steps in flight may take up to ${options.grace} to finish, then other workers resume the rollouts.`,
+    `baton worker ${name}: stopping; steps in flight may take up to ${options.grace} to finish, then another worker (or, without Redis, the next baton on this data) resumes the rollouts.`,
   );
   await ops?.close();
   await running.stop(grace);
