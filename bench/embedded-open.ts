@@ -3,7 +3,7 @@
 import { openEmbeddedBackend } from '../src/main.js';
 
 const started = performance.now();
-const backend = await openEmbeddedBackend(process.argv[2] ?? '.data/bench', 'bench');
+const backend = await openEmbeddedBackend(process.argv[2] ?? '.data/bench', { command: 'bench' });
 const openMs = performance.now() - started;
 const rssMb = process.memoryUsage().rss / 1e6;
 await backend.close();

@@ -76,7 +76,7 @@ try {
     `embedded backend: first open (creates the database) ${round(first.openMs)} ms, ${round(first.rssMb)} MB resident; ` +
       `later opens ${round(median(again.map((run) => run.openMs)))} ms median, ${round(median(again.map((run) => run.rssMb)))} MB resident`,
   );
-  const embedded = await openEmbeddedBackend(join(dir, 'db'), 'bench');
+  const embedded = await openEmbeddedBackend(join(dir, 'db'), { command: 'bench' });
   const onEmbedded = await queueTimes(embedded);
   await embedded.close();
   const redis = openRedisBackend({ url: REDIS_URL, prefix, trouble: () => {} });

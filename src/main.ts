@@ -102,8 +102,11 @@ export function openRedisBackend({ url, prefix, trouble }: RedisSettings): Backe
  */
 export async function openEmbeddedBackend(
   dir: string,
-  command: string,
-  clock: Clock = systemClock,
+  {
+    command,
+    creating,
+    clock = systemClock,
+  }: Pick<BackendOptions, 'command' | 'creating'> & { clock?: Clock },
 ): Promise<Backend> {
   const {
     openEmbeddedDatabase,
@@ -115,31 +118,31 @@ export async function openEmbeddedBackend(
     SqlLockStore,
     SqlRolloutStore,
   } = await import('./adapters/embedded/index.js');
-  const database = await openEmbeddedDatabase(dir, command);
+  const database = await openEmbeddedDatabase(dir, command, () => creating?.(dir));
   try {
     for (const [statement, params] of pruning(clock.now()))
-      await database.sql.query(statement, params);
-    await releaseJobsOfDeadProcesses(database.sql);
+      await database.pool.query(statement, params);
+    await releaseJobsOfDeadProcesses(database.pool);
   } catch (error) {
     await database.close();
     throw error;
   }
-  const rollouts = new SqlRolloutStore(database.sql, clock);
-  const history = new SqlHistory(database.sql);
-  const queue = new BullRolloutQueue(new EmbeddedQueueStorage(database.pool, database.sql));
+  const rollouts = new SqlRolloutStore(database.pool, clock);
+  const history = new SqlHistory(database.pool);
+  const queue = new BullRolloutQueue(new EmbeddedQueueStorage(database.pool));
   return {
     description: `the embedded database in ${dir} (set REDIS_URL to use Redis)`,
-    locks: new SqlLockStore(database.sql, clock),
+    locks: new SqlLockStore(database.pool, clock),
     rollouts,
     history,
     audit: history,
     queue,
-    chatops: new SqlChatOpsStore(database.sql, clock),
+    chatops: new SqlChatOpsStore(database.pool, clock),
     blocking: () => rollouts,
     readiness: {
       name: 'embedded database',
       check: async () =>
-        (await database.sql.query('SELECT 1 AS one')).rows.length === 1 ? true : 'no answer',
+        (await database.pool.query('SELECT 1 AS one')).rows.length === 1 ? true : 'no answer',
     },
     async close() {
       await queue.close();
@@ -148,27 +151,37 @@ export async function openEmbeddedBackend(
   };
 }
 
+export interface BackendOptions {
+  /** What this process is, for the embedded data directory's lock (and its refusals). */
+  command: string;
+  /** Where to say that Redis went away (and came back). */
+  trouble: RedisTrouble;
+  /** Told before the embedded database is created, which takes seconds. */
+  creating?: (dir: string) => void;
+}
+
+type BackendConfig = Pick<Config, 'REDIS_URL' | 'BATON_REDIS_PREFIX' | 'BATON_DATA_DIR'>;
+
 /** Redis when REDIS_URL is set, else the embedded database under BATON_DATA_DIR. */
-export function openBackend(
-  config: Pick<Config, 'REDIS_URL' | 'BATON_REDIS_PREFIX' | 'BATON_DATA_DIR'>,
-  trouble: RedisTrouble,
-  command: string,
-): Promise<Backend> {
+export function openBackend(config: BackendConfig, options: BackendOptions): Promise<Backend> {
   return config.REDIS_URL === undefined
-    ? openEmbeddedBackend(resolve(config.BATON_DATA_DIR, 'db'), command)
+    ? openEmbeddedBackend(resolve(config.BATON_DATA_DIR, 'db'), options)
     : Promise.resolve(
-        openRedisBackend({ url: config.REDIS_URL, prefix: config.BATON_REDIS_PREFIX, trouble }),
+        openRedisBackend({
+          url: config.REDIS_URL,
+          prefix: config.BATON_REDIS_PREFIX,
+          trouble: options.trouble,
+        }),
       );
 }
 
 /** Opens the backend for one piece of work and closes it afterwards. */
 export async function withBackend<T>(
-  config: Pick<Config, 'REDIS_URL' | 'BATON_REDIS_PREFIX' | 'BATON_DATA_DIR'>,
-  trouble: RedisTrouble,
-  command: string,
+  config: BackendConfig,
+  options: BackendOptions,
   work: (backend: Backend) => Promise<T>,
 ): Promise<T> {
-  const backend = await openBackend(config, trouble, command);
+  const backend = await openBackend(config, options);
   try {
     return await work(backend);
   } finally {

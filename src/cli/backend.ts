@@ -1,5 +1,3 @@
-import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
 import type { Config } from '../config/env.js';
 import { withBackend, type Backend } from '../main.js';
 import type { CliIo } from './io.js';
@@ -14,10 +12,16 @@ export function useBackend<T>(
   command: string,
   work: (backend: Backend) => Promise<T>,
 ): Promise<T> {
-  const embedded = resolve(config.BATON_DATA_DIR, 'db');
-  if (config.REDIS_URL === undefined && !existsSync(resolve(embedded, 'pg')))
-    io.stderr(
-      `baton: creating the embedded database in ${embedded} (first use only: a few seconds).\n`,
-    );
-  return withBackend(config, (message) => io.stderr(`baton: ${message}\n`), command, work);
+  return withBackend(
+    config,
+    {
+      command,
+      trouble: (message) => io.stderr(`baton: ${message}\n`),
+      creating: (dir) =>
+        io.stderr(
+          `baton: creating the embedded database in ${dir} (first use only: a few seconds).\n`,
+        ),
+    },
+    work,
+  );
 }

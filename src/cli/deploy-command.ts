@@ -43,11 +43,21 @@ export async function deployCommand(
   const runHere = config.REDIS_URL === undefined || options.worker === true;
   // SSH runs here unless the workers run it: checked before anything is opened.
   if (runHere && !needKnownHosts(config, io)) return EXIT.badInput;
-  if (backend === undefined) {
-    return useBackend(config, io, 'baton deploy', (opened) =>
-      deployCommand(service, version, options, config, io, opened),
-    );
-  }
+  const deploy = (on: Backend) =>
+    deployOn(on, service, version, { ...options, worker: runHere }, config, io, rollbackAfterMs);
+  return backend === undefined ? useBackend(config, io, 'baton deploy', deploy) : deploy(backend);
+}
+
+/** The deploy once its options are checked: plan it from the history, confirm, queue, follow. */
+async function deployOn(
+  backend: Backend,
+  service: string,
+  version: string,
+  options: DeployOptions,
+  config: Config,
+  io: CliIo,
+  rollbackAfterMs: number | undefined,
+): Promise<number> {
   const loaded = await loadPlan(service, version, options, io, async (target: Target) =>
     runningVersion(await backend.history.list(target, 50)),
   );
@@ -73,5 +83,5 @@ export async function deployCommand(
       return EXIT.badInput;
     }
   }
-  return deployQueued(backend, plan, { ...options, worker: runHere }, config, io, rollbackAfterMs);
+  return deployQueued(backend, plan, options, config, io, rollbackAfterMs);
 }

@@ -5,7 +5,7 @@ import type { CliIo } from './io.js';
 import type { PlanArguments } from './load-playbook.js';
 import { jsonReporter, plainReporter, ttyReporter, type Reporter } from './progress/reporters.js';
 
-/** What a deploy from the terminal shares, whether it runs here or on a worker. */
+/** How `baton deploy` talks to the terminal: its options, exit statuses, progress and questions. */
 
 export interface DeployOptions extends PlanArguments {
   yes?: boolean;

@@ -33,7 +33,12 @@ export async function serveCommand(
   const name = io.worker ?? 'baton';
   const log = processLogger(config, io, name);
   const warn = (message: string) => log.warn(message);
-  const backend = await openBackend(config, warn, `baton ${options.worker ? 'start' : 'serve'}`);
+  const backend = await openBackend(config, {
+    command: `baton ${options.worker ? 'start' : 'serve'}`,
+    trouble: warn,
+    creating: (dir) =>
+      log.info(`creating the embedded database in ${dir} (first use only: a few seconds)`),
+  });
   const metrics = new BatonMetrics();
   metrics.watchQueue(() => backend.queue.depth());
   let worker: RunningWorker | undefined;

@@ -17,7 +17,12 @@ export async function workerCommand(
   if (grace === undefined) return EXIT.badInput;
   const name = io.worker ?? 'baton';
   const log = processLogger(config, io, name);
-  const backend = await openBackend(config, (message) => log.warn(message), 'baton worker');
+  const backend = await openBackend(config, {
+    command: 'baton worker',
+    trouble: (message) => log.warn(message),
+    creating: (dir) =>
+      log.info(`creating the embedded database in ${dir} (first use only: a few seconds)`),
+  });
   const metrics = new BatonMetrics();
   metrics.watchQueue(() => backend.queue.depth());
   const running = startWorker(

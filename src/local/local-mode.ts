@@ -1,4 +1,3 @@
-import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { systemClock } from '../adapters/clock/system-clock.js';
 import { LocalExecutor } from '../adapters/local/local-executor.js';
@@ -29,24 +28,20 @@ export async function runLocalMode(config: Config, io: CliIo): Promise<number> {
     io.stderr('baton: local mode needs a terminal (or input piped in).\n');
     return EXIT.badInput;
   }
-  const bold = io.interactive === true ? (text: string) => `\u001b[1m${text}\u001b[22m` : undefined;
-  const say = (text: string) => io.stdout(`${text}\n`);
-  const warn = (message: string) => io.stderr(`baton: ${message}\n`);
   const dataDir = resolve(config.BATON_DATA_DIR, 'local');
-  say(
-    existsSync(join(dataDir, 'db'))
-      ? 'Opening the embedded database…'
-      : 'Creating the embedded database (first start only: a few seconds)…',
-  );
+  io.stdout('Opening the embedded database…\n');
   let backend: Backend;
   try {
-    backend = await openEmbeddedBackend(join(dataDir, 'db'), 'baton start (local mode)');
+    backend = await openEmbeddedBackend(join(dataDir, 'db'), {
+      command: 'baton start (local mode)',
+      creating: () => io.stdout('This first start creates it: a few seconds…\n'),
+    });
   } catch (error) {
     io.stderr(`baton: ${(error as Error).message}\n`);
     return error instanceof DataDirBusyError ? EXIT.locked : EXIT.failed;
   }
   try {
-    return await runConsole(backend, dataDir, config, io, say, warn, bold);
+    return await runConsole(backend, dataDir, config, io, lines);
   } finally {
     await backend.close();
   }
@@ -57,12 +52,11 @@ async function runConsole(
   dataDir: string,
   config: Config,
   io: CliIo,
-  say: (text: string) => void,
-  warn: (message: string) => void,
-  bold: ((text: string) => string) | undefined,
+  lines: NonNullable<CliIo['lines']>,
 ): Promise<number> {
-  const lines = io.lines;
-  if (lines === undefined) return EXIT.badInput;
+  const bold = io.interactive === true ? (text: string) => `\u001b[1m${text}\u001b[22m` : undefined;
+  const say = (text: string) => io.stdout(`${text}\n`);
+  const warn = (message: string) => io.stderr(`baton: ${message}\n`);
   // The demo hosts come back on the version the history says runs there, so state and hosts agree.
   const running =
     runningVersion(

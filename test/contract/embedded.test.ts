@@ -35,11 +35,11 @@ afterAll(async () => {
 });
 
 async function empty(): Promise<EmbeddedDatabase> {
-  const { rows } = await database.sql.query(
+  const { rows } = await database.pool.query(
     "SELECT tablename FROM pg_tables WHERE schemaname = 'baton'",
   );
   const tables = rows.map((row) => `baton.${String(row.tablename)}`);
-  await database.sql.query(
+  await database.pool.query(
     `TRUNCATE ${[...tables, 'bullmq.job', 'bullmq.event'].join(', ')} CASCADE`,
   );
   return database;
@@ -49,19 +49,21 @@ const pass = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, 
 
 lockStoreContract('embedded', async () => {
   const clock = new VirtualClock();
-  return { locks: new SqlLockStore((await empty()).sql, clock), pass: (ms) => clock.sleep(ms) };
+  return { locks: new SqlLockStore((await empty()).pool, clock), pass: (ms) => clock.sleep(ms) };
 });
 
-rolloutStoreContract('embedded', async () => new SqlRolloutStore((await empty()).sql, systemClock));
+rolloutStoreContract(
+  'embedded',
+  async () => new SqlRolloutStore((await empty()).pool, systemClock),
+);
 
-historyStoreContract('embedded', async () => new SqlHistory((await empty()).sql));
+historyStoreContract('embedded', async () => new SqlHistory((await empty()).pool));
 
 chatOpsStoreContract('embedded', async () => ({
-  store: new SqlChatOpsStore((await empty()).sql, systemClock),
+  store: new SqlChatOpsStore((await empty()).pool, systemClock),
   pass,
 }));
 
 rolloutQueueContract('BullMQ on the embedded database', async () => {
-  const { pool, sql } = await empty();
-  return bullQueueSubject(new BullRolloutQueue(new EmbeddedQueueStorage(pool, sql)));
+  return bullQueueSubject(new BullRolloutQueue(new EmbeddedQueueStorage((await empty()).pool)));
 });

@@ -7,7 +7,7 @@ import { DataDirLock } from './data-dir-lock.js';
 import { PGlitePool } from './pglite-pool.js';
 import { BATON_SCHEMA } from './schema.js';
 
-/** The queries the embedded stores run. */
+/** The queries the embedded stores run (PGlitePool is one). */
 export interface Sql {
   query(
     text: string,
@@ -15,10 +15,13 @@ export interface Sql {
   ): Promise<{ rows: Record<string, unknown>[]; rowCount: number }>;
 }
 
+/** A column of JSON text, as the stores write it. */
+export const fromJson = <T>(value: unknown): T => JSON.parse(String(value)) as T;
+
 export interface EmbeddedDatabase {
   dir: string;
+  /** For BullMQ, and for the stores' own queries. */
   pool: PGlitePool;
-  sql: Sql;
   close(): Promise<void>;
 }
 
@@ -50,12 +53,17 @@ await db.close();`;
 export async function openEmbeddedDatabase(
   dir: string,
   command: string,
+  /** Called before the database is created, which takes seconds (not when it already exists). */
+  creating: () => void = () => {},
 ): Promise<EmbeddedDatabase> {
   const lock = DataDirLock.acquire(dir, command);
   let db: PGlite | undefined;
   try {
     const pgDir = join(dir, 'pg');
-    if (!existsSync(join(pgDir, 'PG_VERSION'))) createInOwnProcess(pgDir);
+    if (!existsSync(join(pgDir, 'PG_VERSION'))) {
+      creating();
+      createInOwnProcess(pgDir);
+    }
     db = await PGlite.create(pgDir, {
       parsers: { 20: AS_TEXT, 1700: AS_TEXT },
       postgresqlconf: SETTINGS,
@@ -74,7 +82,6 @@ export async function openEmbeddedDatabase(
     return {
       dir,
       pool,
-      sql: pool,
       async close() {
         await pool.end();
         await opened.close();

@@ -22,11 +22,10 @@ const STALLED_CHECK_MS = 5_000;
  * so it is marked for the first stalled check to put back in the queue, rather than waiting out
  * its lock.
  */
-export async function releaseJobsOfDeadProcesses(sql: Sql): Promise<number> {
-  const { rowCount } = await sql.query(
+export async function releaseJobsOfDeadProcesses(sql: Sql): Promise<void> {
+  await sql.query(
     "UPDATE bullmq.job SET locked_until_ms = 0, stalled_marked = true WHERE state = 'active'",
   );
-  return rowCount;
 }
 
 /** BullMQ's own PostgreSQL backend, on the embedded database. */
@@ -34,11 +33,11 @@ export class EmbeddedQueueStorage implements QueueStorage {
   readonly claims: ScheduleClaims;
   private readonly connection: PgPool;
 
-  constructor(pool: PGlitePool, sql: Sql) {
+  constructor(pool: PGlitePool) {
     this.connection = pool as unknown as PgPool;
     this.claims = {
       async claim(id, as) {
-        const { rows } = await sql.query(
+        const { rows } = await pool.query(
           `INSERT INTO baton.schedule_claims (id, side) VALUES ($1, $2)
            ON CONFLICT (id) DO UPDATE SET side = EXCLUDED.side
              WHERE baton.schedule_claims.side = EXCLUDED.side
@@ -48,7 +47,7 @@ export class EmbeddedQueueStorage implements QueueStorage {
         return rows.length > 0;
       },
       async forget(id) {
-        await sql.query('DELETE FROM baton.schedule_claims WHERE id = $1', [id]);
+        await pool.query('DELETE FROM baton.schedule_claims WHERE id = $1', [id]);
       },
     };
   }

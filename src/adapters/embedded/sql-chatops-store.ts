@@ -6,12 +6,10 @@ import type {
   ReportedRollout,
 } from '../../app/chatops/ports.js';
 import type { Clock } from '../../app/ports.js';
-import type { Sql } from './embedded-database.js';
+import { fromJson as json, type Sql } from './embedded-database.js';
 
 /** Decided requests stay readable this long, so a late click still hears who decided. */
 const DECIDED_KEPT_MS = 7 * 24 * 3600_000;
-
-const json = <T>(value: unknown): T => JSON.parse(String(value)) as T;
 
 export class SqlChatOpsStore implements ChatOpsStore {
   constructor(

@@ -13,10 +13,8 @@ import type {
   Target,
 } from '../../app/store-ports.js';
 import { parseRolloutState, type RolloutState } from '../../core/rollout/index.js';
-import type { Sql } from './embedded-database.js';
+import { fromJson as json, type Sql } from './embedded-database.js';
 import { AUDIT_MAX, HISTORY_MAX } from './schema.js';
-
-const json = <T>(value: unknown): T => JSON.parse(String(value)) as T;
 
 export class SqlLockStore implements LockStore {
   constructor(
