@@ -7,16 +7,13 @@ import { dropPrefix, REDIS_URL, testPrefix } from '../support/redis.js';
 
 let fleet: Fleet;
 const prefix = testPrefix('durable');
-const processes: BatonProcess[] = [];
 
 function env(): Record<string, string> {
   return { ...fleet.env(), REDIS_URL, BATON_REDIS_PREFIX: prefix };
 }
 
 function start(args: string[]): BatonProcess {
-  const child = new BatonProcess(args, env());
-  processes.push(child);
-  return child;
+  return new BatonProcess(args, env());
 }
 
 async function startWorker(): Promise<BatonProcess> {
@@ -46,12 +43,8 @@ beforeAll(async () => {
   await fleet.writePlaybook({ service: 'left', groups: [{ hosts: [0, 1] }, { hosts: [2, 3] }] });
   await fleet.writePlaybook({ service: 'right', groups: [{ hosts: [4, 5] }, { hosts: [6, 7] }] });
 });
-afterEach(async () => {
-  for (const child of processes.splice(0)) {
-    child.kill('SIGKILL');
-    await child.exited();
-  }
-});
+// No process of one test outlives it.
+afterEach(() => BatonProcess.killAll());
 afterAll(async () => {
   await BatonProcess.killAll();
   await fleet?.stop();

@@ -8,12 +8,9 @@ import { BatonProcess } from '../support/processes.js';
 
 // No REDIS_URL anywhere here: every baton keeps its queue and state in the fleet's data directory.
 let fleet: Fleet;
-const processes: BatonProcess[] = [];
 
 function start(args: string[]): BatonProcess {
-  const child = new BatonProcess(args, fleet.env());
-  processes.push(child);
-  return child;
+  return new BatonProcess(args, fleet.env());
 }
 
 async function versions(): Promise<string[]> {
@@ -39,12 +36,8 @@ beforeAll(async () => {
   fleet = await Fleet.start({ hosts: 6, subnet: 110, spinupMs: 300 });
   await fleet.writePlaybook({ groups: [0, 2, 4].map((first) => ({ hosts: [first, first + 1] })) });
 });
-afterEach(async () => {
-  for (const child of processes.splice(0)) {
-    child.kill('SIGKILL');
-    await child.exited();
-  }
-});
+// No process of one test outlives it.
+afterEach(() => BatonProcess.killAll());
 afterAll(async () => {
   await BatonProcess.killAll();
   await fleet?.stop();

@@ -6,7 +6,6 @@ import { OwnRedis } from '../support/redis-server.js';
 
 let fleet: Fleet;
 let redis: OwnRedis;
-const processes: BatonProcess[] = [];
 
 beforeAll(async () => {
   redis = await OwnRedis.start(6391);
@@ -15,10 +14,6 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await BatonProcess.killAll();
-  for (const child of processes) {
-    child.kill('SIGKILL');
-    await child.exited();
-  }
   await fleet?.stop();
   await redis?.stop();
 });
@@ -27,14 +22,12 @@ describe('a Redis restart in the middle of a rollout', () => {
   it('pauses the rollout and lets it go on: nothing is lost and no host is restarted twice', async () => {
     const env = { ...fleet.env(), REDIS_URL: redis.url, BATON_REDIS_PREFIX: 'baton' };
     const worker = new BatonProcess(['worker'], env);
-    processes.push(worker);
     await worker.waitFor('taking rollouts');
     const monitor = new FleetMonitor(fleet.hosts);
     const deploy = new BatonProcess(
       ['deploy', 'fleet', 'v2', '--env', 'test', '--previous', 'v1', '--yes'],
       env,
     );
-    processes.push(deploy);
     await deploy.waitFor('g2: starting');
     await redis.restart();
     expect(await deploy.exited()).toBe(0);

@@ -14,7 +14,7 @@ export class BatonProcess {
   readonly child: ChildProcess;
   output = '';
 
-  /** Kills every baton process still running (for afterAll hooks). */
+  /** Kills every baton process a test file started that still runs (for after hooks). */
   static async killAll(): Promise<void> {
     await Promise.all(
       [...running].map(

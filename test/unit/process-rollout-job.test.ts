@@ -24,6 +24,8 @@ const playbook = playbookFrom({
 });
 const target = { service: 'svc', environment: 'test' };
 const job = { rollout: 'r1', plan: planFor(playbook), requestedBy: 'U1', lockToken: 'token-1' };
+/** A deploy that schedules its own rollback unless someone keeps it. */
+const deadMan = { ...job, plan: { ...job.plan, previousVersion: 'v1' }, rollbackAfterMs: 60_000 };
 
 function setup() {
   const hosts = new InMemoryHosts(systemClock);
@@ -139,11 +141,6 @@ describe('processRolloutJob', () => {
     const { deps, history } = setup();
     const scheduled: string[] = [];
     deps.schedule = async (rollback) => void scheduled.push(rollback.id);
-    const deadMan = {
-      ...job,
-      plan: { ...job.plan, previousVersion: 'v1' },
-      rollbackAfterMs: 60_000,
-    };
     expect(await processRolloutJob(deadMan, deps)).toBe('finished');
     // The next rollout of the target holds the lock when the job comes round again.
     await deps.locks.acquire(
@@ -162,11 +159,6 @@ describe('processRolloutJob', () => {
     const { deps, history } = setup();
     const scheduled: string[] = [];
     deps.schedule = async (rollback) => void scheduled.push(rollback.id);
-    const deadMan = {
-      ...job,
-      plan: { ...job.plan, previousVersion: 'v1' },
-      rollbackAfterMs: 60_000,
-    };
     const record = history.record.bind(history);
     history.record = async () => {
       throw new Error('worker died here');
