@@ -19,6 +19,8 @@ export interface FleetHost {
   address: string;
   sshPort: number;
   httpPort: number;
+  /** Where the host's service writes each change in whether it is serving (see monitor.ts). */
+  journal: string;
 }
 
 export interface FleetOptions {
@@ -128,8 +130,14 @@ export class Fleet {
 
   private async startHost(index: number): Promise<void> {
     const address = `127.${this.options.subnet}.0.${10 + index + 1}`;
-    const host: FleetHost = { name: `h${index + 1}`, address, sshPort: 2222, httpPort: 8080 };
     const hostDir = join(this.dir, 'hosts', address);
+    const host: FleetHost = {
+      name: `h${index + 1}`,
+      address,
+      sshPort: 2222,
+      httpPort: 8080,
+      journal: join(hostDir, 'journal'),
+    };
     await mkdir(hostDir, { recursive: true });
     const hostKey = join(hostDir, 'ssh_host_ed25519_key');
     await run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', host.name, '-f', hostKey]);
@@ -166,6 +174,7 @@ export class Fleet {
           `--version=${this.options.initialVersion}`,
           `--spinup=${this.options.spinupMs}`,
           `--behaviours=${join(this.dir, 'behaviours.json')}`,
+          `--journal=${host.journal}`,
         ],
         { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] },
       ),

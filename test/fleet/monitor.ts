@@ -1,78 +1,75 @@
-import { request } from 'node:http';
+import { readFile } from 'node:fs/promises';
 import type { FleetHost } from './fleet.js';
 
 export interface MonitorReport {
-  /** The most hosts seen down in one sweep. */
+  /** The most hosts down at the same moment. */
   maxDown: number;
-  /** Per host, how many times it went from up to down. */
+  /** Per host, how many times it went from serving to down. */
   restarts: Record<string, number>;
   /** Host names in the order they first went down. */
   downOrder: string[];
-  /** Per sweep, the names of the hosts that were down. */
-  sweeps: string[][];
+  /** After each change on any host, the names of the hosts that were down. */
+  downSets: string[][];
 }
 
-function isUp(host: FleetHost, timeoutMs: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const call = request(
-      {
-        host: host.address,
-        port: host.httpPort,
-        path: '/health',
-        timeout: timeoutMs,
-        agent: false,
-      },
-      (response) => {
-        response.resume();
-        resolve(response.statusCode === 200);
-      },
-    );
-    call.on('timeout', () => call.destroy());
-    call.on('error', () => resolve(false));
-    call.end();
-  });
+interface JournalEntry {
+  /** Microseconds on the monotonic clock, which every process on the machine shares. */
+  at: number;
+  serving: boolean;
+  host: string;
 }
 
-/** Watches every host's /health on its own (about every 50 ms), independently of baton. */
+function now(): number {
+  return Number(process.hrtime.bigint() / 1000n);
+}
+
+async function journalOf(host: FleetHost): Promise<JournalEntry[]> {
+  const text = await readFile(host.journal, 'utf8');
+  return text
+    .split('\n')
+    .filter((line) => line !== '')
+    .map((line) => ({
+      ...(JSON.parse(line) as { at: number; serving: boolean }),
+      host: host.name,
+    }));
+}
+
+/**
+ * Tells when each host was down between its creation and `stop()`, from the journal each host's
+ * service keeps of its own state: exact, and independent of baton and of how loaded the machine is.
+ */
 export class FleetMonitor {
-  private running = true;
-  private readonly up = new Map<string, boolean>();
-  private readonly report: MonitorReport = { maxDown: 0, restarts: {}, downOrder: [], sweeps: [] };
-  private readonly loop: Promise<void>;
+  private readonly since = now();
 
-  constructor(
-    private readonly hosts: FleetHost[],
-    private readonly intervalMs = 50,
-  ) {
-    for (const host of hosts) this.report.restarts[host.name] = 0;
-    this.loop = this.run();
-  }
-
-  private async run(): Promise<void> {
-    while (this.running) {
-      const started = Date.now();
-      const states = await Promise.all(this.hosts.map((host) => isUp(host, 300)));
-      const down: string[] = [];
-      this.hosts.forEach((host, index) => {
-        const upNow = states[index] === true;
-        if (!upNow) down.push(host.name);
-        if (this.up.get(host.name) === true && !upNow) {
-          this.report.restarts[host.name] = (this.report.restarts[host.name] ?? 0) + 1;
-          if (!this.report.downOrder.includes(host.name)) this.report.downOrder.push(host.name);
-        }
-        this.up.set(host.name, upNow);
-      });
-      this.report.sweeps.push(down);
-      this.report.maxDown = Math.max(this.report.maxDown, down.length);
-      await new Promise((resolve) =>
-        setTimeout(resolve, Math.max(0, this.intervalMs - (Date.now() - started))),
-      );
-    }
-  }
+  constructor(private readonly hosts: FleetHost[]) {}
 
   async stop(): Promise<MonitorReport> {
-    this.running = false;
-    await this.loop;
-    return this.report;
+    const until = now();
+    const journals = await Promise.all(this.hosts.map(journalOf));
+    const report: MonitorReport = { maxDown: 0, restarts: {}, downOrder: [], downSets: [] };
+    const serving = new Map<string, boolean>();
+    for (const [index, host] of this.hosts.entries()) {
+      report.restarts[host.name] = 0;
+      const before = (journals[index] ?? []).filter((entry) => entry.at <= this.since);
+      serving.set(host.name, before.at(-1)?.serving ?? true);
+    }
+    const downNow = () => this.hosts.map((host) => host.name).filter((name) => !serving.get(name));
+    report.downSets.push(downNow());
+    report.maxDown = downNow().length;
+    const changes = journals
+      .flat()
+      .filter((entry) => entry.at > this.since && entry.at <= until)
+      .sort((a, b) => a.at - b.at);
+    for (const change of changes) {
+      if (serving.get(change.host) === true && !change.serving) {
+        report.restarts[change.host] = (report.restarts[change.host] ?? 0) + 1;
+        if (!report.downOrder.includes(change.host)) report.downOrder.push(change.host);
+      }
+      serving.set(change.host, change.serving);
+      const down = downNow();
+      report.downSets.push(down);
+      report.maxDown = Math.max(report.maxDown, down.length);
+    }
+    return report;
   }
 }

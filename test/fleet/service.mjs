@@ -2,7 +2,7 @@
 // `restart <version>` / `stop` / `status` on a control port (what `fleetctl` sends over SSH).
 // It stays one long-lived process per host so the fleet can stop it by PID; a restart really
 // closes the port (connection refused) until the new version is up.
-import { readFileSync } from 'node:fs';
+import { appendFileSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { createServer as createControlServer } from 'node:net';
 import { parseArgs } from 'node:util';
@@ -15,6 +15,7 @@ const { values } = parseArgs({
     version: { type: 'string' },
     spinup: { type: 'string', default: '100' },
     behaviours: { type: 'string' },
+    journal: { type: 'string' },
   },
 });
 
@@ -31,8 +32,21 @@ function behaviour(of) {
   }
 }
 
+// Every change in whether /health answers 200 goes to the journal with a monotonic timestamp
+// (the same clock in every process), so tests learn exactly when each host was down instead of
+// sampling it over HTTP, which a loaded machine can answer too late.
+function record(serving) {
+  if (!values.journal) return;
+  const at = Number(process.hrtime.bigint() / 1000n);
+  appendFileSync(values.journal, `${JSON.stringify({ at, serving, version })}\n`);
+}
+
+function serving() {
+  return state === 'running' && behaviour(version) !== 'never-healthy';
+}
+
 const http = createServer((request, response) => {
-  const healthy = state === 'running' && behaviour(version) !== 'never-healthy';
+  const healthy = serving();
   response.writeHead(healthy ? 200 : 503, { 'content-type': 'text/plain', connection: 'close' });
   response.end(healthy ? `ok ${version}\n` : `unhealthy ${version}\n`);
 });
@@ -58,12 +72,14 @@ function listen() {
 async function restart(next) {
   const mine = ++generation;
   state = 'starting';
+  record(false);
   await close();
   version = next;
   setTimeout(async () => {
     if (mine !== generation) return;
     await listen();
     state = 'running';
+    record(serving());
   }, spinupMs);
 }
 
@@ -80,6 +96,7 @@ const control = createControlServer((socket) => {
     } else if (command === 'stop') {
       generation++;
       state = 'stopped';
+      record(false);
       await close();
       socket.end('stopped\n');
     } else if (command === 'status') {
@@ -93,6 +110,7 @@ const control = createControlServer((socket) => {
 control.listen(Number(values['control-port']), values.address, async () => {
   await listen();
   state = 'running';
+  record(serving());
   process.send?.('ready');
 });
 process.on('SIGTERM', () => process.exit(0));

@@ -51,7 +51,7 @@ function maxDownPerGroup(report: MonitorReport): number[] {
     const names = group.hosts.map((index) => fleet.hosts[index]?.name);
     return Math.max(
       0,
-      ...report.sweeps.map((down) => down.filter((name) => names.includes(name)).length),
+      ...report.downSets.map((down) => down.filter((name) => names.includes(name)).length),
     );
   });
 }
@@ -89,7 +89,7 @@ describe('baton deploy over real SSH', () => {
     // Hosts from two groups are never down together.
     const groupOf = (name: string) =>
       GROUPS.findIndex((group) => group.hosts.some((index) => fleet.hosts[index]?.name === name));
-    for (const down of report.sweeps)
+    for (const down of report.downSets)
       expect(new Set(down.map(groupOf)).size).toBeLessThanOrEqual(1);
   });
 

@@ -49,6 +49,22 @@ describe('the test fleet', () => {
     expect(report.maxDown).toBe(1);
   });
 
+  it('knows every time a host was down from its own journal, however short, and who was down with it', async () => {
+    const monitor = new FleetMonitor(fleet.hosts);
+    await ssh(0, `${fleet.fleetctl} stop`);
+    await ssh(1, `${fleet.fleetctl} restart v3`);
+    await ssh(0, `${fleet.fleetctl} restart v3`);
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    await ssh(0, `${fleet.fleetctl} restart v1`);
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    const report = await monitor.stop();
+    expect(report.restarts).toEqual({ h1: 2, h2: 1 });
+    expect(report.downOrder).toEqual(['h1', 'h2']);
+    expect(report.maxDown).toBe(2);
+    expect(report.downSets[0]).toEqual([]);
+    expect(report.downSets.at(-1)).toEqual([]);
+  });
+
   it('plays the behaviours tests need: never healthy, failing and hanging installs', async () => {
     await fleet.behave('v9', 'never-healthy');
     await ssh(1, `${fleet.fleetctl} restart v9`);
