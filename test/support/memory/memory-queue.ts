@@ -13,7 +13,7 @@ import {
 export class InMemoryQueue implements RolloutQueue {
   private readonly pending = new Map<
     string,
-    { rollback: ScheduledRollback; timer: NodeJS.Timeout }
+    { rollback: ScheduledRollback; timer: NodeJS.Timeout | undefined }
   >();
   private readonly running = new Set<Promise<void>>();
   private runJob: ((job: RolloutJob) => Promise<void>) | undefined;
@@ -46,17 +46,27 @@ export class InMemoryQueue implements RolloutQueue {
 
   async schedule(rollback: ScheduledRollback, now: number): Promise<void> {
     const data = ScheduledRollbackSchema.parse(rollback);
-    clearTimeout(this.pending.get(data.id)?.timer);
-    const timer = setTimeout(
-      () => {
-        // Taken out first: a cancel from now on finds nothing, so a rollback fires or is cancelled.
-        if (!this.pending.delete(data.id)) return;
-        const fire = this.fire;
-        if (fire !== undefined) this.track(`scheduled rollback ${data.id}`, fire(data));
-      },
-      Math.max(0, data.runAt - now),
-    );
-    this.pending.set(data.id, { rollback: data, timer });
+    const previous = this.pending.get(data.id);
+    if (previous !== undefined) clearTimeout(previous.timer);
+    const item = { rollback: data, timer: undefined as NodeJS.Timeout | undefined };
+    // Node's timers can fire a millisecond before their delay has passed; a rollback must never
+    // fire before its time, so an early timer is armed again for what is left.
+    const delay = Math.max(0, data.runAt - now);
+    const deadline = performance.now() + delay;
+    const arm = () => {
+      const left = deadline - performance.now();
+      if (left > 0) {
+        item.timer = setTimeout(arm, Math.ceil(left));
+        return;
+      }
+      // Taken out first: a cancel from now on finds nothing, so a rollback fires or is cancelled.
+      if (this.pending.get(data.id) !== item) return;
+      this.pending.delete(data.id);
+      const fire = this.fire;
+      if (fire !== undefined) this.track(`scheduled rollback ${data.id}`, fire(data));
+    };
+    this.pending.set(data.id, item);
+    item.timer = setTimeout(arm, delay);
   }
 
   async scheduled(): Promise<ScheduledRollback[]> {
