@@ -1,8 +1,14 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 
 let child: ChildProcess | undefined;
 let output = '';
+// Its own data directory, so the run starts from nothing as on a fresh clone, and leaves a
+// developer's own `.data/local` (and a local baton they may have running) alone.
+const dataDir = mkdtempSync(join(tmpdir(), 'baton-local-e2e-'));
 
 /** Demo host processes of local mode still running on this machine. */
 function demoHosts(): string[] {
@@ -26,15 +32,19 @@ async function seen(text: string, ms: number): Promise<void> {
 afterAll(() => {
   if (child?.exitCode === null) child.kill('SIGKILL');
   spawnSync('pkill', ['-f', 'demo/host.mjs --address=127.77.']);
+  rmSync(dataDir, { recursive: true, force: true });
 });
 
 describe('npm start, with no Slack token and no Redis', () => {
   it('runs local mode in a terminal: a deploy typed at the prompt is approved there and finishes, and leaving stops every demo host', async () => {
-    const env = Object.fromEntries(
-      Object.entries(process.env).filter(
-        ([name]) => !name.startsWith('SLACK_') && name !== 'REDIS_URL',
+    const env = {
+      ...Object.fromEntries(
+        Object.entries(process.env).filter(
+          ([name]) => !name.startsWith('SLACK_') && name !== 'REDIS_URL',
+        ),
       ),
-    );
+      BATON_DATA_DIR: dataDir,
+    };
     // `script` gives npm start a pseudo-terminal, as a person at a terminal has.
     child = spawn('script', ['-qfec', 'npm start', '/dev/null'], {
       env,
@@ -46,6 +56,8 @@ describe('npm start, with no Slack token and no Redis', () => {
 
     await seen('baton>', 90_000);
     expect(screen()).toContain('six demo hosts run on this machine');
+    expect(screen()).toContain('This first start creates it');
+    expect(screen()).toContain('(running v1)');
     expect(demoHosts()).toHaveLength(6);
     type('/deploy demo v2');
     await seen('Approve? Type y or n.', 20_000);
