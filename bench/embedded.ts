@@ -7,7 +7,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { RolloutJob, ScheduledRollback } from '../src/adapters/queue/rollout-jobs.js';
+import type { RolloutJob, ScheduledRollback } from '../src/app/jobs.js';
 import { openEmbeddedBackend, openRedisBackend, type Backend } from '../src/main.js';
 import { fleetPlaybook, planFor } from '../test/support/playbooks.js';
 import { dropPrefix, REDIS_URL, testPrefix } from '../test/support/redis.js';
@@ -31,10 +31,11 @@ function open(dir: string): { openMs: number; rssMb: number } {
 async function queueTimes(backend: Backend): Promise<{ pickupMs: number; lateMs: number }> {
   const started = new Map<string, number>();
   const fired = new Map<string, number>();
-  const jobs = backend.queue.work('bench', async (job: RolloutJob) => {
+  const jobs = backend.work.work('bench', async (job: RolloutJob) => {
     started.set(job.rollout, performance.now());
+    return 'done';
   });
-  const schedules = backend.queue.workSchedules('bench', async (rollback: ScheduledRollback) => {
+  const schedules = backend.work.workSchedules('bench', async (rollback: ScheduledRollback) => {
     fired.set(rollback.id, Date.now() - rollback.runAt);
   });
   await Promise.all([jobs.waitUntilReady(), schedules.waitUntilReady()]);

@@ -3,11 +3,10 @@
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { systemClock } from '../src/adapters/clock/system-clock.js';
-import type { ChatOpsDeps } from '../src/app/chatops/deps.js';
-import type { Chat, MessageRef } from '../src/app/chatops/ports.js';
-import { RolloutReporter } from '../src/app/chatops/rollout-reporter.js';
-import { processRolloutJob } from '../src/app/process-rollout-job.js';
-import { openRedisBackend } from '../src/main.js';
+import type { Chat, MessageRef } from '../src/app/chat-ports.js';
+import { ChatView } from '../src/app/outbox/chat-view.js';
+import { processRolloutJob } from '../src/app/worker/process-rollout-job.js';
+import { openRedisBackend, playbookSource, useCaseDeps, workerDeps } from '../src/main.js';
 import { BatonProcess } from '../test/support/processes.js';
 import { FakeSlack, sendSigned, slashCommand } from '../test/support/fake-slack.js';
 import { InMemoryHosts } from '../test/support/in-memory-hosts.js';
@@ -104,21 +103,10 @@ try {
       },
       async respond() {},
     };
-    const deps: ChatOpsDeps = {
-      chat,
-      directory: { groupsOf: async () => [] },
-      store: backend.chatops,
-      locks: backend.locks,
-      rollouts: backend.rollouts,
-      history: backend.history,
-      audit: backend.audit,
-      queue: backend.queue,
-      playbooks: { load: async () => ({ playbooks: new Map(), problems: 0 }) },
-      clock: systemClock,
+    const deps = useCaseDeps(backend, {
+      playbooks: playbookSource(async () => ({ playbooks: new Map(), problems: [] })),
       timeZone: 'UTC',
-      newId: () => randomUUID(),
-      warn: (m) => console.error(m),
-    };
+    });
     const hosts = new InMemoryHosts(systemClock);
     hosts.spinupMs = shape.spinupMs;
     let host = 0;
@@ -140,32 +128,24 @@ try {
       },
     });
     const rollout = randomUUID();
-    const reporter = new RolloutReporter(deps, 'bench-reporter');
-    await backend.chatops.report({ rollout, channel: 'C1', requestedBy: 'UBENCH' });
-    reporter.start();
+    const view = new ChatView(deps, chat, { owner: 'bench-view', warn: (m) => console.error(m) });
+    const key = `rollout:${rollout}`;
+    await backend.outbox.add({
+      key,
+      to: { kind: 'channel', channel: 'C1' },
+      view: { kind: 'rollout', rollout, requestedBy: 'UBENCH' },
+      createdAt: Date.now(),
+    });
+    view.start();
     const started = Date.now();
     await processRolloutJob(
       { rollout, plan: planFor(playbook), requestedBy: 'UBENCH', lockToken: randomUUID() },
-      {
-        worker: 'bench',
-        executor: hosts,
-        health: hosts,
-        clock: systemClock,
-        locks: backend.locks,
-        rollouts: backend.rollouts,
-        history: backend.history,
-        audit: backend.audit,
-        lockTtlMs: 60_000,
-        pollMs: 250,
-        active: new Set(),
-        schedule: async () => {},
-        warn: (m) => console.error(m),
-      },
+      { ...workerDeps(backend, hosts, 'bench', (m) => console.error(m)), health: hosts },
     );
     const took = Date.now() - started;
-    while ((await backend.chatops.reports()).some((entry) => entry.rollout === rollout))
+    while ((await backend.outbox.get(key))?.settled !== true)
       await new Promise((resolve) => setTimeout(resolve, 50));
-    await reporter.stop();
+    await view.stop();
     const updates = calls.filter((call) => call.kind === 'update').map((call) => call.at);
     const fastest = updates
       .slice(1)

@@ -141,7 +141,8 @@ export async function runCli(args: readonly string[], io: CliIo): Promise<number
     .command('schedules')
     .description('list scheduled rollbacks, or cancel one')
     .option('--cancel <id>', 'cancel this scheduled rollback')
-    .action(async (options: { cancel?: string }) => {
+    .option(...playbooksOption)
+    .action(async (options: { cancel?: string; playbooks: string }) => {
       status = await schedulesCommand(options, config, io);
     });
 

@@ -1,13 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import type { Worker } from 'bullmq';
+import { resolve } from 'node:path';
 import type { Redis } from 'ioredis';
 import { systemClock } from './adapters/clock/system-clock.js';
 import { NetworkHealthProbe } from './adapters/health/network-health-probe.js';
 import {
   cachedPlaybookDirectory,
-  loadPlaybookDirectory,
+  type PlaybookCatalog,
 } from './adapters/playbooks/playbook-directory.js';
-import { resolve } from 'node:path';
+import type { ReadinessCheck } from './adapters/ops/ops-server.js';
 import {
   BullRolloutQueue,
   RedisQueueStorage,
@@ -15,40 +15,57 @@ import {
   redisConnection,
   type RedisTrouble,
 } from './adapters/queue/bullmq-rollout-queue.js';
+import { createSlackApp } from './adapters/slack/bolt-app.js';
+import { WebApiChat } from './adapters/slack/web-api-chat.js';
 import { SshExecutor } from './adapters/ssh/ssh-executor.js';
 import { RedisAuditLog, RedisHistoryStore } from './adapters/store/redis-history.js';
 import { RedisKeys } from './adapters/store/redis-keys.js';
 import { RedisLockStore } from './adapters/store/redis-lock-store.js';
+import { RedisOutbox } from './adapters/store/redis-outbox.js';
+import { RedisRequestStore } from './adapters/store/redis-request-store.js';
 import { RedisRolloutStore } from './adapters/store/redis-rollout-store.js';
-import { RedisChatOpsStore } from './adapters/store/redis-chatops-store.js';
-import type { ReadinessCheck } from './adapters/ops/ops-server.js';
-import { fireScheduledRollback } from './app/fire-scheduled-rollback.js';
-import {
-  processRolloutJob,
-  type RolloutMetrics,
-  type WorkerDeps,
-} from './app/process-rollout-job.js';
-import type { Config } from './config/env.js';
-import type { Clock, RemoteExecutor } from './app/ports.js';
-import type { PlaybookCatalog } from './adapters/playbooks/playbook-directory.js';
-import type { ScheduledRollback } from './adapters/queue/rollout-jobs.js';
-import type { ChatOpsDeps, RolloutQueue } from './app/chatops/deps.js';
-import type { Chat, ChatOpsStore, UserDirectory } from './app/chatops/ports.js';
-import type { AuditLog, HistoryStore, LockStore, RolloutStore } from './app/store-ports.js';
-import type { Playbook } from './core/playbook/index.js';
-import { createSlackApp } from './adapters/slack/bolt-app.js';
-import { WebApiChat } from './adapters/slack/web-api-chat.js';
+import { RedisScheduleStore } from './adapters/store/redis-schedule-store.js';
+import type { RequestStore } from './app/approval-ports.js';
+import type { AuditLog } from './app/audit.js';
+import type { Chat, UserDirectory } from './app/chat-ports.js';
+import type { ChatFrontDeps } from './app/chatops/deps.js';
 import { handleAction } from './app/chatops/handle-action.js';
 import { handleCommand } from './app/chatops/handle-command.js';
-import { RolloutReporter } from './app/chatops/rollout-reporter.js';
+import { ChatView } from './app/outbox/chat-view.js';
+import type { OutboxStore } from './app/outbox/ports.js';
+import type { Clock, RemoteExecutor } from './app/ports.js';
+import type { RolloutQueue, RolloutWorkSource } from './app/queue-ports.js';
+import { retryingPort, STORE_RETRY } from './app/retry.js';
+import type { ScheduleStore } from './app/schedule-ports.js';
+import type { HistoryStore, LockStore, RolloutStore } from './app/store-ports.js';
+import type { PlaybookSource, UseCaseDeps } from './app/use-cases/deps.js';
+import { fireScheduledRollback } from './app/use-cases/fire-scheduled-rollback.js';
+import type { RolloutMetrics, WorkerDeps } from './app/worker/deps.js';
+import { startRolloutWorker, type RunningWorker } from './app/worker/rollout-worker.js';
+import type { Config, SlackAppSettings } from './config/env.js';
 
 /** The one place that wires adapters to use cases. */
+
+export type { RunningWorker } from './app/worker/rollout-worker.js';
+
+/** Where rollouts, their requests, schedules and messages are kept. */
+export interface Stores {
+  locks: LockStore;
+  rollouts: RolloutStore;
+  history: HistoryStore;
+  audit: AuditLog;
+  requests: RequestStore;
+  schedules: ScheduleStore;
+  outbox: OutboxStore;
+}
 
 /** Where one process keeps its state and queue: Redis, or the embedded database under a directory. */
 export interface Backend extends Stores {
   /** Said when a process starts, so nobody wonders where the state went. */
   description: string;
-  queue: BullRolloutQueue;
+  queue: RolloutQueue;
+  /** The queue's consuming side, for workers. */
+  work: RolloutWorkSource;
   /** A store of its own for blocking reads (following a rollout). */
   blocking(): RolloutStore;
   /** For /healthz: the store answers. */
@@ -68,29 +85,72 @@ export function redactUrl(url: string): string {
   return url.replace(/\/\/[^@/]*@/, '//***@');
 }
 
+/**
+ * Every store call is retried for a few seconds (a failover, a dropped connection); what still
+ * fails reaches the caller, whose fault model says what happens next (README, Operations).
+ */
+function retried<T extends Stores>(
+  stores: T,
+  queue: BullRolloutQueue,
+): Stores & { queue: RolloutQueue } {
+  const wrap = <P extends object>(port: P, name: string) =>
+    retryingPort(port, name, STORE_RETRY, () => {});
+  const facade: RolloutQueue = {
+    add: (job) => queue.add(job),
+    schedule: (rollback, now) => queue.schedule(rollback, now),
+    unschedule: (id) => queue.unschedule(id),
+    state: (rollout) => queue.state(rollout),
+    depth: () => queue.depth(),
+  };
+  return {
+    locks: wrap(stores.locks, 'locks'),
+    rollouts: wrap(stores.rollouts, 'rollouts'),
+    history: wrap(stores.history, 'history'),
+    audit: wrap(stores.audit, 'audit'),
+    requests: wrap(stores.requests, 'requests'),
+    schedules: wrap(stores.schedules, 'schedules'),
+    outbox: wrap(stores.outbox, 'outbox'),
+    queue: wrap(facade, 'queue'),
+  };
+}
+
 export function openRedisBackend({ url, prefix, trouble }: RedisSettings): Backend {
   const redis = redisConnection(url, trouble);
   const keys = new RedisKeys(prefix);
   const extra: Redis[] = [];
+  const queue = new BullRolloutQueue(new RedisQueueStorage(redis, prefix, trouble));
+  const history = new RedisHistoryStore(redis, keys);
   return {
     description: `Redis at ${redactUrl(url)} (prefix ${prefix})`,
-    locks: new RedisLockStore(redis, keys),
-    rollouts: new RedisRolloutStore(redis, keys),
-    history: new RedisHistoryStore(redis, keys),
-    audit: new RedisAuditLog(redis, keys),
-    queue: new BullRolloutQueue(new RedisQueueStorage(redis, prefix, trouble)),
-    chatops: new RedisChatOpsStore(redis, keys),
+    ...retried(
+      {
+        locks: new RedisLockStore(redis, keys),
+        rollouts: new RedisRolloutStore(redis, keys),
+        history,
+        audit: new RedisAuditLog(redis, keys),
+        requests: new RedisRequestStore(redis, keys),
+        schedules: new RedisScheduleStore(redis, keys),
+        outbox: new RedisOutbox(redis, keys),
+      },
+      queue,
+    ),
+    work: queue,
     blocking() {
       const connection = duplicateConnection(redis, trouble);
       extra.push(connection);
-      return new RedisRolloutStore(connection, keys);
+      return retryingPort(
+        new RedisRolloutStore(connection, keys),
+        'rollouts',
+        STORE_RETRY,
+        () => {},
+      );
     },
     readiness: {
       name: 'redis',
       check: async () => ((await redis.ping()) === 'PONG' ? true : 'no PONG from Redis'),
     },
     async close() {
-      await this.queue.close();
+      await queue.close();
       for (const connection of [...extra, redis]) connection.disconnect();
     },
   };
@@ -113,10 +173,12 @@ export async function openEmbeddedBackend(
     pruning,
     EmbeddedQueueStorage,
     releaseJobsOfDeadProcesses,
-    SqlChatOpsStore,
     SqlHistory,
     SqlLockStore,
+    SqlOutbox,
+    SqlRequestStore,
     SqlRolloutStore,
+    SqlScheduleStore,
   } = await import('./adapters/embedded/index.js');
   const database = await openEmbeddedDatabase(dir, command, () => creating?.(dir));
   try {
@@ -127,18 +189,25 @@ export async function openEmbeddedBackend(
     await database.close();
     throw error;
   }
-  const rollouts = new SqlRolloutStore(database.pool, clock);
   const history = new SqlHistory(database.pool);
   const queue = new BullRolloutQueue(new EmbeddedQueueStorage(database.pool));
+  const stores = retried(
+    {
+      locks: new SqlLockStore(database.pool, clock),
+      rollouts: new SqlRolloutStore(database.pool, clock),
+      history,
+      audit: history,
+      requests: new SqlRequestStore(database.pool, clock),
+      schedules: new SqlScheduleStore(database.pool, clock),
+      outbox: new SqlOutbox(database.pool, clock),
+    },
+    queue,
+  );
   return {
     description: `the embedded database in ${dir} (set REDIS_URL to use Redis)`,
-    locks: new SqlLockStore(database.pool, clock),
-    rollouts,
-    history,
-    audit: history,
-    queue,
-    chatops: new SqlChatOpsStore(database.pool, clock),
-    blocking: () => rollouts,
+    ...stores,
+    work: queue,
+    blocking: () => stores.rollouts,
     readiness: {
       name: 'embedded database',
       check: async () =>
@@ -201,19 +270,50 @@ export function sshExecutor(config: Config, env: Record<string, string | undefin
   });
 }
 
-/** Where rollouts, their jobs and what the chat knows are kept: Redis, or local mode's memory. */
-export interface Stores {
-  locks: LockStore;
-  rollouts: RolloutStore;
-  history: HistoryStore;
-  audit: AuditLog;
-  chatops: ChatOpsStore;
-  queue: RolloutQueue;
+/** The playbooks of a directory, as the use cases read them (read again only when files change). */
+export function playbookSource(catalog: (() => Promise<PlaybookCatalog>) | string): PlaybookSource {
+  const load = typeof catalog === 'string' ? cachedPlaybookDirectory(catalog) : catalog;
+  return {
+    async load() {
+      const read = await load();
+      return { playbooks: read.playbooks, problems: read.problems.length };
+    },
+  };
+}
+
+/** Nobody is in a user group where there is no chat to ask (the scheduler, the terminal). */
+export const NO_GROUPS: UserDirectory = { groupsOf: async () => [] };
+
+/** The use cases' dependencies on a backend, whoever calls them. */
+export function useCaseDeps(
+  backend: Backend,
+  options: {
+    playbooks: PlaybookSource;
+    directory?: UserDirectory;
+    clock?: Clock;
+    timeZone: string;
+  },
+): UseCaseDeps {
+  return {
+    playbooks: options.playbooks,
+    directory: options.directory ?? NO_GROUPS,
+    locks: backend.locks,
+    rollouts: backend.rollouts,
+    history: backend.history,
+    audit: backend.audit,
+    requests: backend.requests,
+    schedules: backend.schedules,
+    outbox: backend.outbox,
+    queue: backend.queue,
+    clock: options.clock ?? systemClock,
+    timeZone: options.timeZone,
+    newId: () => randomUUID(),
+  };
 }
 
 /** What a worker needs to run rollout jobs through `executor`. */
 export function workerDeps(
-  stores: Stores,
+  backend: Backend,
   executor: RemoteExecutor,
   name: string,
   warn: (message: string) => void,
@@ -224,78 +324,48 @@ export function workerDeps(
     executor,
     health: new NetworkHealthProbe(executor),
     clock: systemClock,
-    locks: stores.locks,
-    rollouts: stores.rollouts,
-    history: stores.history,
-    audit: stores.audit,
+    locks: backend.locks,
+    rollouts: backend.rollouts,
+    history: backend.history,
+    audit: backend.audit,
+    schedules: backend.schedules,
+    queue: backend.queue,
+    outbox: backend.outbox,
     lockTtlMs: 60_000,
     pollMs: 250,
     active: new Set(),
-    schedule: (rollback) => stores.queue.schedule(rollback, systemClock.now()),
     warn,
     ...(metrics === undefined ? {} : { metrics }),
   };
 }
 
-/** Fires a due scheduled rollback like any rollout, telling its channel what became of it. */
-export function fireWith(
-  stores: Stores,
-  name: string,
-  playbook: (service: string) => Promise<Playbook | undefined>,
-): (rollback: ScheduledRollback) => Promise<void> {
-  return async (rollback) =>
-    void (await fireScheduledRollback(rollback, {
-      worker: name,
-      playbook,
-      history: stores.history,
-      locks: stores.locks,
-      audit: stores.audit,
-      clock: systemClock,
-      enqueue: (job) => stores.queue.add(job),
-      askApproval: (pending) => stores.chatops.savePending(pending),
-      notify: (notice) => stores.chatops.addNotice(notice),
-      announce: async (rollout, { channel, ...schedule }) =>
-        stores.chatops.report({ rollout, channel, requestedBy: schedule.requestedBy, schedule }),
-      newId: () => randomUUID(),
-    }));
+/** A worker that takes rollout jobs and fires scheduled rollbacks, running steps through `executor`. */
+export function runWorker(
+  backend: Backend,
+  options: {
+    executor: RemoteExecutor & { close(): Promise<void> };
+    playbooks: PlaybookSource;
+    name: string;
+    timeZone: string;
+    warn: (message: string) => void;
+    metrics?: RolloutMetrics;
+  },
+): RunningWorker {
+  const { executor, name, warn } = options;
+  const deps = workerDeps(backend, executor, name, warn, options.metrics);
+  const scheduler = useCaseDeps(backend, {
+    playbooks: options.playbooks,
+    timeZone: options.timeZone,
+  });
+  return startRolloutWorker(
+    backend.work,
+    deps,
+    async (rollback) => void (await fireScheduledRollback(scheduler, rollback, name)),
+    () => executor.close(),
+  );
 }
 
-/** The chat use cases' dependencies, whatever the chat (Slack, local mode's console). */
-export function chatOpsDeps(
-  stores: Stores,
-  chat: { chat: Chat; directory: UserDirectory },
-  playbooks: () => Promise<PlaybookCatalog>,
-  options: { clock: Clock; timeZone: string; warn: (message: string) => void },
-): ChatOpsDeps {
-  return {
-    ...chat,
-    store: stores.chatops,
-    locks: stores.locks,
-    rollouts: stores.rollouts,
-    history: stores.history,
-    audit: stores.audit,
-    queue: stores.queue,
-    playbooks: {
-      async load() {
-        const catalog = await playbooks();
-        return { playbooks: catalog.playbooks, problems: catalog.problems.length };
-      },
-    },
-    ...options,
-    newId: () => randomUUID(),
-  };
-}
-
-export interface RunningWorker {
-  worker: Worker;
-  /**
-   * Stops taking jobs, lets the steps in flight finish (up to `boundMs`), and closes connections.
-   * Rollouts it was running stay unfinished: their locks lapse and another worker resumes them.
-   */
-  stop(boundMs?: number): Promise<void>;
-}
-
-/** A worker that takes rollout jobs from the queue and runs them over SSH. */
+/** A worker over SSH, with the playbooks of BATON_PLAYBOOKS as they are when a rollback fires. */
 export function startWorker(
   backend: Backend,
   config: Config,
@@ -306,119 +376,82 @@ export function startWorker(
 ): RunningWorker {
   return runWorker(backend, {
     executor: sshExecutor(config, env),
-    playbook: async (service) =>
-      (await loadPlaybookDirectory(config.BATON_PLAYBOOKS)).playbooks.get(service),
+    playbooks: playbookSource(config.BATON_PLAYBOOKS),
     name,
+    timeZone: config.BATON_TIMEZONE,
     warn,
     ...(metrics === undefined ? {} : { metrics }),
   });
 }
 
-/** A worker that takes rollout jobs and fires scheduled rollbacks, running steps through `executor`. */
-export function runWorker(
-  backend: Backend,
-  options: {
-    executor: RemoteExecutor & { close(): Promise<void> };
-    playbook: (service: string) => Promise<Playbook | undefined>;
-    name: string;
-    warn: (message: string) => void;
-    metrics?: RolloutMetrics;
-  },
-): RunningWorker {
-  const { executor, name, warn } = options;
-  const deps = workerDeps(backend, executor, name, warn, options.metrics);
-  const scheduler = backend.queue.workSchedules(name, fireWith(backend, name, options.playbook));
-  let stopping = false;
-  const worker = backend.queue.work(name, async (job) => {
-    const outcome = await processRolloutJob(job, deps);
-    // Shutting down: the job must not count as done, so hold it until this process exits.
-    if (outcome === 'suspended' && stopping) await new Promise<never>(() => {});
-  });
-  // If this worker could not renew a job's lock, another worker may take the job up: start no
-  // new work on it here, so at most the steps already in flight overlap.
-  worker.on('lockRenewalFailed', (jobIds: string[]) => {
-    for (const run of deps.active) if (jobIds.includes(run.current.id)) run.suspend();
-  });
-  return {
-    worker,
-    async stop(boundMs = 30_000) {
-      stopping = true;
-      await scheduler.close();
-      await worker.pause(true);
-      const runs = [...deps.active];
-      for (const run of runs) run.suspend();
-      const settled = Promise.all(runs.map((run) => run.settled()));
-      await Promise.race([settled, new Promise((resolve) => setTimeout(resolve, boundMs).unref())]);
-      await executor.close();
-      await worker.close(true);
-    },
-  };
+/** The chat front end's dependencies, whatever the chat (Slack, local mode's console). */
+export function chatFront(
+  deps: UseCaseDeps,
+  chat: Chat,
+  options: { owner: string; warn: (message: string) => void; leaseMs?: number },
+): { front: ChatFrontDeps; view: ChatView } {
+  const view = new ChatView(deps, chat, options);
+  return { front: { ...deps, kick: () => view.kick(), warn: options.warn }, view };
 }
 
 export interface RunningSlackApp {
   chat: WebApiChat;
+  /** What keeps Slack showing the state. */
+  view: ChatView;
   /** Whether Slack can reach this process (for /healthz). */
   connected(): boolean;
-  reporter: RolloutReporter;
-  /** Stops taking commands and clicks, and stops reporting (another `serve` takes reporting up). */
+  /** Stops taking commands and clicks, and stops delivering (another `serve` goes on). */
   stop(): Promise<void>;
 }
 
-/** The Slack app: Bolt in front, the chat use cases behind it, and the rollout reporter. */
+/** The Slack app: Bolt in front, the chat use cases behind it, and the outbox delivered to Slack. */
 export async function startSlackApp(
   backend: Backend,
-  config: Config,
+  slack: SlackAppSettings,
+  config: Pick<Config, 'BATON_PLAYBOOKS' | 'BATON_TIMEZONE'>,
   name: string,
   warn: (message: string) => void,
-  { clock = systemClock, reportLeaseMs }: { clock?: Clock; reportLeaseMs?: number } = {},
+  { clock = systemClock, leaseMs }: { clock?: Clock; leaseMs?: number } = {},
 ): Promise<RunningSlackApp> {
-  const token = config.SLACK_BOT_TOKEN;
-  if (token === undefined) throw new Error('set SLACK_BOT_TOKEN (xoxb-…) to run the Slack app');
-  if (config.SLACK_APP_TOKEN === undefined && config.SLACK_SIGNING_SECRET === undefined)
-    throw new Error(
-      'set SLACK_SIGNING_SECRET (HTTP requests from Slack are verified with it) or SLACK_APP_TOKEN (Socket Mode)',
-    );
   const chat = new WebApiChat({
-    token,
-    ...(config.SLACK_API_URL === undefined ? {} : { apiUrl: config.SLACK_API_URL }),
+    token: slack.botToken,
+    ...(slack.apiUrl === undefined ? {} : { apiUrl: slack.apiUrl }),
     warn,
   });
   const auth = await chat.client.auth.test().catch((error: unknown) => {
     throw new Error(`Slack did not accept SLACK_BOT_TOKEN: ${(error as Error).message}`);
   });
-  const deps = chatOpsDeps(
-    backend,
-    { chat, directory: chat },
-    cachedPlaybookDirectory(config.BATON_PLAYBOOKS),
-    { clock, timeZone: config.BATON_TIMEZONE, warn },
-  );
-  const reporter = new RolloutReporter(deps, name, reportLeaseMs);
+  const deps = useCaseDeps(backend, {
+    playbooks: playbookSource(config.BATON_PLAYBOOKS),
+    directory: chat,
+    clock,
+    timeZone: config.BATON_TIMEZONE,
+  });
+  const { front, view } = chatFront(deps, chat, {
+    owner: name,
+    warn,
+    ...(leaseMs === undefined ? {} : { leaseMs }),
+  });
   const { app, connected } = createSlackApp({
-    botToken: token,
-    ...(config.SLACK_SIGNING_SECRET === undefined
-      ? {}
-      : { signingSecret: config.SLACK_SIGNING_SECRET }),
-    ...(config.SLACK_APP_TOKEN === undefined ? {} : { appToken: config.SLACK_APP_TOKEN }),
-    ...(config.SLACK_API_URL === undefined ? {} : { apiUrl: config.SLACK_API_URL }),
-    port: config.PORT,
+    ...slack,
     botId: auth.bot_id ?? '',
     botUserId: auth.user_id ?? '',
-    onCommand: (text, from) => handleCommand(deps, text, from),
-    onAction: (action, value, from) => handleAction(deps, action, value, from),
+    onCommand: (text, from) => handleCommand(front, text, from),
+    onAction: (action, value, from) => handleAction(front, action, value, from),
     warn,
   });
-  await (config.SLACK_APP_TOKEN === undefined ? app.start(config.PORT) : app.start());
+  await (slack.appToken === undefined ? app.start(slack.port) : app.start());
   let stopped = false;
-  reporter.start();
+  view.start();
   return {
     chat,
+    view,
     connected: () => !stopped && connected(),
-    reporter,
     async stop() {
       if (stopped) return;
       stopped = true;
       await app.stop();
-      await reporter.stop();
+      await view.stop();
     },
   };
 }

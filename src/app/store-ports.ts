@@ -1,10 +1,8 @@
 import type { Announcement, RolloutEvent, RolloutState } from '../core/rollout/index.js';
+import type { Target } from './target.js';
 
-/** A service in one environment: the unit that one rollout at a time may change. */
-export interface Target {
-  service: string;
-  environment: string;
-}
+export type { Target } from './target.js';
+export type { AuditEntry, AuditLog } from './audit.js';
 
 export interface LockHolder {
   /** Secret to the holder: only it can refresh or release the lock. */
@@ -78,18 +76,4 @@ export interface HistoryStore {
   recorded(target: Target, rollout: string): Promise<boolean>;
   /** Newest first. */
   list(target: Target, limit: number): Promise<HistoryEntry[]>;
-}
-
-export interface AuditEntry {
-  at: number;
-  actor: string;
-  action: string;
-  target?: Target;
-  detail?: Record<string, unknown>;
-}
-
-export interface AuditLog {
-  append(entry: AuditEntry): Promise<void>;
-  /** Newest first. */
-  recent(limit: number): Promise<AuditEntry[]>;
 }

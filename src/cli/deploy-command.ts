@@ -1,16 +1,15 @@
+import type { UseCaseDeps } from '../app/use-cases/deps.js';
+import { requestRollout, type RolloutAsk } from '../app/use-cases/request-rollout.js';
 import { MAX_SCHEDULE_MS } from '../core/command/index.js';
 import { parseDuration } from '../core/duration.js';
 import type { Config } from '../config/env.js';
-import { EXIT } from './exit-codes.js';
-import type { CliIo } from './io.js';
-import { loadPlan } from './load-playbook.js';
-import { needKnownHosts } from './target-args.js';
-import { deployQueued } from './deploy-queued.js';
-import { runningVersion } from '../app/history.js';
-import type { Target } from '../app/store-ports.js';
-import type { Backend } from '../main.js';
-import { useBackend } from './backend.js';
+import { startWorker, type Backend } from '../main.js';
 import { confirm, type DeployOptions } from './deploy-terminal.js';
+import { EXIT } from './exit-codes.js';
+import { followRollout } from './follow-rollout.js';
+import type { CliIo } from './io.js';
+import { operator, plain, refused, withUseCases } from './operator.js';
+import { needKnownHosts } from './target-args.js';
 
 /** --rollback-after as milliseconds; null (after saying why) when it cannot be used. */
 function rollbackAfter(options: DeployOptions, io: CliIo): number | undefined | null {
@@ -27,8 +26,8 @@ function rollbackAfter(options: DeployOptions, io: CliIo): number | undefined | 
 
 /**
  * `baton deploy`: a real rolling deploy from this terminal, followed to the end, through the
- * queue on the `backend` given or one opened (once) for it. On Redis the workers run it (or this
- * process with --worker); on the embedded backend this process is the only one, so it runs it.
+ * queue. On Redis the workers run it (or this process with --worker); on the embedded backend
+ * this process is the only one, so it runs it.
  */
 export async function deployCommand(
   service: string,
@@ -36,52 +35,90 @@ export async function deployCommand(
   options: DeployOptions,
   config: Config,
   io: CliIo,
-  backend?: Backend,
 ): Promise<number> {
   const rollbackAfterMs = rollbackAfter(options, io);
   if (rollbackAfterMs === null) return EXIT.badInput;
-  const runHere = config.REDIS_URL === undefined || options.worker === true;
-  // SSH runs here unless the workers run it: checked before anything is opened.
-  if (runHere && !needKnownHosts(config, io)) return EXIT.badInput;
-  const deploy = (on: Backend) =>
-    deployOn(on, service, version, { ...options, worker: runHere }, config, io, rollbackAfterMs);
-  return backend === undefined ? useBackend(config, io, 'baton deploy', deploy) : deploy(backend);
+  return rolloutCommand(
+    {
+      kind: 'deploy',
+      service,
+      version,
+      ...(rollbackAfterMs === undefined ? {} : { rollbackAfterMs }),
+    },
+    options,
+    config,
+    io,
+  );
 }
 
-/** The deploy once its options are checked: plan it from the history, confirm, queue, follow. */
-async function deployOn(
-  backend: Backend,
-  service: string,
-  version: string,
+/** A deploy, rollback or restart from the terminal: asked for like any, then followed here. */
+export async function rolloutCommand(
+  ask: RolloutAsk,
   options: DeployOptions,
   config: Config,
   io: CliIo,
-  rollbackAfterMs: number | undefined,
 ): Promise<number> {
-  const loaded = await loadPlan(service, version, options, io, async (target: Target) =>
-    runningVersion(await backend.history.list(target, 50)),
+  const runHere = config.REDIS_URL === undefined || options.worker === true;
+  // SSH runs here unless the workers run it: checked before anything is opened.
+  if (runHere && !needKnownHosts(config, io)) return EXIT.badInput;
+  return withUseCases(config, io, `baton ${ask.kind}`, options.playbooks, (deps, backend) =>
+    requestAndFollow(
+      deps,
+      backend,
+      {
+        ...ask,
+        ...(options.env === undefined ? {} : { environment: options.env }),
+        ...(options.previous === undefined ? {} : { previousVersion: options.previous }),
+      },
+      options,
+      config,
+      io,
+      runHere,
+    ),
   );
-  if (loaded === undefined) return EXIT.badInput;
-  const { playbook, plan } = loaded;
-  const environment = playbook.environments.find(
-    (candidate) => candidate.name === plan.environment,
-  );
-  if (environment?.approval.required === true && options.yes !== true) {
+}
+
+async function requestAndFollow(
+  deps: UseCaseDeps,
+  backend: Backend,
+  ask: RolloutAsk,
+  options: DeployOptions,
+  config: Config,
+  io: CliIo,
+  runHere: boolean,
+): Promise<number> {
+  let outcome = await requestRollout(deps, operator(), { ...ask, confirmed: options.yes === true });
+  if (!outcome.ok && outcome.code === 'confirmation_needed') {
     if (io.interactive !== true) {
       io.stderr(
-        `baton: ${plan.environment} requires approval; confirm at a terminal, or pass --yes.\n`,
+        `baton: ${plain(outcome.message).replace(/\.$/, '')}; confirm at a terminal, or pass --yes.\n`,
       );
       return EXIT.badInput;
     }
     if (
       !(await confirm(
         io,
-        `${plan.environment} requires approval. Deploy ${service} ${version} there now?`,
+        `${plain(outcome.message)} ${ask.kind} ${ask.service} ${ask.version ?? ''} there now?`,
       ))
     ) {
-      io.stderr('baton: not deployed.\n');
+      io.stderr(`baton: not ${ask.kind === 'deploy' ? 'deployed' : 'started'}.\n`);
       return EXIT.badInput;
     }
+    outcome = await requestRollout(deps, operator(), { ...ask, confirmed: true });
   }
-  return deployQueued(backend, plan, options, config, io, rollbackAfterMs);
+  if (!outcome.ok) return refused(io, outcome);
+  if (outcome.code !== 'started') {
+    io.stdout(`${plain(outcome.message)}\n`);
+    return EXIT.ok;
+  }
+  const local = runHere
+    ? startWorker(backend, config, io.env, io.worker ?? 'baton', (message) =>
+        io.stderr(`baton: ${message}\n`),
+      )
+    : undefined;
+  try {
+    return await followRollout(deps, backend, outcome.rollout, options, io);
+  } finally {
+    await local?.stop();
+  }
 }

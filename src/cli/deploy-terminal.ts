@@ -1,4 +1,4 @@
-import type { GateAnswer } from '../app/run-rollout.js';
+import type { GateAnswer } from '../app/worker/run-rollout.js';
 import type { RolloutState } from '../core/rollout/index.js';
 import { EXIT } from './exit-codes.js';
 import type { CliIo } from './io.js';
@@ -19,6 +19,7 @@ export const OUTCOME_EXIT: Record<RolloutState['status'], number> = {
   rolled_back: EXIT.rolledBack,
   halted: EXIT.rolledBack,
   rollback_failed: EXIT.needsPerson,
+  gave_up: EXIT.needsPerson,
   running: EXIT.needsPerson,
   awaiting_gate: EXIT.needsPerson,
   draining: EXIT.needsPerson,

@@ -1,16 +1,12 @@
-import { rollbackVersion, runningVersion } from '../app/history.js';
-import { scheduledRollbackId } from '../app/process-rollout-job.js';
+import { scheduleRollback } from '../app/use-cases/schedules.js';
 import type { Config } from '../config/env.js';
 import { MAX_SCHEDULE_MS, resolveTime } from '../core/command/index.js';
-import { versionProblem } from '../core/rollout/index.js';
 import { DURATION_EXAMPLES, formatSeconds, parseDuration } from '../core/duration.js';
-import { useBackend } from './backend.js';
-import { deployCommand } from './deploy-command.js';
-import { terminalActor } from './deploy-queued.js';
+import { rolloutCommand } from './deploy-command.js';
 import type { DeployOptions } from './deploy-terminal.js';
 import { EXIT } from './exit-codes.js';
 import type { CliIo } from './io.js';
-import { loadTarget } from './target-args.js';
+import { operator, refused, withUseCases } from './operator.js';
 
 export interface RollbackOptions extends DeployOptions {
   at?: string;
@@ -47,70 +43,34 @@ export async function rollbackCommand(
   config: Config,
   io: CliIo,
 ): Promise<number> {
-  const loaded = await loadTarget(service, options, io);
-  if (loaded === undefined) return EXIT.badInput;
-  const { playbook, target } = loaded;
-  const problem = version === undefined ? undefined : versionProblem(playbook, version);
-  if (problem !== undefined) {
-    io.stderr(`baton: ${problem}\n`);
-    return EXIT.badInput;
-  }
   const runAt = when(options, config, io);
   if (typeof runAt === 'string') {
     io.stderr(`baton: ${runAt}.\n`);
     return EXIT.badInput;
   }
-  if (runAt !== undefined) {
-    const id = scheduledRollbackId(target, runAt);
-    const by = terminalActor();
-    await useBackend(config, io, 'baton rollback', async (backend) => {
-      await backend.queue.schedule(
-        {
-          id,
-          ...target,
-          ...(version === undefined ? {} : { version }),
-          runAt,
-          requestedBy: by,
-          reason: 'scheduled',
-        },
-        io.now(),
-      );
-      await backend.audit.append({
-        at: io.now(),
-        actor: by,
-        action: 'schedule.created',
-        target,
-        detail: { schedule: id, runAt, version },
-      });
+  if (runAt === undefined)
+    return rolloutCommand(
+      { kind: 'rollback', service, ...(version === undefined ? {} : { version }) },
+      options,
+      config,
+      io,
+    );
+  return withUseCases(config, io, 'baton rollback', options.playbooks, async (deps) => {
+    const done = await scheduleRollback(deps, operator(), {
+      service,
+      ...(options.env === undefined ? {} : { environment: options.env }),
+      ...(version === undefined ? {} : { version }),
+      runAt,
     });
-    const to = version ?? 'the previous good version';
+    if (!done.ok) return refused(io, done);
+    const { schedule } = done;
     io.stdout(
-      `Scheduled: roll ${service} in ${target.environment} back to ${to} at ${new Date(runAt).toISOString()} (in ${formatSeconds(runAt - io.now())}).\nCancel it with: baton schedules --cancel ${id}\n`,
+      `Scheduled: roll ${service} in ${schedule.environment} back to ${version ?? 'the previous good version'} at ${new Date(runAt).toISOString()} (in ${formatSeconds(runAt - io.now())}).\nCancel it with: baton schedules --cancel ${schedule.id}\n`,
     );
     if (config.REDIS_URL === undefined)
       io.stdout(
         `It fires when due while baton runs on ${config.BATON_DATA_DIR} (baton start, or baton worker); if none runs then, it fires as soon as one starts.\n`,
       );
     return EXIT.ok;
-  }
-  // One connection for reading the history and for running the rollback.
-  return useBackend(config, io, 'baton rollback', async (backend) => {
-    const entries = await backend.history.list(target, 50);
-    const goTo = version ?? rollbackVersion(entries);
-    if (goTo === null) {
-      io.stderr(
-        `baton: no earlier good version of ${service} in ${target.environment} is recorded; name the version: baton rollback ${service} <version>\n`,
-      );
-      return EXIT.badInput;
-    }
-    const previous = options.previous ?? runningVersion(entries) ?? undefined;
-    return deployCommand(
-      service,
-      goTo,
-      { ...options, kind: 'rollback', ...(previous === undefined ? {} : { previous }) },
-      config,
-      io,
-      backend,
-    );
   });
 }

@@ -1,4 +1,4 @@
-import type { Config } from '../config/env.js';
+import { slackAppSettings, type Config } from '../config/env.js';
 import { openBackend, startSlackApp, startWorker, type RunningWorker } from '../main.js';
 import { BatonMetrics } from '../adapters/ops/metrics.js';
 import { EXIT } from './exit-codes.js';
@@ -15,10 +15,9 @@ export async function serveCommand(
   config: Config,
   io: CliIo,
 ): Promise<number> {
-  if (config.SLACK_BOT_TOKEN === undefined) {
-    io.stderr(
-      'baton: set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET (or SLACK_APP_TOKEN for Socket Mode) to run the Slack app; see .env.example and manifest.yml.\n',
-    );
+  const slack = slackAppSettings(config);
+  if ('problem' in slack) {
+    io.stderr(`baton: ${slack.problem}.\n`);
     return EXIT.badInput;
   }
   if (!options.worker && config.REDIS_URL === undefined) {
@@ -43,7 +42,7 @@ export async function serveCommand(
   metrics.watchQueue(() => backend.queue.depth());
   let worker: RunningWorker | undefined;
   try {
-    const app = await startSlackApp(backend, config, name, warn).catch((error: unknown) => {
+    const app = await startSlackApp(backend, slack, config, name, warn).catch((error: unknown) => {
       log.error((error as Error).message);
       return undefined;
     });
@@ -51,7 +50,7 @@ export async function serveCommand(
     metrics.watchSlack(app.chat.calls);
     if (options.worker) {
       worker = startWorker(backend, config, io.env, name, warn, metrics);
-      await worker.worker.waitUntilReady();
+      await worker.consumer.waitUntilReady();
     }
     const running = worker;
     const ops = await startOperations(
@@ -65,7 +64,7 @@ export async function serveCommand(
           : [
               {
                 name: 'worker',
-                check: async () => running.worker.isRunning() || 'not taking rollouts',
+                check: async () => running.consumer.isRunning() || 'not taking rollouts',
               },
             ]),
       ],

@@ -1,174 +1,130 @@
-import { randomUUID } from 'node:crypto';
-import { historyLine, statusLines } from '../app/state-lines.js';
-import type { Config } from '../config/env.js';
 import { formatSeconds, parseDuration } from '../core/duration.js';
-import { loadPlaybookDirectory } from '../adapters/playbooks/playbook-directory.js';
-import { useBackend } from './backend.js';
-import { describeHolder, terminalActor } from './deploy-queued.js';
+import type { Config } from '../config/env.js';
+import { lockTarget, unlockTarget } from '../app/use-cases/locks.js';
+import { history, schedules, status } from '../app/use-cases/queries.js';
+import { keepTarget, stopSchedule } from '../app/use-cases/schedules.js';
 import { EXIT } from './exit-codes.js';
 import type { CliIo } from './io.js';
-import { loadTarget } from './target-args.js';
+import { operator, refused, withUseCases } from './operator.js';
+
+type TargetOptions = { env?: string; playbooks: string };
+const environment = (options: TargetOptions) =>
+  options.env === undefined ? {} : { environment: options.env };
 
 /** `baton status [service]`: what runs where, and what is rolling out or locked. */
-export async function statusCommand(
+export function statusCommand(
   service: string | undefined,
   options: { playbooks: string },
   config: Config,
   io: CliIo,
 ): Promise<number> {
-  const catalog = await loadPlaybookDirectory(options.playbooks);
-  const playbooks = [...catalog.playbooks.values()].filter(
-    (playbook) => service === undefined || playbook.service === service,
-  );
-  if (playbooks.length === 0) {
-    io.stderr(
-      `baton: no valid playbook${service === undefined ? 's' : ` for '${service}'`} in ${options.playbooks}.\n`,
-    );
-    return EXIT.badInput;
-  }
-  const lines = await useBackend(config, io, 'baton status', (backend) =>
-    statusLines(backend, playbooks, io.now()),
-  );
-  for (const line of lines) io.stdout(`${line}\n`);
-  return EXIT.ok;
+  return withUseCases(config, io, 'baton status', options.playbooks, async (deps) => {
+    const found = await status(deps, operator(), service === undefined ? {} : { service });
+    if (!found.ok) return refused(io, found);
+    if (found.lines.length === 0) {
+      io.stderr(`baton: no valid playbooks in ${options.playbooks}; run baton validate.\n`);
+      return EXIT.badInput;
+    }
+    for (const line of found.lines) io.stdout(`${line}\n`);
+    return EXIT.ok;
+  });
 }
 
 /** `baton history <service>`: the rollouts of one service+environment, newest first. */
-export async function historyCommand(
+export function historyCommand(
   service: string,
-  options: { env?: string; playbooks: string; limit: string },
+  options: TargetOptions & { limit: string },
   config: Config,
   io: CliIo,
 ): Promise<number> {
-  const loaded = await loadTarget(service, options, io);
-  if (loaded === undefined) return EXIT.badInput;
-  const entries = await useBackend(config, io, 'baton history', (backend) =>
-    backend.history.list(loaded.target, Number(options.limit) || 20),
-  );
-  if (entries.length === 0)
-    io.stdout(`No rollouts of ${service} in ${loaded.target.environment} yet.\n`);
-  for (const entry of entries) io.stdout(`${historyLine(entry)}\n`);
-  return EXIT.ok;
+  return withUseCases(config, io, 'baton history', options.playbooks, async (deps) => {
+    const found = await history(deps, operator(), {
+      service,
+      ...environment(options),
+      limit: Number(options.limit) || 20,
+    });
+    if (!found.ok) return refused(io, found);
+    if (found.entries.length === 0) io.stdout(`${found.message}\n`);
+    for (const line of found.lines) io.stdout(`${line}\n`);
+    return EXIT.ok;
+  });
 }
 
 /** `baton lock <service> [reason]`: nobody deploys it until it is unlocked or the lock lapses. */
 export async function lockCommand(
   service: string,
   reason: string[],
-  options: { env?: string; playbooks: string; for: string },
+  options: TargetOptions & { for: string },
   config: Config,
   io: CliIo,
 ): Promise<number> {
-  const ttl = parseDuration(options.for);
-  if (ttl === undefined || ttl === 0) {
+  const ttlMs = parseDuration(options.for);
+  if (ttlMs === undefined || ttlMs === 0) {
     io.stderr(`baton: --for '${options.for}' is not a duration; write e.g. 4h.\n`);
     return EXIT.badInput;
   }
-  const loaded = await loadTarget(service, options, io);
-  if (loaded === undefined) return EXIT.badInput;
-  const { target } = loaded;
-  const by = terminalActor();
-  return useBackend(config, io, 'baton lock', async (backend) => {
-    const holder = {
-      token: randomUUID(),
-      owner: by,
-      reason: reason.join(' ') || 'locked by hand',
-      since: io.now(),
-    };
-    const result = await backend.locks.acquire(target, holder, ttl);
-    if (!result.ok) {
-      io.stderr(`baton: ${describeHolder(target, result.holder, io.now())}\n`);
-      return EXIT.locked;
-    }
-    await backend.audit.append({
-      at: io.now(),
-      actor: by,
-      action: 'lock.taken',
-      target,
-      detail: { reason: holder.reason, ttlMs: ttl },
+  return withUseCases(config, io, 'baton lock', options.playbooks, async (deps) => {
+    const done = await lockTarget(deps, operator(), {
+      service,
+      ...environment(options),
+      ...(reason.length === 0 ? {} : { reason: reason.join(' ') }),
+      ttlMs,
     });
+    if (!done.ok) return refused(io, done);
     io.stdout(
-      `Locked ${service} in ${target.environment} for ${options.for}: ${holder.reason}. Unlock with: baton unlock ${service} --env ${target.environment}\n`,
+      `Locked ${service} in ${done.target.environment} for ${options.for}: ${done.reason}. Unlock with: baton unlock ${service} --env ${done.target.environment}\n`,
     );
     return EXIT.ok;
   });
 }
 
 /** `baton unlock <service>`: releases a lock; taking away someone else's needs --force and is audited. */
-export async function unlockCommand(
+export function unlockCommand(
   service: string,
-  options: { env?: string; playbooks: string; force?: boolean },
+  options: TargetOptions & { force?: boolean },
   config: Config,
   io: CliIo,
 ): Promise<number> {
-  const loaded = await loadTarget(service, options, io);
-  if (loaded === undefined) return EXIT.badInput;
-  const { target } = loaded;
-  const by = terminalActor();
-  return useBackend(config, io, 'baton unlock', async (backend) => {
-    const holder = await backend.locks.get(target);
-    if (holder === undefined) {
-      io.stdout(`${service} in ${target.environment} is not locked.\n`);
-      return EXIT.ok;
-    }
-    if (options.force !== true && (holder.rollout !== undefined || holder.owner !== by)) {
-      const why =
-        holder.rollout !== undefined
-          ? `a rollout holds it (cancel it: baton cancel ${service} --env ${target.environment})`
-          : `it is ${holder.owner}'s`;
-      io.stderr(
-        `baton: not unlocked: ${why}. To take the lock away anyway, add --force (it is recorded in the audit log).\n`,
-      );
-      return EXIT.locked;
-    }
-    await backend.locks.forceRelease(target);
-    await backend.audit.append({
-      at: io.now(),
-      actor: by,
-      action: 'lock.released',
-      target,
-      detail: {
-        holder: holder.owner,
-        reason: holder.reason,
-        forced: holder.owner !== by || holder.rollout !== undefined,
-      },
+  const force = options.force === true;
+  return withUseCases(config, io, 'baton unlock', options.playbooks, async (deps) => {
+    const done = await unlockTarget(deps, operator(), {
+      service,
+      ...environment(options),
+      force: { othersLock: force, rolloutLock: force },
     });
+    if (!done.ok) return refused(io, done);
+    const { target, holder } = done;
     io.stdout(
-      `Unlocked ${service} in ${target.environment} (was held by ${holder.owner}: ${holder.reason}).\n`,
+      holder === undefined
+        ? `${service} in ${target.environment} is not locked.\n`
+        : `Unlocked ${service} in ${target.environment} (was held by ${holder.owner}: ${holder.reason}).\n`,
     );
     return EXIT.ok;
   });
 }
 
 /** `baton schedules [--cancel ID]`: scheduled rollbacks that have not fired yet. */
-export async function schedulesCommand(
-  options: { cancel?: string },
+export function schedulesCommand(
+  options: { cancel?: string; playbooks: string },
   config: Config,
   io: CliIo,
 ): Promise<number> {
-  return useBackend(config, io, 'baton schedules', async (backend) => {
+  return withUseCases(config, io, 'baton schedules', options.playbooks, async (deps) => {
     if (options.cancel !== undefined) {
-      const removed = await backend.queue.unschedule(options.cancel);
-      if (!removed) {
-        io.stderr(
-          `baton: no scheduled rollback '${options.cancel}' is waiting (it may have fired); see baton schedules.\n`,
-        );
-        return EXIT.badInput;
-      }
-      await backend.audit.append({
-        at: io.now(),
-        actor: terminalActor(),
-        action: 'schedule.cancelled',
-        detail: { schedule: options.cancel },
+      const done = await stopSchedule(deps, operator(), {
+        schedule: options.cancel,
+        as: 'cancelled',
       });
+      if (!done.ok) return refused(io, done);
       io.stdout(`Cancelled ${options.cancel}.\n`);
       return EXIT.ok;
     }
-    const pending = await backend.queue.scheduled();
-    if (pending.length === 0) io.stdout('No scheduled rollbacks.\n');
-    for (const item of pending) {
+    const found = await schedules(deps, operator());
+    if (!found.ok) return refused(io, found);
+    if (found.schedules.length === 0) io.stdout('No scheduled rollbacks.\n');
+    for (const item of found.schedules) {
       io.stdout(
-        `${item.id}  ${item.service} ${item.environment} → ${item.version ?? 'previous good version'}  at ${new Date(item.runAt).toISOString()} (in ${formatSeconds(item.runAt - io.now())})  by ${item.requestedBy}\n`,
+        `${item.id}  ${item.service} ${item.environment} → ${item.version ?? 'previous good version'}  at ${new Date(item.runAt).toISOString()} (in ${formatSeconds(item.runAt - io.now())})  by ${item.requestedBy}${item.reason === 'rollback-after' ? '  (unless kept)' : ''}\n`,
       );
     }
     return EXIT.ok;
@@ -176,41 +132,18 @@ export async function schedulesCommand(
 }
 
 /** `baton keep <service>`: the dead-man rollback of a --rollback-after deploy will not happen. */
-export async function keepCommand(
+export function keepCommand(
   service: string,
-  options: { env?: string; playbooks: string },
+  options: TargetOptions,
   config: Config,
   io: CliIo,
 ): Promise<number> {
-  const loaded = await loadTarget(service, options, io);
-  if (loaded === undefined) return EXIT.badInput;
-  const { target } = loaded;
-  return useBackend(config, io, 'baton keep', async (backend) => {
-    const pending = (await backend.queue.scheduled()).filter(
-      (item) =>
-        item.reason === 'rollback-after' &&
-        item.service === target.service &&
-        item.environment === target.environment,
-    );
-    if (pending.length === 0) {
-      io.stderr(
-        `baton: no --rollback-after rollback is pending for ${service} in ${target.environment}.\n`,
-      );
-      return EXIT.badInput;
-    }
-    const by = terminalActor();
-    for (const item of pending) {
-      await backend.queue.unschedule(item.id);
-      await backend.audit.append({
-        at: io.now(),
-        actor: by,
-        action: 'schedule.kept',
-        target,
-        detail: { schedule: item.id },
-      });
-    }
+  return withUseCases(config, io, 'baton keep', options.playbooks, async (deps) => {
+    const done = await keepTarget(deps, operator(), { service, ...environment(options) });
+    if (!done.ok) return refused(io, done);
+    const kept = done.schedule;
     io.stdout(
-      `Kept: ${service} in ${target.environment} stays as it is; the rollback to ${pending.map((item) => item.version ?? 'the previous version').join(', ')} is cancelled.\n`,
+      `Kept: ${service} in ${kept.environment} stays as it is; the rollback to ${kept.version ?? 'the previous version'} is cancelled.\n`,
     );
     return EXIT.ok;
   });

@@ -33,7 +33,7 @@ export async function workerCommand(
     (message) => log.warn(message),
     metrics,
   );
-  await running.worker.waitUntilReady();
+  await running.consumer.waitUntilReady();
   const ops = await startOperations(
     config,
     log,
@@ -41,7 +41,7 @@ export async function workerCommand(
       backend.readiness,
       {
         name: 'worker',
-        check: async () => running.worker.isRunning() || 'not taking rollouts',
+        check: async () => running.consumer.isRunning() || 'not taking rollouts',
       },
     ],
     metrics,

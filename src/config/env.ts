@@ -66,3 +66,34 @@ export function loadConfig(env: Record<string, string | undefined>): ConfigResul
     problems: parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`),
   };
 }
+
+/** What the Slack app needs from the configuration, checked once for every command that runs it. */
+export interface SlackAppSettings {
+  botToken: string;
+  signingSecret?: string;
+  appToken?: string;
+  apiUrl?: string;
+  port: number;
+}
+
+export function slackAppSettings(config: Config): SlackAppSettings | { problem: string } {
+  if (config.SLACK_BOT_TOKEN === undefined)
+    return {
+      problem:
+        'set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET (or SLACK_APP_TOKEN for Socket Mode) to run the Slack app; see .env.example and manifest.yml',
+    };
+  if (config.SLACK_APP_TOKEN === undefined && config.SLACK_SIGNING_SECRET === undefined)
+    return {
+      problem:
+        'set SLACK_SIGNING_SECRET (HTTP requests from Slack are verified with it) or SLACK_APP_TOKEN (Socket Mode)',
+    };
+  return {
+    botToken: config.SLACK_BOT_TOKEN,
+    port: config.PORT,
+    ...(config.SLACK_SIGNING_SECRET === undefined
+      ? {}
+      : { signingSecret: config.SLACK_SIGNING_SECRET }),
+    ...(config.SLACK_APP_TOKEN === undefined ? {} : { appToken: config.SLACK_APP_TOKEN }),
+    ...(config.SLACK_API_URL === undefined ? {} : { apiUrl: config.SLACK_API_URL }),
+  };
+}

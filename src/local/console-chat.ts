@@ -1,4 +1,4 @@
-import type { Chat, MessageRef } from '../app/chatops/ports.js';
+import type { Chat, MessageRef } from '../app/chat-ports.js';
 import type { Block, SlackMessage } from '../core/report/block-kit.js';
 
 /** Who is who in the console: the person typing, and the approver the console plays. */

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import type { ChatOpsDeps } from '../app/chatops/deps.js';
+import type { MessageRef } from '../app/chat-ports.js';
+import type { ChatFrontDeps } from '../app/chatops/deps.js';
 import { handleAction, type ActionId } from '../app/chatops/handle-action.js';
 import { handleCommand } from '../app/chatops/handle-command.js';
-import type { MessageRef } from '../app/chatops/ports.js';
 import type { SlackMessage } from '../core/report/block-kit.js';
 import { CONSOLE_APPROVER, CONSOLE_USER } from './console-chat.js';
 
@@ -34,7 +34,7 @@ export class DeployConsole {
   private readonly suggested = new Map<string, string>();
 
   constructor(
-    private readonly deps: ChatOpsDeps,
+    private readonly deps: ChatFrontDeps,
     private readonly print: (text: string) => void,
   ) {}
 

@@ -1,12 +1,17 @@
 import { join, resolve } from 'node:path';
 import { systemClock } from '../adapters/clock/system-clock.js';
 import { LocalExecutor } from '../adapters/local/local-executor.js';
-import { cachedPlaybookDirectory } from '../adapters/playbooks/playbook-directory.js';
-import { RolloutReporter } from '../app/chatops/rollout-reporter.js';
 import { DataDirBusyError } from '../adapters/embedded/data-dir-lock.js';
 import { runningVersion } from '../app/history.js';
 import { EXIT } from '../cli/exit-codes.js';
-import { chatOpsDeps, openEmbeddedBackend, runWorker, type Backend } from '../main.js';
+import {
+  chatFront,
+  openEmbeddedBackend,
+  playbookSource,
+  runWorker,
+  useCaseDeps,
+  type Backend,
+} from '../main.js';
 import type { CliIo } from '../cli/io.js';
 import type { Config } from '../config/env.js';
 import { CONSOLE_HELP, DeployConsole } from './console.js';
@@ -69,15 +74,15 @@ async function runConsole(
   });
   if (fleet === undefined) return EXIT.cannotConnect;
   say(`State and queue: ${backend.description}.`);
-  const clock = systemClock;
-  const playbooks = cachedPlaybookDirectory(fleet.playbooksDir);
+  const playbooks = playbookSource(fleet.playbooksDir);
   const worker = runWorker(backend, {
     executor: new LocalExecutor(),
-    playbook: async (service) => (await playbooks()).playbooks.get(service),
+    playbooks,
     name: 'local',
+    timeZone: config.BATON_TIMEZONE,
     warn,
   });
-  await worker.worker.waitUntilReady();
+  await worker.consumer.waitUntilReady();
   // The console reads the buttons the chat shows; it exists once the chat does.
   const consoleRef: { current?: DeployConsole } = {};
   const chat = new ConsoleChat(
@@ -85,15 +90,15 @@ async function runConsole(
     (ref, message) => consoleRef.current?.offer(ref, message),
     bold,
   );
-  const deps = chatOpsDeps(backend, { chat, directory: { groupsOf: async () => [] } }, playbooks, {
-    clock,
+  const deps = useCaseDeps(backend, {
+    playbooks,
+    clock: systemClock,
     timeZone: config.BATON_TIMEZONE,
-    warn,
   });
-  const deployConsole = new DeployConsole(deps, say);
+  const { front, view } = chatFront(deps, chat, { owner: 'local', warn });
+  const deployConsole = new DeployConsole(front, say);
   consoleRef.current = deployConsole;
-  const reporter = new RolloutReporter(deps, 'local');
-  reporter.start();
+  view.start();
   say(`${CONSOLE_HELP}\n\nThe demo playbook: ${fleet.playbooksDir}/demo.yml\n`);
   let interrupted = false;
   const input = lines('baton> ');
@@ -110,7 +115,7 @@ async function runConsole(
   } finally {
     release?.();
     input.close();
-    await reporter.stop();
+    await view.stop();
     // Rollouts in flight are left where they are; the next start resumes them.
     await worker.stop(LEAVE_GRACE_MS);
     await fleet.stop();

@@ -8,7 +8,9 @@ import {
   type EmbeddedDatabase,
 } from '../../src/adapters/embedded/embedded-database.js';
 import { EmbeddedQueueStorage } from '../../src/adapters/embedded/embedded-queue-storage.js';
-import { SqlChatOpsStore } from '../../src/adapters/embedded/sql-chatops-store.js';
+import { SqlOutbox } from '../../src/adapters/embedded/sql-outbox.js';
+import { SqlRequestStore } from '../../src/adapters/embedded/sql-request-store.js';
+import { SqlScheduleStore } from '../../src/adapters/embedded/sql-schedule-store.js';
 import {
   SqlHistory,
   SqlLockStore,
@@ -16,11 +18,13 @@ import {
 } from '../../src/adapters/embedded/sql-stores.js';
 import { BullRolloutQueue } from '../../src/adapters/queue/bullmq-rollout-queue.js';
 import { VirtualClock } from '../support/virtual-clock.js';
-import { chatOpsStoreContract } from './chatops-store.contract.js';
 import { historyStoreContract } from './history-store.contract.js';
 import { lockStoreContract } from './lock-store.contract.js';
+import { outboxContract } from './outbox.contract.js';
+import { requestStoreContract } from './request-store.contract.js';
 import { bullQueueSubject, rolloutQueueContract } from './rollout-queue.contract.js';
 import { rolloutStoreContract } from './rollout-store.contract.js';
+import { scheduleStoreContract } from './schedule-store.contract.js';
 
 // One embedded database for the file (opening one takes seconds); each subject starts empty.
 let dir: string;
@@ -59,8 +63,18 @@ rolloutStoreContract(
 
 historyStoreContract('embedded', async () => new SqlHistory((await empty()).pool));
 
-chatOpsStoreContract('embedded', async () => ({
-  store: new SqlChatOpsStore((await empty()).pool, systemClock),
+requestStoreContract('embedded', async () => ({
+  store: new SqlRequestStore((await empty()).pool, systemClock),
+  pass,
+}));
+
+scheduleStoreContract(
+  'embedded',
+  async () => new SqlScheduleStore((await empty()).pool, systemClock),
+);
+
+outboxContract('embedded', async () => ({
+  outbox: new SqlOutbox((await empty()).pool, systemClock),
   pass,
 }));
 

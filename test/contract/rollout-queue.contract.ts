@@ -1,16 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import type { BullRolloutQueue } from '../../src/adapters/queue/bullmq-rollout-queue.js';
-import type { RolloutJob, ScheduledRollback } from '../../src/adapters/queue/rollout-jobs.js';
-import type { RolloutQueue } from '../../src/app/chatops/deps.js';
+import type { RolloutJob, ScheduledRollback } from '../../src/app/jobs.js';
+import type {
+  JobAttempt,
+  QueueConsumer,
+  RolloutQueue,
+  RolloutWorkSource,
+} from '../../src/app/queue-ports.js';
 import { fleetPlaybook, planFor } from '../support/playbooks.js';
 
 export interface QueueUnderTest {
-  queue: RolloutQueue;
-  /** Starts taking jobs and firing due rollbacks. */
-  work(
-    run: (job: RolloutJob) => Promise<void>,
-    fire: (rollback: ScheduledRollback) => Promise<void>,
-  ): Promise<void>;
+  queue: RolloutQueue & RolloutWorkSource;
   close(): Promise<void>;
 }
 
@@ -29,9 +29,9 @@ const rollback = (id: string, runAt: number): ScheduledRollback => ({
   reason: 'scheduled',
 });
 
-async function until(condition: () => boolean, ms = 5000): Promise<void> {
+async function until(condition: () => boolean | Promise<boolean>, ms = 10_000): Promise<void> {
   const deadline = Date.now() + ms;
-  while (!condition()) {
+  while (!(await condition())) {
     if (Date.now() > deadline) throw new Error(`not within ${ms} ms`);
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
@@ -42,81 +42,87 @@ export function bullQueueSubject(
   queue: BullRolloutQueue,
   after: () => void = () => {},
 ): QueueUnderTest {
-  const workers: { close(): Promise<void> }[] = [];
   return {
     queue,
-    async work(run, fire) {
-      const jobs = queue.work('contract', run);
-      const schedules = queue.workSchedules('contract', fire);
-      workers.push(jobs, schedules);
-      await Promise.all([jobs.waitUntilReady(), schedules.waitUntilReady()]);
-    },
     async close() {
-      for (const worker of workers) await worker.close();
       await queue.close();
       after();
     },
   };
 }
 
+async function working(
+  subject: QueueUnderTest,
+  run: (job: RolloutJob, attempt: JobAttempt) => Promise<'done' | 'retry'>,
+  fire: (rollback: ScheduledRollback) => Promise<void> = async () => {},
+): Promise<QueueConsumer[]> {
+  const consumers = [
+    subject.queue.work('contract', run),
+    subject.queue.workSchedules('contract', fire),
+  ];
+  await Promise.all(consumers.map((consumer) => consumer.waitUntilReady()));
+  return consumers;
+}
+
+async function closing(subject: QueueUnderTest, consumers: QueueConsumer[]): Promise<void> {
+  for (const consumer of consumers) await consumer.close();
+  await subject.close();
+}
+
 /** What every rollout queue must do; run against BullMQ on Redis and against the in-process one. */
 export function rolloutQueueContract(name: string, make: () => Promise<QueueUnderTest>): void {
   describe(`RolloutQueue contract: ${name}`, () => {
-    it('runs each job added, once, with its data', async () => {
+    it('runs each job added once, with its data, however often it is added', async () => {
       const subject = await make();
       const ran: RolloutJob[] = [];
-      await subject.work(
-        async (taken) => void ran.push(taken),
-        async () => {},
-      );
+      const consumers = await working(subject, async (taken) => {
+        ran.push(taken);
+        return 'done';
+      });
       await subject.queue.add(job('r1'));
       await subject.queue.add(job('r2'));
+      await subject.queue.add(job('r1'));
       await until(() => ran.length === 2);
-      await new Promise((resolve) => setTimeout(resolve, 200));
+      await until(async () => (await subject.queue.state('r1')) === 'completed');
       expect(ran.map((taken) => taken.rollout).sort()).toEqual(['r1', 'r2']);
       expect(ran[0]?.plan).toEqual(job('r1').plan);
-      await subject.close();
+      expect(await subject.queue.state('unknown-rollout')).toBe('unknown');
+      await closing(subject, consumers);
     });
 
-    it('fires a scheduled rollback at its time, lists it until then, and never fires a cancelled one', async () => {
+    it('brings a job that asks to be retried back as its next attempt', async () => {
+      const subject = await make();
+      const attempts: JobAttempt[] = [];
+      const consumers = await working(subject, async (_taken, attempt) => {
+        attempts.push(attempt);
+        return attempt.attempt === 1 ? 'retry' : 'done';
+      });
+      await subject.queue.add(job('r1'));
+      await until(() => attempts.length === 2);
+      expect(attempts.map((attempt) => attempt.attempt)).toEqual([1, 2]);
+      expect(attempts[0]?.attempts).toBeGreaterThan(2);
+      expect(attempts[1]?.attempts).toBe(attempts[0]?.attempts);
+      await closing(subject, consumers);
+    });
+
+    it('fires a scheduled rollback at its time, and never one that was unscheduled', async () => {
       const subject = await make();
       const fired: { id: string; at: number }[] = [];
-      await subject.work(
-        async () => {},
+      const consumers = await working(
+        subject,
+        async () => 'done',
         async (due) => void fired.push({ id: due.id, at: Date.now() }),
       );
       const now = Date.now();
       await subject.queue.schedule(rollback('due', now + 400), now);
-      await subject.queue.schedule(rollback('cancelled', now + 400), now);
-      expect((await subject.queue.scheduled()).map((item) => item.id).sort()).toEqual([
-        'cancelled',
-        'due',
-      ]);
-      expect(await subject.queue.unschedule('cancelled')).toBe(true);
-      expect(await subject.queue.unschedule('cancelled')).toBe(false);
+      await subject.queue.schedule(rollback('unscheduled', now + 400), now);
+      await subject.queue.unschedule('unscheduled');
+      await subject.queue.unschedule('never-there');
       await until(() => fired.length === 1);
       await new Promise((resolve) => setTimeout(resolve, 600));
       expect(fired.map((item) => item.id)).toEqual(['due']);
       expect(fired[0]?.at).toBeGreaterThanOrEqual(now + 400);
-      expect(await subject.queue.scheduled()).toEqual([]);
-      expect(await subject.queue.unschedule('due')).toBe(false);
-      await subject.close();
-    });
-
-    it('fires a rollback scheduled again under the id of one that was cancelled', async () => {
-      const subject = await make();
-      const fired: string[] = [];
-      await subject.work(
-        async () => {},
-        async (due) => void fired.push(due.id),
-      );
-      const now = Date.now();
-      await subject.queue.schedule(rollback('again', now + 60_000), now);
-      expect(await subject.queue.unschedule('again')).toBe(true);
-      await subject.queue.schedule(rollback('again', now + 200), now);
-      await until(() => fired.length === 1);
-      expect(fired).toEqual(['again']);
-      await subject.close();
+      await closing(subject, consumers);
     });
   });
 }

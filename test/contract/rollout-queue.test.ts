@@ -25,11 +25,5 @@ rolloutQueueContract('BullMQ on Redis', async () => {
 
 rolloutQueueContract('in process', async () => {
   const queue = new InMemoryQueue(() => {});
-  return {
-    queue,
-    async work(run, fire) {
-      queue.work(run, fire);
-    },
-    close: () => queue.close(),
-  };
+  return { queue, close: () => queue.close() };
 });

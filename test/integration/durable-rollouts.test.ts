@@ -160,7 +160,9 @@ describe('durable rollouts on Redis', () => {
     await deploy.waitFor('g2: starting');
     const cancel = await baton(['cancel', 'fleet', '--env', 'test'], env());
     expect(cancel.status).toBe(0);
-    expect(cancel.stdout).toContain('Cancel requested for fleet in test');
+    expect(cancel.stdout).toMatch(
+      /asked to cancel the rollout of fleet in test: it stops after the current step, then applies rollback_group\. \(rollout \S+, started by terminal:\S+\)/,
+    );
     expect(await deploy.exited()).toBe(3);
     expect(deploy.output).toMatch(
       /cancel requested by terminal:\S+: stopping after the current step/,
@@ -170,7 +172,7 @@ describe('durable rollouts on Redis', () => {
     expect(now.slice(0, 2)).toEqual(['200 ok v6', '200 ok v6']);
     expect(now.slice(2)).toEqual(Array(6).fill('200 ok v3'));
     expect((await baton(['cancel', 'fleet', '--env', 'test'], env())).stderr).toContain(
-      'no rollout of fleet is running in test',
+      'Nothing of fleet in test is rolling out, so there is nothing to cancel.',
     );
   });
 

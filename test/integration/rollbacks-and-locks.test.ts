@@ -65,7 +65,7 @@ describe('rollbacks, schedules and locks', () => {
     const scheduled = await baton(['rollback', 'fleet', '--env', 'test', '--in', '3s'], env());
     expect(scheduled.status).toBe(0);
     expect(scheduled.stdout).toMatch(
-      /^Scheduled: roll fleet in test back to the previous good version at \S+ \(in 3s\)\.\nCancel it with: baton schedules --cancel rollback-fleet-test-\d+\n$/,
+      /^Scheduled: roll fleet in test back to the previous good version at \S+ \(in 3s\)\.\nCancel it with: baton schedules --cancel rollback-fleet-test-[0-9a-f]{8}\n$/,
     );
     await stop(before);
     const after = await worker();
@@ -188,7 +188,7 @@ describe('rollbacks, schedules and locks', () => {
     const rollback = await baton(['rollback', 'fleet', '--env', 'test'], fleet.env());
     expect(rollback.status).toBe(2);
     expect(rollback.stderr).toContain(
-      'no earlier good version of fleet in test is recorded; name the version',
+      'There is no earlier good version of fleet in test to roll back to. Name one: baton rollback fleet <version> --env test',
     );
   });
 });

@@ -18,6 +18,7 @@ import {
   buttonsOf,
   FakeSlack,
   sendSigned,
+  slackSettings,
   slashCommand,
   textOf,
   type PostedMessage,
@@ -145,16 +146,23 @@ beforeAll(async () => {
   const config: Config = loaded.config;
   const warn = (message: string) => void warnings.push(message);
   backend = openRedisBackend({ url: REDIS_URL, prefix, trouble: warn });
-  app = await startSlackApp(backend, config, 'serve-1', warn, { clock, reportLeaseMs: 1500 });
+  app = await startSlackApp(backend, slackSettings(config), config, 'serve-1', warn, {
+    clock,
+    leaseMs: 1500,
+  });
   const secondPort = await freePort();
   secondUrl = `http://127.0.0.1:${secondPort}/slack/events`;
   secondBackend = openRedisBackend({ url: REDIS_URL, prefix, trouble: warn });
-  secondApp = await startSlackApp(secondBackend, { ...config, PORT: secondPort }, 'serve-2', warn, {
-    clock,
-    reportLeaseMs: 1500,
-  });
+  secondApp = await startSlackApp(
+    secondBackend,
+    slackSettings({ ...config, PORT: secondPort }),
+    config,
+    'serve-2',
+    warn,
+    { clock, leaseMs: 1500 },
+  );
   worker = startWorker(backend, config, { ...fleet.env() }, 'worker-1', warn);
-  await worker.worker.waitUntilReady();
+  await worker.consumer.waitUntilReady();
 }, 60_000);
 
 afterAll(async () => {
@@ -259,6 +267,23 @@ describe('the Slack app', () => {
     });
   });
 
+  it('starts an approved rollout when Slack rate-limits the approval message, and both messages end right', async () => {
+    slack.rateLimit('chat.update', 1, 1, 'C3');
+    await command('fleet v5', 'UALICE', undefined, 'C3');
+    const approval = await until(() => slack.inChannel('C3')[0]);
+    await click(approval, 'approval.approve', 'UBOB');
+    // The decision stands and its rollout runs, whatever became of the first update.
+    const progress = await until(() => slack.inChannel('C3')[1], 30_000);
+    expect(await finalText(progress, /: done/)).toMatch(/deploy fleet\* `v2` → `v5`/);
+    await until(() => buttonsOf(approval).length === 0);
+    expect(textOf(approval)).toMatch(/Approved by <@UBOB>/);
+    const updates = slack.calls.filter(
+      (call) => call.method === 'chat.update' && call.body.channel === 'C3',
+    );
+    expect(updates[0]?.status).toBe(429);
+    expect(await versions()).toEqual(['200 ok v5', '200 ok v5']);
+  });
+
   it('lets a member of an approver group approve', async () => {
     const before = messagesSoFar();
     await command('fleet v3', 'UALICE');
@@ -325,14 +350,6 @@ describe('the Slack app', () => {
     expect(entries.filter((entry) => entry.version === 'v8')).toHaveLength(1);
   });
 
-  it('starts nothing in a channel baton is not in, and says how to fix it', async () => {
-    const sent = await command('quick v14', 'UALICE', undefined, 'CNOTIN1');
-    expect((await reply(sent.trigger)).text).toBe(
-      'Nothing was started: baton is not in channel CNOTIN1: invite it with /invite @baton',
-    );
-    expect(await backend.locks.get({ service: 'quick', environment: 'test' })).toBeUndefined();
-  });
-
   it('restarts the running version, group by group', async () => {
     const before = messagesSoFar();
     await command('restart quick', 'UBOB');
@@ -396,12 +413,23 @@ describe('the Slack app', () => {
     await command('rollback quick v1 in 30m', 'UALICE');
     const kept = await nextMessage(before);
     expect(buttonsOf(kept)).toEqual(['schedule.cancel']);
+    // Carol may not deploy quick: she sees the schedule, without its button, and cannot cancel it.
     const list = await command('schedules', 'UCAROL');
-    expect((await reply(list.trigger)).text).toContain('Roll back *quick* in *test*');
-    await click(kept, 'schedule.cancel', 'UCAROL');
+    const listed = await reply(list.trigger);
+    expect(listed.text).toContain('Roll back *quick* in *test*');
+    expect(listed.text).toContain('Only its requester or a deployer of the service may stop it');
+    const refused = await click(kept, 'schedule.cancel', 'UCAROL');
+    expect((await reply(refused)).text).toContain('<@UCAROL> may not stop this rollback of quick');
+    expect(buttonsOf(kept)).toEqual(['schedule.cancel']);
+    await click(kept, 'schedule.cancel', 'UBOB');
     await until(() => buttonsOf(kept).length === 0);
-    expect(textOf(kept)).toMatch(/Cancelled by <@UCAROL>/);
-    expect(await backend.queue.scheduled()).toEqual([]);
+    expect(textOf(kept)).toMatch(/Cancelled by <@UBOB>/);
+    expect(await backend.schedules.open()).toEqual([]);
+    const audit = await backend.audit.recent(10);
+    expect(audit.find((entry) => entry.action === 'schedule.cancel_refused')).toMatchObject({
+      actor: 'UCAROL',
+      target: { service: 'quick', environment: 'test' },
+    });
 
     await command('rollback quick v1 in 1s', 'UALICE');
     const scheduled = await nextMessage(before + 1);
@@ -454,7 +482,7 @@ describe('the Slack app', () => {
     expect(textOf(keep)).toMatch(/to `v1`.*unless kept/s);
     await click(keep, 'schedule.keep', 'UBOB');
     await until(() => /Kept by <@UBOB>/.test(textOf(keep)));
-    expect(await backend.queue.scheduled()).toEqual([]);
+    expect(await backend.schedules.open()).toEqual([]);
   });
 
   it('says on its message when a scheduled rollback could not run (the service was locked)', async () => {
@@ -503,19 +531,40 @@ describe('the Slack app', () => {
     expect(latest).toMatchObject({ kind: 'rollback', version: 'v6', by: 'UBOB' });
   });
 
-  it('goes on reporting a rollout from another serve process when the one reporting it stops', async () => {
+  it('tells the requester privately when it cannot post in their channel, and goes on', async () => {
+    const sent = await command('quick v6', 'UALICE', undefined, 'CNOTIN1');
+    const note = await until(() =>
+      slack.responses.find(
+        (response) =>
+          response.id === sent.trigger &&
+          textOf(response.body as { text: string; blocks: Record<string, unknown>[] }).includes(
+            'not in channel',
+          ),
+      ),
+    );
+    expect(note.body.response_type).toBe('ephemeral');
+    expect(textOf(note.body as { text: string; blocks: Record<string, unknown>[] })).toContain(
+      'baton is not in channel CNOTIN1: invite it with /invite @baton. What you asked for is under way',
+    );
+    // What was asked for does not depend on chat: the rollout runs, and ends.
+    await until(async () => {
+      const [latest] = await backend.history.list({ service: 'quick', environment: 'test' }, 1);
+      return latest?.by === 'UALICE' && latest.kind === 'deploy' && latest.version === 'v6'
+        ? latest
+        : undefined;
+    }, 30_000);
+  });
+
+  it('goes on keeping a rollout’s message up to date from the other serve process when one stops', async () => {
     const before = messagesSoFar();
     await command('gated v11', 'UALICE');
     const progress = await nextMessage(before);
     await until(() => buttonsOf(progress).includes('rollout.continue'));
-    const [reporting, other, otherUrl] =
-      app.reporter.active > 0 ? [app, secondApp, secondUrl] : [secondApp, app, url];
-    expect(reporting.reporter.active).toBe(1);
-    await reporting.stop();
-    url = otherUrl;
+    // Whichever of the two was delivering its message, only the second is left to do it now.
+    await app.stop();
+    url = secondUrl;
     await click(progress, 'rollout.continue', 'UBOB');
     expect(await finalText(progress, /: done/)).toContain('g2');
-    await until(() => other.reporter.active === 0);
   });
 
   it('runs as `baton start`: answers commands, and stops cleanly on SIGTERM', async () => {

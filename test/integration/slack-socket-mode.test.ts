@@ -9,7 +9,14 @@ import {
   type Backend,
   type RunningSlackApp,
 } from '../../src/main.js';
-import { buttonClick, buttonsOf, FakeSlack, slashCommand, textOf } from '../support/fake-slack.js';
+import {
+  buttonClick,
+  buttonsOf,
+  FakeSlack,
+  slackSettings,
+  slashCommand,
+  textOf,
+} from '../support/fake-slack.js';
 import { dropPrefix, REDIS_URL, testPrefix } from '../support/redis.js';
 
 const prefix = testPrefix('socket');
@@ -55,7 +62,7 @@ beforeAll(async () => {
   if (!loaded.ok) throw new Error(loaded.problems.join('; '));
   const warn = (message: string) => void warnings.push(message);
   backend = openRedisBackend({ url: REDIS_URL, prefix, trouble: warn });
-  app = await startSlackApp(backend, loaded.config, 'socket-1', warn);
+  app = await startSlackApp(backend, slackSettings(loaded.config), loaded.config, 'socket-1', warn);
 });
 
 afterAll(async () => {
@@ -100,7 +107,7 @@ describe('the Slack app over Socket Mode', () => {
     expect(textOf(reply.body as { text: string; blocks: Record<string, unknown>[] })).toContain(
       'There is no earlier good version of parser in production to roll back to',
     );
-    expect(await backend.queue.scheduled()).toEqual([]);
+    expect(await backend.schedules.open()).toEqual([]);
   });
 
   it('says it is not connected while the socket is down, and connects again by itself', async () => {

@@ -1,3 +1,4 @@
+import { slackAppSettings, type Config, type SlackAppSettings } from '../../src/config/env.js';
 import { createHmac } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -376,4 +377,11 @@ export function buttonClick(
     ],
   };
   return { payload: JSON.stringify(payload) };
+}
+
+/** The Slack app's settings from a test's configuration, which must have them. */
+export function slackSettings(config: Config): SlackAppSettings {
+  const settings = slackAppSettings(config);
+  if ('problem' in settings) throw new Error(settings.problem);
+  return settings;
 }

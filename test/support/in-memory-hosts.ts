@@ -17,6 +17,7 @@ export class InMemoryHosts implements RemoteExecutor, HealthProbe {
   readonly failing = new Set<string>();
   private readonly versions = new Map<string, { version: string; readyAt: number }>();
   private readonly waiters: (() => void)[] = [];
+  private readonly watchers: { count: number; resolve: () => void }[] = [];
   /** While set, commands wait until `release()` is called. */
   hold = false;
   /** How long after its restart a host answers healthy. */
@@ -32,8 +33,18 @@ export class InMemoryHosts implements RemoteExecutor, HealthProbe {
     for (const waiter of this.waiters.splice(0)) waiter();
   }
 
+  /** Resolves once `count` commands have started, whether or not they are held. */
+  whenStarted(count: number): Promise<void> {
+    if (this.log.length >= count) return Promise.resolve();
+    return new Promise((resolve) => this.watchers.push({ count, resolve }));
+  }
+
   async run(target: HostTarget, command: string): Promise<CommandResult> {
     this.log.push(`${target.name}: ${command}`);
+    for (const watcher of this.watchers.filter((item) => this.log.length >= item.count)) {
+      this.watchers.splice(this.watchers.indexOf(watcher), 1);
+      watcher.resolve();
+    }
     if (this.hold) await new Promise<void>((resolve) => this.waiters.push(resolve));
     const result = (exitCode: number): CommandResult => ({
       exitCode,

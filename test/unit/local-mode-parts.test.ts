@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { LocalExecutor } from '../../src/adapters/local/local-executor.js';
-import { InMemoryQueue } from '../support/memory/memory-queue.js';
 import { ConnectionError } from '../../src/app/ports.js';
 import { ConsoleChat, messageLines, plainText } from '../../src/local/console-chat.js';
 import { approvalMessage } from '../../src/core/report/chat-messages.js';
@@ -42,36 +41,6 @@ describe('LocalExecutor', () => {
     });
     await expect(run).rejects.toBeInstanceOf(ConnectionError);
     await expect(run).rejects.toThrow(/not a loopback address/);
-  });
-});
-
-describe('InMemoryQueue', () => {
-  const rollback = (id: string, runAt: number) => ({
-    id,
-    service: 'demo',
-    environment: 'production',
-    runAt,
-    requestedBy: 'ULOCAL',
-    reason: 'scheduled' as const,
-  });
-
-  it('fires a scheduled rollback at its time, and never one that was cancelled', async () => {
-    const fired: string[] = [];
-    const queue = new InMemoryQueue(() => {});
-    queue.work(
-      async () => {},
-      async (due) => void fired.push(due.id),
-    );
-    const now = Date.now();
-    await queue.schedule(rollback('soon', now + 50), now);
-    await queue.schedule(rollback('called-off', now + 50), now);
-    expect((await queue.scheduled()).map((item) => item.id)).toEqual(['soon', 'called-off']);
-    expect(await queue.unschedule('called-off')).toBe(true);
-    expect(await queue.unschedule('called-off')).toBe(false);
-    await new Promise((resolve) => setTimeout(resolve, 150));
-    expect(fired).toEqual(['soon']);
-    expect(await queue.unschedule('soon')).toBe(false);
-    await queue.close();
   });
 });
 

@@ -1,13 +1,17 @@
 import { describe, expect, it } from 'vitest';
-import { systemClock } from '../../src/adapters/clock/system-clock.js';
-import { processRolloutJob, type WorkerDeps } from '../../src/app/process-rollout-job.js';
+import type { WorkerDeps } from '../../src/app/worker/deps.js';
+import { processRolloutJob } from '../../src/app/worker/process-rollout-job.js';
 import { InMemoryHosts } from '../support/in-memory-hosts.js';
+import { InMemoryOutbox } from '../support/memory/memory-outbox.js';
+import { InMemoryQueue } from '../support/memory/memory-queue.js';
+import { InMemoryScheduleStore } from '../support/memory/memory-schedule-store.js';
 import {
   InMemoryHistory,
   InMemoryLockStore,
   InMemoryRolloutStore,
 } from '../support/memory/memory-stores.js';
 import { planFor, playbookFrom } from '../support/playbooks.js';
+import { VirtualClock } from '../support/virtual-clock.js';
 
 const playbook = playbookFrom({
   service: 'svc',
@@ -26,41 +30,43 @@ const target = { service: 'svc', environment: 'test' };
 const job = { rollout: 'r1', plan: planFor(playbook), requestedBy: 'U1', lockToken: 'token-1' };
 /** A deploy that schedules its own rollback unless someone keeps it. */
 const deadMan = { ...job, plan: { ...job.plan, previousVersion: 'v1' }, rollbackAfterMs: 60_000 };
+const firstAttempt = { attempt: 1, attempts: 3 };
+const lastAttempt = { attempt: 3, attempts: 3 };
 
 function setup() {
-  const hosts = new InMemoryHosts(systemClock);
+  const clock = new VirtualClock(1_000_000);
+  const hosts = new InMemoryHosts(clock);
   const history = new InMemoryHistory();
+  const schedules = new InMemoryScheduleStore();
   const warnings: string[] = [];
   const deps: WorkerDeps = {
     worker: 'test:1',
     executor: hosts,
     health: hosts,
-    clock: systemClock,
-    locks: new InMemoryLockStore(systemClock),
+    clock,
+    locks: new InMemoryLockStore(clock),
     rollouts: new InMemoryRolloutStore(),
     history,
     audit: history,
+    schedules,
+    queue: new InMemoryQueue(() => {}),
+    outbox: new InMemoryOutbox(clock),
     lockTtlMs: 150,
     pollMs: 10,
     active: new Set(),
-    schedule: async () => {},
     warn: (message) => warnings.push(message),
   };
-  return { hosts, history, warnings, deps };
+  return { hosts, history, warnings, deps, schedules, clock };
 }
 
-async function until(condition: () => Promise<boolean>): Promise<void> {
-  const deadline = Date.now() + 5000;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error('condition not met in 5 s');
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
+const failing = (what: string) => async () => {
+  throw new Error(what);
+};
 
 describe('processRolloutJob', () => {
   it('runs the rollout, records it, frees the lock and says it is finished', async () => {
     const { deps, history } = setup();
-    expect(await processRolloutJob(job, deps)).toBe('finished');
+    expect(await processRolloutJob(job, deps)).toEqual({ kind: 'finished' });
     expect(history.entries[0]).toMatchObject({
       ...target,
       version: 'v2',
@@ -78,14 +84,12 @@ describe('processRolloutJob', () => {
     const { deps, hosts } = setup();
     hosts.hold = true;
     const first = processRolloutJob(job, deps);
-    await until(async () => hosts.log.length === 1);
+    await hosts.whenStarted(1);
     // The queue hands the same job to this process again (its queue lock lapsed meanwhile).
     const second = processRolloutJob(job, deps);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    expect(hosts.log).toEqual(['a: restart v2']);
     hosts.release();
-    expect(await first).toBe('suspended');
-    expect(await second).toBe('finished');
+    expect(await first).toMatchObject({ kind: 'suspended' });
+    expect(await second).toEqual({ kind: 'finished' });
     // The step in flight finished under the first run and was checkpointed: nothing ran twice.
     expect(hosts.log).toEqual(['a: restart v2', 'b: restart v2']);
   });
@@ -94,16 +98,17 @@ describe('processRolloutJob', () => {
     const { deps, hosts } = setup();
     hosts.hold = true;
     const running = processRolloutJob(job, deps);
-    await new Promise((resolve) => setTimeout(resolve, 30));
+    await hosts.whenStarted(1);
     await deps.locks.forceRelease(target);
     await deps.locks.acquire(
       target,
       { token: 'other', owner: 'U2', reason: 'hotfix', since: 0 },
       60_000,
     );
-    await until(async () => (await deps.rollouts.load('r1'))?.cancel !== undefined);
+    // The watch loop notices within a lock refresh; the step in flight then finishes.
+    while ((await deps.rollouts.load('r1'))?.cancel === undefined) await deps.clock.sleep(10);
     hosts.release();
-    expect(await running).toBe('finished');
+    expect(await running).toEqual({ kind: 'finished' });
     const state = await deps.rollouts.load('r1');
     expect(state?.cancel?.by).toBe('baton (the lock was taken by U2: hotfix)');
     expect(state?.status).toBe('rolled_back');
@@ -114,11 +119,11 @@ describe('processRolloutJob', () => {
     const { deps, hosts } = setup();
     hosts.hold = true;
     const running = processRolloutJob(job, deps);
-    await new Promise((resolve) => setTimeout(resolve, 30));
+    await hosts.whenStarted(1);
     await deps.locks.forceRelease(target);
-    await until(async () => (await deps.locks.get(target))?.token === 'token-1');
+    while ((await deps.locks.get(target))?.token !== 'token-1') await deps.clock.sleep(10);
     hosts.release();
-    expect(await running).toBe('finished');
+    expect(await running).toEqual({ kind: 'finished' });
     expect((await deps.rollouts.load('r1'))?.status).toBe('succeeded');
   });
 
@@ -129,7 +134,7 @@ describe('processRolloutJob', () => {
       { token: 'other', owner: 'U2', reason: 'migration', since: 0 },
       60_000,
     );
-    expect(await processRolloutJob(job, deps)).toBe('refused');
+    expect(await processRolloutJob(job, deps)).toEqual({ kind: 'refused' });
     expect((await deps.rollouts.read('r1', '0', 0))[0]?.update).toMatchObject({
       kind: 'refused',
       reason: 'locked',
@@ -138,37 +143,31 @@ describe('processRolloutJob', () => {
   });
 
   it('run again after its worker died at the very end, adds nothing and takes no lock', async () => {
-    const { deps, history } = setup();
-    const scheduled: string[] = [];
-    deps.schedule = async (rollback) => void scheduled.push(rollback.id);
-    expect(await processRolloutJob(deadMan, deps)).toBe('finished');
+    const { deps, history, schedules } = setup();
+    expect(await processRolloutJob(deadMan, deps)).toEqual({ kind: 'finished' });
     // The next rollout of the target holds the lock when the job comes round again.
     await deps.locks.acquire(
       target,
       { token: 'next', owner: 'U2', reason: 'deploy v3', since: 0 },
       60_000,
     );
-    expect(await processRolloutJob(deadMan, deps)).toBe('finished');
+    expect(await processRolloutJob(deadMan, deps)).toEqual({ kind: 'finished' });
     expect(history.entries.map((entry) => entry.rollout)).toEqual(['r1']);
     expect(history.audit.filter((entry) => entry.action === 'rollout.finished')).toHaveLength(1);
-    expect(scheduled).toEqual(['keep-r1']);
+    expect([...schedules.records.keys()]).toEqual(['keep-r1']);
     expect((await deps.locks.get(target))?.token).toBe('next');
   });
 
   it('finishes the bookkeeping a dead worker left half done', async () => {
-    const { deps, history } = setup();
-    const scheduled: string[] = [];
-    deps.schedule = async (rollback) => void scheduled.push(rollback.id);
+    const { deps, history, schedules } = setup();
     const record = history.record.bind(history);
-    history.record = async () => {
-      throw new Error('worker died here');
-    };
+    history.record = failing('worker died here');
     await expect(processRolloutJob(deadMan, deps)).rejects.toThrow('worker died here');
     history.record = record;
-    expect(await processRolloutJob(deadMan, deps)).toBe('finished');
+    expect(await processRolloutJob(deadMan, deps)).toEqual({ kind: 'finished' });
     expect(history.entries.map((entry) => entry.result)).toEqual(['succeeded']);
     expect(await deps.locks.get(target)).toBeUndefined();
-    expect(new Set(scheduled)).toEqual(new Set(['keep-r1']));
+    expect([...schedules.records.keys()]).toEqual(['keep-r1']);
   });
 
   it('survives progress updates that cannot be stored, and says so', async () => {
@@ -179,8 +178,114 @@ describe('processRolloutJob', () => {
       if (update.kind === 'event') throw new Error('OOM command not allowed');
       return append(id, update);
     };
-    expect(await processRolloutJob(job, deps)).toBe('finished');
+    expect(await processRolloutJob(job, deps)).toEqual({ kind: 'finished' });
     expect((await deps.rollouts.load('r1'))?.status).toBe('succeeded');
     expect(warnings[0]).toBe('rollout r1: could not store an update: OOM command not allowed');
+  });
+});
+
+describe('processRolloutJob when its store fails', () => {
+  it('suspends, with the step in flight finished, when a checkpoint cannot be stored; the next attempt resumes without repeating the healthy group', async () => {
+    const { deps, hosts, history } = setup();
+    const store = deps.rollouts as InMemoryRolloutStore;
+    const save = store.save.bind(store);
+    let saves = 0;
+    store.save = async (state) => {
+      saves += 1;
+      // The first group is healthy and stored; storing what the second group's step did fails.
+      if (state.groups[1]?.phase !== 'pending' && state.groups[1]?.hosts[0]?.phase !== 'running')
+        throw new Error('READONLY You can not write against a read only replica.');
+      return save(state);
+    };
+    const first = await processRolloutJob(job, deps, firstAttempt);
+    expect(first).toEqual({
+      kind: 'suspended',
+      reason: expect.stringContaining('its checkpoint could not be stored: READONLY'),
+    });
+    expect(saves).toBeGreaterThan(0);
+    expect(hosts.log).toEqual(['a: restart v2', 'b: restart v2']);
+    expect(history.entries).toEqual([]);
+    expect(history.audit[0]).toMatchObject({ action: 'rollout.suspended' });
+    store.save = save;
+    expect(await processRolloutJob(job, deps, { attempt: 2, attempts: 3 })).toEqual({
+      kind: 'finished',
+    });
+    // Only the step whose result was never stored ran again.
+    expect(hosts.log).toEqual(['a: restart v2', 'b: restart v2', 'b: restart v2']);
+    expect(history.entries[0]?.result).toBe('succeeded');
+  });
+
+  it('on its last attempt, gives up in a stated final state: history, audit, lock and the last update', async () => {
+    const { deps, history } = setup();
+    const store = deps.rollouts as InMemoryRolloutStore;
+    const save = store.save.bind(store);
+    let failures = 0;
+    store.save = async (state) => {
+      // Storing the state after the first step fails; storing the given-up state works.
+      if (state.status !== 'gave_up' && state.sequence >= 2 && failures < 1) {
+        failures += 1;
+        throw new Error('connection lost');
+      }
+      return save(state);
+    };
+    expect(await processRolloutJob(job, deps, lastAttempt)).toEqual({ kind: 'finished' });
+    const state = await deps.rollouts.load('r1');
+    expect(state).toMatchObject({
+      status: 'gave_up',
+      gaveUp: { reason: expect.stringContaining('after 3 attempts') },
+    });
+    expect(history.entries[0]).toMatchObject({ rollout: 'r1', result: 'gave_up' });
+    expect(await deps.locks.get(target)).toBeUndefined();
+    expect(history.audit.map((entry) => entry.action)).toContain('rollout.gave_up');
+    expect((await deps.rollouts.read('r1', '0', 0)).at(-1)?.update).toMatchObject({
+      kind: 'finished',
+      status: 'gave_up',
+    });
+  });
+
+  it('suspends (not aborts) when the answer at a gate cannot be read', async () => {
+    const { deps, hosts } = setup();
+    const gated = planFor(
+      playbookFrom({
+        service: 'svc',
+        steps: [{ name: 'restart', run: 'restart {{version}}' }],
+        health: { http: { url: 'http://{{host}}/health', body_contains: '{{version}}' } },
+        environments: {
+          test: {
+            groups: [
+              { name: 'g1', hosts: ['a'], gate: 'manual' },
+              { name: 'g2', hosts: ['b'] },
+            ],
+          },
+        },
+      }),
+    );
+    const store = deps.rollouts as InMemoryRolloutStore;
+    store.gateAnswer = failing('ECONNRESET');
+    const outcome = await processRolloutJob({ ...job, plan: gated }, deps, firstAttempt);
+    expect(outcome).toEqual({
+      kind: 'suspended',
+      reason: expect.stringContaining('the answer at gate g1 could not be read: ECONNRESET'),
+    });
+    const state = await deps.rollouts.load('r1');
+    expect(state?.cancel).toBeUndefined();
+    expect(state?.groups.map((group) => group.phase)).toEqual(['awaiting_gate', 'pending']);
+    expect(hosts.log).toEqual(['a: restart v2']);
+  });
+
+  it('suspends, and never throws out of its watch, when cancel requests cannot be read', async () => {
+    const { deps, hosts, warnings } = setup();
+    hosts.hold = true;
+    const running = processRolloutJob(job, deps, firstAttempt);
+    await hosts.whenStarted(1);
+    const store = deps.rollouts as InMemoryRolloutStore;
+    store.cancelRequestedBy = failing('ECONNREFUSED 127.0.0.1:6379');
+    while (!warnings.some((line) => line.includes('suspending it'))) await deps.clock.sleep(10);
+    hosts.release();
+    expect(await running).toEqual({
+      kind: 'suspended',
+      reason: expect.stringContaining('ECONNREFUSED'),
+    });
+    expect(hosts.log).toEqual(['a: restart v2']);
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { RolloutUpdate } from '../../src/app/run-rollout.js';
+import type { RolloutUpdate } from '../../src/app/worker/run-rollout.js';
 import { formatElapsed } from '../../src/cli/progress/describe-update.js';
 import { groupLines } from '../../src/cli/progress/group-lines.js';
 import { hostSummary } from '../../src/cli/progress/host-summary.js';

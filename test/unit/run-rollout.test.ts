@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { systemClock } from '../../src/adapters/clock/system-clock.js';
-import { RolloutRun, type RolloutUpdate } from '../../src/app/run-rollout.js';
+import { RolloutRun, type RolloutUpdate } from '../../src/app/worker/run-rollout.js';
 import type { RolloutState } from '../../src/core/rollout/index.js';
 import { InMemoryHosts } from '../support/in-memory-hosts.js';
 import { planFor, playbookFrom } from '../support/playbooks.js';
@@ -84,7 +84,7 @@ describe('RolloutRun', () => {
     const { run, hosts, updates } = harness();
     hosts.hold = true;
     const finished = run.run();
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    await hosts.whenStarted(1);
     run.cancel('U9');
     hosts.release();
     const outcome = await finished;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { HealthProbe, HostTarget, ProbeResult } from '../../src/app/ports.js';
-import { waitUntilHealthy } from '../../src/app/wait-until-healthy.js';
+import { waitUntilHealthy } from '../../src/app/worker/wait-until-healthy.js';
 import type { Probe } from '../../src/core/rollout/index.js';
 import { VirtualClock } from '../support/virtual-clock.js';
 

@@ -15,6 +15,30 @@ export interface Sql {
   ): Promise<{ rows: Record<string, unknown>[]; rowCount: number }>;
 }
 
+/** A source of connections, for statements that must run in one transaction. */
+export interface TransactionalSql extends Sql {
+  connect(): Promise<Sql & { release(): void }>;
+}
+
+/** Runs `work` in one transaction: all of it is stored, or none of it (a crash included). */
+export async function inTransaction<T>(
+  pool: TransactionalSql,
+  work: (sql: Sql) => Promise<T>,
+): Promise<T> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    const result = await work(client);
+    await client.query('COMMIT');
+    return result;
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  } finally {
+    client.release();
+  }
+}
+
 /** A column of JSON text, as the stores write it. */
 export const fromJson = <T>(value: unknown): T => JSON.parse(String(value)) as T;
 

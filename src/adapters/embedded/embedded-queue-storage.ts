@@ -1,10 +1,5 @@
 import { createPostgresBackend, Queue, Worker, type PgPool } from 'bullmq';
-import type {
-  Handler,
-  QueueStorage,
-  ScheduleClaims,
-  WorkerSettings,
-} from '../queue/bullmq-rollout-queue.js';
+import type { Handler, QueueStorage, WorkerSettings } from '../queue/bullmq-rollout-queue.js';
 import type { Sql } from './embedded-database.js';
 import type { PGlitePool } from './pglite-pool.js';
 
@@ -30,26 +25,10 @@ export async function releaseJobsOfDeadProcesses(sql: Sql): Promise<void> {
 
 /** BullMQ's own PostgreSQL backend, on the embedded database. */
 export class EmbeddedQueueStorage implements QueueStorage {
-  readonly claims: ScheduleClaims;
   private readonly connection: PgPool;
 
   constructor(pool: PGlitePool) {
     this.connection = pool as unknown as PgPool;
-    this.claims = {
-      async claim(id, as) {
-        const { rows } = await pool.query(
-          `INSERT INTO baton.schedule_claims (id, side) VALUES ($1, $2)
-           ON CONFLICT (id) DO UPDATE SET side = EXCLUDED.side
-             WHERE baton.schedule_claims.side = EXCLUDED.side
-           RETURNING id`,
-          [id, as],
-        );
-        return rows.length > 0;
-      },
-      async forget(id) {
-        await pool.query('DELETE FROM baton.schedule_claims WHERE id = $1', [id]);
-      },
-    };
   }
 
   // The queue classes are typed by backend; what baton calls on them is the same for both.

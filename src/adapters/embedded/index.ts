@@ -2,5 +2,7 @@
 export { openEmbeddedDatabase } from './embedded-database.js';
 export { EmbeddedQueueStorage, releaseJobsOfDeadProcesses } from './embedded-queue-storage.js';
 export { pruning } from './schema.js';
-export { SqlChatOpsStore } from './sql-chatops-store.js';
+export { SqlOutbox } from './sql-outbox.js';
+export { SqlRequestStore } from './sql-request-store.js';
+export { SqlScheduleStore } from './sql-schedule-store.js';
 export { SqlHistory, SqlLockStore, SqlRolloutStore } from './sql-stores.js';

@@ -25,12 +25,20 @@ CREATE TABLE IF NOT EXISTS baton.audit (seq bigserial PRIMARY KEY, entry text NO
 CREATE TABLE IF NOT EXISTS baton.deliveries (key text PRIMARY KEY, until bigint NOT NULL);
 CREATE TABLE IF NOT EXISTS baton.pending (
   id text PRIMARY KEY, status text NOT NULL, pending text NOT NULL, keep_until bigint NOT NULL);
-CREATE TABLE IF NOT EXISTS baton.reports (rollout text PRIMARY KEY, entry text NOT NULL);
-CREATE TABLE IF NOT EXISTS baton.report_leases (
-  rollout text PRIMARY KEY, owner text NOT NULL, until bigint NOT NULL);
-CREATE TABLE IF NOT EXISTS baton.notices (seq bigserial PRIMARY KEY, notice text NOT NULL);
-CREATE TABLE IF NOT EXISTS baton.schedule_messages (id text PRIMARY KEY, ref text NOT NULL);
-CREATE TABLE IF NOT EXISTS baton.schedule_claims (id text PRIMARY KEY, side text NOT NULL);
+CREATE TABLE IF NOT EXISTS baton.launches (id text PRIMARY KEY, result text NOT NULL);
+CREATE TABLE IF NOT EXISTS baton.schedules (
+  id text PRIMARY KEY, service text NOT NULL, environment text NOT NULL, run_at bigint NOT NULL,
+  rollback text NOT NULL, status text NOT NULL, settled text, firing text,
+  keep_until bigint NOT NULL);
+CREATE INDEX IF NOT EXISTS schedules_by_target ON baton.schedules (service, environment, status);
+CREATE TABLE IF NOT EXISTS baton.outbox (
+  key text PRIMARY KEY, destination text NOT NULL, view text NOT NULL, created_at bigint NOT NULL,
+  delivery text NOT NULL, settled boolean NOT NULL, keep_until bigint NOT NULL);
+CREATE INDEX IF NOT EXISTS outbox_unsettled ON baton.outbox (settled, created_at);
+CREATE TABLE IF NOT EXISTS baton.outbox_leases (
+  key text PRIMARY KEY, owner text NOT NULL, until bigint NOT NULL);
+DROP TABLE IF EXISTS baton.reports, baton.report_leases, baton.notices, baton.schedule_messages,
+  baton.schedule_claims;
 `;
 
 /** How long a rollout's checkpoint, updates, cancel and gate answers are kept (as in Redis). */
@@ -48,6 +56,9 @@ export function pruning(now: number): [string, number[]][] {
     ['DELETE FROM baton.gates WHERE at < $1', [retained]],
     ['DELETE FROM baton.deliveries WHERE until < $1', [now]],
     ['DELETE FROM baton.pending WHERE keep_until < $1', [now]],
-    ['DELETE FROM baton.report_leases WHERE until < $1', [now]],
+    ['DELETE FROM baton.launches WHERE id NOT IN (SELECT id FROM baton.pending)', []],
+    ['DELETE FROM baton.schedules WHERE keep_until < $1', [now]],
+    ['DELETE FROM baton.outbox WHERE keep_until < $1', [now]],
+    ['DELETE FROM baton.outbox_leases WHERE until < $1', [now]],
   ];
 }

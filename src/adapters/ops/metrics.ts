@@ -1,5 +1,5 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { RolloutMetrics } from '../../app/process-rollout-job.js';
+import type { RolloutMetrics } from '../../app/worker/deps.js';
 import type { ChatCalls } from '../slack/web-api-chat.js';
 
 const DURATION_BUCKETS = [1, 5, 15, 30, 60, 120, 300, 600, 1200, 3600];

@@ -5,7 +5,13 @@ import {
   ScheduledRollbackSchema,
   type RolloutJob,
   type ScheduledRollback,
-} from './rollout-jobs.js';
+} from '../../app/jobs.js';
+import type {
+  JobAttempt,
+  QueueConsumer,
+  RolloutQueue,
+  RolloutWorkSource,
+} from '../../app/queue-ports.js';
 
 const QUEUE = 'rollouts';
 const SCHEDULES = 'schedules';
@@ -18,16 +24,15 @@ export const LOCK_MS = 6_000;
 export const STALLED_CHECK_MS = 2_000;
 /** A rollout may lose many workers and still go on. */
 const MAX_STALLED = 1_000;
-
-/** Longer than any schedule may be ahead (30 days). */
-const CLAIM_KEPT_MS = 31 * 24 * 3600_000;
-
-// Claim the key unless the other side has it.
-const CLAIM = `
-local current = redis.call('GET', KEYS[1])
-if current and current ~= ARGV[1] then return 0 end
-redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
-return 1`;
+/**
+ * Attempts at a job that its store keeps failing: it is retried after 1, 2, 4 … 30 s, about
+ * five minutes in all, before the rollout is given up (and said so) on the last one.
+ */
+export const JOB_ATTEMPTS = 15;
+const MAX_BACKOFF_MS = 30_000;
+const retryAfter = (attemptsMade: number) =>
+  Math.min(MAX_BACKOFF_MS, 1000 * 2 ** Math.max(0, attemptsMade - 1));
+const RETRIED = { attempts: JOB_ATTEMPTS, backoff: { type: 'capped' } } as const;
 
 /** Called when a connection to Redis fails; ioredis keeps reconnecting, commands wait meanwhile. */
 export type RedisTrouble = (message: string) => void;
@@ -65,27 +70,14 @@ export function duplicateConnection(redis: Redis, trouble: RedisTrouble): Redis 
   return copy;
 }
 
-/**
- * Firing and cancelling a scheduled rollback race for one record, so a rollback is either
- * cancelled or fired, never cancelled after it has started (the job's own state changes too late
- * to decide that). Claiming again as the same side succeeds: a worker that died while firing
- * leaves the job to be retried.
- */
-export interface ScheduleClaims {
-  claim(id: string, as: 'fired' | 'cancelled'): Promise<boolean>;
-  /** Forgets the claim, for a rollback asked for again under the same id. */
-  forget(id: string): Promise<void>;
-}
-
 export type Handler = (job: Job) => Promise<void>;
 export type WorkerSettings = Pick<
   WorkerOptions,
-  'name' | 'concurrency' | 'lockDuration' | 'stalledInterval' | 'maxStalledCount'
+  'name' | 'concurrency' | 'lockDuration' | 'stalledInterval' | 'maxStalledCount' | 'settings'
 >;
 
 /** Where BullMQ keeps the queues: Redis in production, the embedded database otherwise. */
 export interface QueueStorage {
-  readonly claims: ScheduleClaims;
   queue(name: string): Queue;
   worker(name: string, handle: Handler, settings: WorkerSettings): Worker;
   /** Closes what the storage opened for workers; the connection given to it stays open. */
@@ -95,19 +87,12 @@ export interface QueueStorage {
 export class RedisQueueStorage implements QueueStorage {
   /** Connections made for workers; BullMQ leaves connections it was given open, so we close them. */
   private readonly workerConnections: Redis[] = [];
-  readonly claims: ScheduleClaims;
 
   constructor(
     private readonly connection: Redis,
     private readonly prefix: string,
     private readonly trouble: RedisTrouble,
-  ) {
-    const key = (id: string) => `${prefix}:schedule-claim:${id}`;
-    this.claims = {
-      claim: async (id, as) => (await connection.eval(CLAIM, 1, key(id), as, CLAIM_KEPT_MS)) === 1,
-      forget: async (id) => void (await connection.del(key(id))),
-    };
-  }
+  ) {}
 
   queue(name: string): Queue {
     return new Queue(name, { connection: this.connection, prefix: `${this.prefix}:bull` });
@@ -124,7 +109,19 @@ export class RedisQueueStorage implements QueueStorage {
   }
 }
 
-export class BullRolloutQueue {
+/** What BullMQ's Worker is, behind the consumer port. */
+function consumer(worker: Worker): QueueConsumer {
+  return {
+    waitUntilReady: async () => void (await worker.waitUntilReady()),
+    isRunning: () => worker.isRunning(),
+    onLockLost: (listener) => void worker.on('lockRenewalFailed', listener),
+    pause: () => worker.pause(true),
+    close: () => worker.close(true),
+  };
+}
+
+/** Rollout jobs and scheduled rollbacks' timers, on BullMQ (over Redis or the embedded database). */
+export class BullRolloutQueue implements RolloutQueue, RolloutWorkSource {
   private readonly queue: Queue;
   private readonly schedules: Queue;
 
@@ -133,42 +130,22 @@ export class BullRolloutQueue {
     this.schedules = storage.queue(SCHEDULES);
   }
 
-  /** Adds a delayed job that fires at `runAt`, kept in Redis so it survives every restart. */
+  /** A delayed job that fires at `runAt`, kept by BullMQ so it survives every restart. */
   async schedule(rollback: ScheduledRollback, now: number): Promise<void> {
     const data = ScheduledRollbackSchema.parse(rollback);
-    // The same id may come back (cancelled, then asked for again at the same time).
-    await this.storage.claims.forget(data.id);
     await this.schedules.add('rollback', data, {
       jobId: data.id,
       delay: Math.max(0, data.runAt - now),
       removeOnComplete: { count: 1000 },
       removeOnFail: { count: 1000 },
+      ...RETRIED,
     });
   }
 
-  /** Scheduled rollbacks that have not fired, soonest first. */
-  async scheduled(): Promise<ScheduledRollback[]> {
-    const jobs = await this.schedules.getJobs(['delayed', 'waiting']);
-    return jobs
-      .flatMap((job) => {
-        const parsed = ScheduledRollbackSchema.safeParse(job.data);
-        return parsed.success ? [parsed.data] : [];
-      })
-      .sort((a, b) => a.runAt - b.runAt);
-  }
-
-  /** Removes a scheduled rollback before it fires; false if there was none (or it already fired). */
-  async unschedule(id: string): Promise<boolean> {
+  async unschedule(id: string): Promise<void> {
     const job = await this.schedules.getJob(id);
-    if (job === undefined || !['delayed', 'waiting'].includes(await job.getState())) return false;
-    if (!(await this.claim(id, 'cancelled'))) return false;
-    // Claimed: even if a worker took the job meanwhile, it will find the claim and not fire.
-    await job.remove().catch(() => undefined);
-    return true;
-  }
-
-  private claim(id: string, as: 'fired' | 'cancelled'): Promise<boolean> {
-    return this.storage.claims.claim(id, as);
+    if (job !== undefined && ['delayed', 'waiting'].includes(await job.getState()))
+      await job.remove().catch(() => undefined);
   }
 
   async add(job: RolloutJob): Promise<void> {
@@ -177,15 +154,14 @@ export class BullRolloutQueue {
       jobId: data.rollout,
       removeOnComplete: { count: 1000 },
       removeOnFail: { count: 1000 },
+      ...RETRIED,
     });
   }
 
-  /** Rollout jobs by state, for /metrics. */
   async depth(): Promise<Record<string, number>> {
     return this.queue.getJobCounts('waiting', 'active', 'delayed', 'failed');
   }
 
-  /** waiting, active, completed, failed, delayed… or unknown. */
   async state(rollout: string): Promise<string> {
     const job = await this.queue.getJob(rollout);
     return job === undefined ? 'unknown' : await job.getState();
@@ -197,25 +173,37 @@ export class BullRolloutQueue {
     await this.storage.close();
   }
 
-  /** Starts taking rollout jobs; `process` runs one rollout to its end (or to this worker's end). */
-  work(name: string, process: (job: RolloutJob) => Promise<void>): Worker {
-    return this.worker(QUEUE, name, 8, MAX_STALLED, (data, id) => {
-      const parsed = RolloutJobSchema.safeParse(data);
-      if (!parsed.success)
-        throw new Error(`job ${id} is not a rollout job: ${parsed.error.message}`);
-      return process(parsed.data);
-    });
+  /**
+   * Takes rollout jobs: `run` runs one to its end, or says to try again later (its run was
+   * suspended), which counts an attempt and brings the job back after a backoff.
+   */
+  work(
+    name: string,
+    run: (job: RolloutJob, attempt: JobAttempt) => Promise<'done' | 'retry'>,
+  ): QueueConsumer {
+    return consumer(
+      this.worker(QUEUE, name, 8, MAX_STALLED, async (job) => {
+        const parsed = RolloutJobSchema.safeParse(job.data);
+        if (!parsed.success)
+          throw new Error(`job ${job.id} is not a rollout job: ${parsed.error.message}`);
+        const attempts = job.opts.attempts ?? 1;
+        const done = await run(parsed.data, { attempt: job.attemptsMade + 1, attempts });
+        if (done === 'retry')
+          throw new Error(`rollout ${parsed.data.rollout} was suspended; it resumes later`);
+      }),
+    );
   }
 
-  /** Fires scheduled rollbacks as they come due. */
-  workSchedules(name: string, fire: (rollback: ScheduledRollback) => Promise<void>): Worker {
-    return this.worker(SCHEDULES, name, 4, 1, async (data, id) => {
-      const parsed = ScheduledRollbackSchema.safeParse(data);
-      if (!parsed.success)
-        throw new Error(`job ${id} is not a scheduled rollback: ${parsed.error.message}`);
-      if (!(await this.claim(parsed.data.id, 'fired'))) return;
-      await fire(parsed.data);
-    });
+  /** Fires scheduled rollbacks as they come due (a firing that fails is tried again). */
+  workSchedules(name: string, fire: (rollback: ScheduledRollback) => Promise<void>): QueueConsumer {
+    return consumer(
+      this.worker(SCHEDULES, name, 4, 1, async (job) => {
+        const parsed = ScheduledRollbackSchema.safeParse(job.data);
+        if (!parsed.success)
+          throw new Error(`job ${job.id} is not a scheduled rollback: ${parsed.error.message}`);
+        await fire(parsed.data);
+      }),
+    );
   }
 
   private worker(
@@ -223,14 +211,15 @@ export class BullRolloutQueue {
     name: string,
     concurrency: number,
     maxStalledCount: number,
-    handle: (data: unknown, id: string | undefined) => Promise<void>,
+    handle: Handler,
   ): Worker {
-    return this.storage.worker(queue, (job: Job) => handle(job.data, job.id), {
+    return this.storage.worker(queue, handle, {
       name,
       concurrency,
       lockDuration: LOCK_MS,
       stalledInterval: STALLED_CHECK_MS,
       maxStalledCount,
+      settings: { backoffStrategy: retryAfter },
     });
   }
 }

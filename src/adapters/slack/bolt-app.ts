@@ -104,9 +104,6 @@ export function createSlackApp(options: SlackAppOptions): {
         channel: body.channel?.id ?? body.container.channel_id ?? '',
         responseUrl: body.response_url,
         deliveryId: `${body.trigger_id}:${action.action_ts}`,
-        ...(body.container.is_ephemeral === true || body.container.message_ts === undefined
-          ? {}
-          : { messageTs: String(body.container.message_ts) }),
       }),
     );
   });

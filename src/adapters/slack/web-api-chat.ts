@@ -1,14 +1,23 @@
 import { ErrorCode, WebClient, type WebAPICallError } from '@slack/web-api';
 import {
+  ChatRefusedError,
   RateLimitedError,
   type Chat,
   type MessageRef,
   type UserDirectory,
-} from '../../app/chatops/ports.js';
+} from '../../app/chat-ports.js';
 import type { SlackMessage } from '../../core/report/block-kit.js';
 
 /** How long the user-group membership read from Slack is trusted. */
 const GROUPS_TTL_MS = 60_000;
+
+/** Slack's errors that say "not now" rather than "not this": the outbox tries them again. */
+const PASSING = new Set([
+  'internal_error',
+  'fatal_error',
+  'service_unavailable',
+  'request_timeout',
+]);
 
 export interface WebApiChatOptions {
   token: string;
@@ -25,8 +34,9 @@ export interface ChatCalls {
 }
 
 /**
- * Slack's Web API behind the Chat and UserDirectory ports. Rate limits are not retried here: a
- * 429 becomes a RateLimitedError carrying Retry-After, and the reporter paces itself.
+ * Slack's Web API behind the Chat and UserDirectory ports. Nothing is retried here: a 429 becomes
+ * a RateLimitedError carrying Retry-After, a refusal a ChatRefusedError, anything else is thrown
+ * as it is, and the outbox (which keeps what is left to send) decides when to try again.
  */
 export class WebApiChat implements Chat, UserDirectory {
   readonly client: WebClient;
@@ -38,7 +48,7 @@ export class WebApiChat implements Chat, UserDirectory {
     this.client = new WebClient(options.token, {
       ...(options.apiUrl === undefined ? {} : { slackApiUrl: options.apiUrl }),
       rejectRateLimitedCalls: true,
-      retryConfig: { retries: 2, factor: 2, minTimeout: 200, maxTimeout: 2000 },
+      retryConfig: { retries: 0 },
       timeout: 10_000,
     });
   }
@@ -48,11 +58,21 @@ export class WebApiChat implements Chat, UserDirectory {
     this.calls.byMethod[method] = (this.calls.byMethod[method] ?? 0) + 1;
   }
 
-  private rethrow(error: unknown): never {
+  private rethrow(error: unknown, channel?: string): never {
     const coded = error as WebAPICallError;
     if (coded.code === ErrorCode.RateLimitedError) {
       this.calls.rateLimited += 1;
       throw new RateLimitedError(coded.retryAfter);
+    }
+    const refused = (error as { data?: { error?: string } }).data?.error;
+    if (coded.code === ErrorCode.PlatformError && refused !== undefined && !PASSING.has(refused)) {
+      if (refused === 'not_in_channel')
+        throw new ChatRefusedError(
+          refused,
+          `baton is not in channel ${channel ?? ''}: invite it with /invite @baton`,
+          true,
+        );
+      throw new ChatRefusedError(refused, `Slack refused it: ${refused}`);
     }
     throw error;
   }
@@ -68,11 +88,7 @@ export class WebApiChat implements Chat, UserDirectory {
       });
       return { channel: result.channel ?? channel, ts: result.ts ?? '' };
     } catch (error) {
-      if ((error as { data?: { error?: string } }).data?.error === 'not_in_channel')
-        throw new Error(`baton is not in channel ${channel}: invite it with /invite @baton`, {
-          cause: error,
-        });
-      return this.rethrow(error);
+      return this.rethrow(error, channel);
     }
   }
 
@@ -81,7 +97,7 @@ export class WebApiChat implements Chat, UserDirectory {
     try {
       await this.client.chat.update({ ...ref, text: message.text, blocks: message.blocks });
     } catch (error) {
-      this.rethrow(error);
+      this.rethrow(error, ref.channel);
     }
   }
 
@@ -102,6 +118,11 @@ export class WebApiChat implements Chat, UserDirectory {
       }),
       signal: AbortSignal.timeout(10_000),
     });
+    if (response.status === 429)
+      throw new RateLimitedError(Number(response.headers.get('retry-after') ?? 1) || 1);
+    // A response URL that is gone (used up, or older than 30 minutes) stays gone.
+    if (response.status === 404 || response.status === 410)
+      throw new ChatRefusedError(`http_${response.status}`, 'the reply URL has expired');
     if (!response.ok) throw new Error(`Slack refused the reply: HTTP ${response.status}`);
   }
 

@@ -34,16 +34,32 @@ export class RedisKeys {
   pendingIds(): string {
     return `${this.prefix}:slack:pending-ids`;
   }
-  reports(): string {
-    return `${this.prefix}:slack:reports`;
+  unlaunchedIds(): string {
+    return `${this.prefix}:slack:unlaunched-ids`;
   }
-  reportLease(rollout: string): string {
-    return `${this.prefix}:slack:report-lease:${rollout}`;
+  launch(id: string): string {
+    return `${this.prefix}:slack:launch:${id}`;
   }
-  notices(): string {
-    return `${this.prefix}:slack:notices`;
+  schedule(id: string): string {
+    return `${this.prefix}:schedule:${id}`;
   }
-  scheduleMessage(id: string): string {
-    return `${this.prefix}:slack:schedule-message:${id}`;
+  /** Where a schedule's changing part (status, who stopped it, what firing starts) is. */
+  scheduleState(id: string): string {
+    return `${this.prefix}:schedule:${id}:state`;
+  }
+  scheduleTarget(target: Target): string {
+    return `${this.prefix}:schedule-target:${target.service}:${target.environment}`;
+  }
+  openSchedules(): string {
+    return `${this.prefix}:schedules-open`;
+  }
+  outbox(key: string): string {
+    return `${this.prefix}:outbox:${key}`;
+  }
+  outboxUnsettled(): string {
+    return `${this.prefix}:outbox-unsettled`;
+  }
+  outboxLease(key: string): string {
+    return `${this.prefix}:outbox-lease:${key}`;
   }
 }

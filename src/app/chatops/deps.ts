@@ -1,35 +1,9 @@
-import type { RolloutJob, ScheduledRollback } from '../../adapters/queue/rollout-jobs.js';
-import type { Playbook } from '../../core/playbook/index.js';
-import type { Clock } from '../ports.js';
-import type { AuditLog, HistoryStore, LockStore, RolloutStore } from '../store-ports.js';
-import type { Chat, ChatOpsStore, UserDirectory } from './ports.js';
+import type { UseCaseDeps } from '../use-cases/deps.js';
 
-export interface RolloutQueue {
-  add(job: RolloutJob): Promise<void>;
-  schedule(rollback: ScheduledRollback, now: number): Promise<void>;
-  scheduled(): Promise<ScheduledRollback[]>;
-  unschedule(id: string): Promise<boolean>;
-}
-
-/** The playbooks as they are now: valid ones by service, and what is wrong with the others. */
-export interface PlaybookSource {
-  load(): Promise<{ playbooks: Map<string, Playbook>; problems: number }>;
-}
-
-/** Everything the chat use cases act on; `main` wires Slack and Redis to it. */
-export interface ChatOpsDeps {
-  chat: Chat;
-  directory: UserDirectory;
-  store: ChatOpsStore;
-  locks: LockStore;
-  rollouts: RolloutStore;
-  history: HistoryStore;
-  audit: AuditLog;
-  queue: RolloutQueue;
-  playbooks: PlaybookSource;
-  clock: Clock;
-  timeZone: string;
-  newId(): string;
+/** What the chat front end needs: the use cases' dependencies, and a way to deliver now. */
+export interface ChatFrontDeps extends UseCaseDeps {
+  /** The outbox has something new: deliver it now rather than at the next sweep. */
+  kick(): void;
   /** Says something went wrong that no user is waiting to hear about. */
   warn(message: string): void;
 }
@@ -41,6 +15,7 @@ export interface Interaction {
   responseUrl: string;
   /** Unique per command or click: the key that makes Slack's redeliveries harmless. */
   deliveryId: string;
-  /** For a click on a message in the channel (not an ephemeral one): that message. */
-  messageTs?: string;
 }
+
+/** How long a delivery id is remembered: longer than Slack ever retries. */
+export const DELIVERY_TTL_MS = 60 * 60_000;

@@ -1,4 +1,4 @@
-import type { RolloutUpdate } from '../../app/run-rollout.js';
+import type { RolloutUpdate } from '../../app/worker/run-rollout.js';
 import type { RolloutState } from '../../core/rollout/index.js';
 import { hostSummary } from './host-summary.js';
 

@@ -1,4 +1,4 @@
-import type { RolloutUpdate } from '../../app/run-rollout.js';
+import type { RolloutUpdate } from '../../app/worker/run-rollout.js';
 import { describeUpdate } from './describe-update.js';
 import { groupLines } from './group-lines.js';
 

@@ -1,11 +1,17 @@
 import { formatDuration } from '../duration.js';
 import type { Environment } from '../playbook/model.js';
 
-/** Someone acting in Slack (or at the terminal), with the user groups they belong to. */
+/**
+ * Someone acting: a person in chat (listed, or not, in a playbook's deployers and approvers), or
+ * an operator at a terminal with baton's configuration, who holds its SSH key and store already
+ * and so is a deployer everywhere (approval-required environments still ask them to confirm).
+ */
 export interface Actor {
   userId: string;
   /** User-group handles such as `@sre`, resolved by the adapter that knows them. */
   groups: readonly string[];
+  /** A person unless said otherwise. */
+  kind?: 'person' | 'operator';
 }
 
 export type Decision = { allowed: true } | { allowed: false; reason: string };
@@ -37,11 +43,15 @@ function listed(principals: readonly string[], actor: Actor): boolean {
 }
 
 const mention = (principal: string): string =>
-  principal.startsWith('@') ? principal : `<@${principal}>`;
+  /^[UW][A-Z0-9]{2,}$/.test(principal) ? `<@${principal}>` : principal;
 const listOf = (principals: readonly string[]): string => principals.map(mention).join(', ');
 
 export function canDeploy(service: string, environment: Environment, actor: Actor): Decision {
-  if (environment.deployers === undefined || listed(environment.deployers, actor))
+  if (
+    actor.kind === 'operator' ||
+    environment.deployers === undefined ||
+    listed(environment.deployers, actor)
+  )
     return { allowed: true };
   return {
     allowed: false,
@@ -49,6 +59,31 @@ export function canDeploy(service: string, environment: Environment, actor: Acto
       `<@${actor.userId}> may not deploy ${service} to ${environment.name}: only ${listOf(environment.deployers)} may. ` +
       `Ask one of them, or add yourself to environments.${environment.name}.deployers in the playbook.`,
   };
+}
+
+/**
+ * Cancelling (or keeping) a scheduled rollback undoes someone's decision, so it takes what making
+ * it took: a deployer of its service and environment, or the person who asked for it.
+ */
+export function canStopSchedule(
+  schedule: { service: string; requestedBy: string },
+  environment: Environment,
+  actor: Actor,
+): Decision {
+  if (requesterOf(schedule.requestedBy) === actor.userId) return { allowed: true };
+  const deployer = canDeploy(schedule.service, environment, actor);
+  if (deployer.allowed) return deployer;
+  return {
+    allowed: false,
+    reason:
+      `<@${actor.userId}> may not stop this rollback of ${schedule.service} in ${environment.name}: only its requester, ${mention(requesterOf(schedule.requestedBy))}, or a deployer there (${listOf(environment.deployers ?? [])}) may. ` +
+      'Ask one of them.',
+  };
+}
+
+/** `UALICE (scheduled)` → `UALICE`: who is behind what baton does on someone's behalf. */
+export function requesterOf(requestedBy: string): string {
+  return requestedBy.replace(/ \(.*\)$/, '');
 }
 
 export function needsApproval(environment: Environment): boolean {

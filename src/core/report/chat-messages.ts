@@ -42,6 +42,8 @@ export interface ApprovalView {
   plan: Plan;
   request: ApprovalRequest;
   rollbackAfterMs?: number;
+  /** What the approval caused: nothing is said while it starts; a launch that could not is. */
+  launch?: { result?: { started: true } | { started: false; message: string } };
 }
 
 const DECIDED: Record<Exclude<ApprovalRequest['status'], 'pending'>, string> = {
@@ -74,6 +76,9 @@ export function approvalMessage(view: ApprovalView): SlackMessage {
     outcome = `${DECIDED.expired}: nobody decided within ${formatDuration(request.expiresAt - request.requestedAt)}. Ask again with \`/deploy ${plan.service} ${plan.version} to ${plan.environment}\`.`;
   else
     outcome = `${DECIDED[request.status]} by ${who(request.decidedBy ?? 'someone')} ${slackDate(request.decidedAt ?? request.requestedAt)}`;
+  const launched = view.launch?.result;
+  // The launch's own words, built (and escaped) by baton where the launch was refused.
+  if (launched !== undefined && !launched.started) outcome += `\n⚠️ ${launched.message}`;
   const blocks: Block[] = [
     { type: 'section', text: mrkdwn(`${title}\n${outcome}`) },
     { type: 'context', elements: context.map((text) => mrkdwn(text, 300)) },
@@ -149,14 +154,22 @@ function cancelButton(schedule: ScheduleView): Button {
 }
 
 export type ScheduleOutcome =
-  'pending' | { cancelledBy: string; at: number } | 'fired' | { skipped: string };
+  | 'pending'
+  | 'firing'
+  | { cancelledBy: string; at: number }
+  | 'fired'
+  | { skipped: string }
+  | { replacedAt: number };
 
 /** A scheduled rollback as posted in the channel, with the button that stops it while it can. */
 export function scheduleMessage(schedule: ScheduleView, outcome: ScheduleOutcome): SlackMessage {
   let line = `⏰ ${scheduleLine(schedule)}`;
   if (outcome === 'fired') line += '\nIt has fired: see below.';
+  else if (outcome === 'firing') line += '\nIt is firing now.';
+  else if (typeof outcome === 'object' && 'replacedAt' in outcome)
+    line += `\nReplaced ${slackDate(outcome.replacedAt)} by the rollback of a later deploy.`;
   else if (typeof outcome === 'object' && 'skipped' in outcome)
-    line += `\n⚠️ ${escape(outcome.skipped)} Roll back by hand if it is still needed.`;
+    line += `\n⚠️ The scheduled rollback of ${escape(schedule.service)} in ${escape(schedule.environment)} did not run: ${escape(outcome.skipped)}. Roll back by hand if it is still needed.`;
   else if (outcome !== 'pending')
     line += `\n${schedule.reason === 'rollback-after' ? 'Kept' : 'Cancelled'} by ${who(outcome.cancelledBy)} ${slackDate(outcome.at)}.`;
   const blocks: Block[] = [{ type: 'section', text: mrkdwn(line) }];
@@ -164,8 +177,13 @@ export function scheduleMessage(schedule: ScheduleView, outcome: ScheduleOutcome
   return { text: `Scheduled rollback of ${schedule.service} in ${schedule.environment}`, blocks };
 }
 
-/** `/deploy schedules`: every pending rollback with its own Cancel (or Keep) button. */
-export function schedulesMessage(schedules: readonly ScheduleView[]): SlackMessage {
+/**
+ * `/deploy schedules`: every pending rollback, with its Cancel (or Keep) button for the person
+ * who may use it.
+ */
+export function schedulesMessage(
+  schedules: readonly (ScheduleView & { mayStop?: boolean })[],
+): SlackMessage {
   if (schedules.length === 0)
     return {
       text: 'No scheduled rollbacks.',
@@ -175,7 +193,12 @@ export function schedulesMessage(schedules: readonly ScheduleView[]): SlackMessa
   const shown = schedules.slice(0, 24);
   const blocks: Block[] = shown.flatMap((schedule): Block[] => [
     { type: 'section', text: mrkdwn(scheduleLine(schedule)) },
-    { type: 'actions', elements: [cancelButton(schedule)] },
+    schedule.mayStop === false
+      ? {
+          type: 'context',
+          elements: [mrkdwn('Only its requester or a deployer of the service may stop it.')],
+        }
+      : { type: 'actions', elements: [cancelButton(schedule)] },
   ]);
   if (schedules.length > shown.length)
     blocks.push({

@@ -39,6 +39,7 @@ const STATUS: Record<RolloutState['status'], string> = {
   rolled_back: 'failed and rolled back',
   halted: 'halted',
   rollback_failed: 'rollback failed: hosts need a person',
+  gave_up: 'stopped: baton could not go on, hosts need a person',
 };
 
 /** Host names shown in a group line before the rest are summarised as a count. */
@@ -146,7 +147,11 @@ export function progressMessage(
   if (state.cancel !== undefined) context.push(`cancel requested by ${who(state.cancel.by)}`);
   const actions = buttons(state);
   const failure =
-    state.failure === undefined ? undefined : `*Failed:* ${escape(state.failure.detail)}`;
+    state.gaveUp !== undefined
+      ? `*Stopped:* ${escape(state.gaveUp.reason)}. Each group is shown as it was left.`
+      : state.failure === undefined
+        ? undefined
+        : `*Failed:* ${escape(state.failure.detail)}`;
   const fixed = 2 + (failure === undefined ? 0 : 1) + (actions.length === 0 ? 0 : 1);
   const blocks: Block[] = [
     { type: 'section', text: mrkdwn(header) },
@@ -159,4 +164,16 @@ export function progressMessage(
     text: `${plan.kind} ${plan.service} ${plan.version} to ${plan.environment}: ${STATUS[state.status]}`,
     blocks,
   };
+}
+
+/**
+ * What makes an update of a rollout's message a milestone (sent within a second) rather than
+ * host-level progress (sent at most every few seconds): its status, each group's phase, a cancel.
+ */
+export function progressMilestone(state: RolloutState): string {
+  return [
+    state.status,
+    state.cancel?.by ?? '',
+    ...state.groups.map((group) => `${group.name}:${group.phase}`),
+  ].join('|');
 }

@@ -80,9 +80,17 @@ export const RolloutStatusSchema = z.enum([
   'rolled_back',
   'halted',
   'rollback_failed',
+  /** baton could not go on (its store kept failing): the hosts are left as they are, for a person. */
+  'gave_up',
 ]);
 
-export const TERMINAL_STATUSES = ['succeeded', 'rolled_back', 'halted', 'rollback_failed'] as const;
+export const TERMINAL_STATUSES = [
+  'succeeded',
+  'rolled_back',
+  'halted',
+  'rollback_failed',
+  'gave_up',
+] as const;
 
 export const RolloutStateSchema = z.object({
   schemaVersion: z.literal(STATE_SCHEMA_VERSION),
@@ -95,6 +103,8 @@ export const RolloutStateSchema = z.object({
   failure: FailureSchema.optional(),
   rollbackFailure: FailureSchema.optional(),
   cancel: z.object({ by: z.string(), at: z.int() }).optional(),
+  /** Why baton stopped trying, when it gave up. */
+  gaveUp: z.object({ reason: z.string(), at: z.int() }).optional(),
   /** Transitions applied so far; a checkpoint with a lower number is older. */
   sequence: z.int().min(0),
   startedAt: z.int(),
@@ -131,5 +141,21 @@ export function parseRolloutState(data: unknown): ParsedState {
   return {
     ok: false,
     message: `checkpoint is not a valid rollout state: ${z.prettifyError(parsed.error)}`,
+  };
+}
+
+/**
+ * The end of a rollout that baton cannot take further: every group and host stays as the last
+ * checkpoint left it, so a person can see where each one is.
+ */
+export function giveUp(state: RolloutState, reason: string, at: number): RolloutState {
+  if (isTerminal(state.status)) return state;
+  return {
+    ...state,
+    status: 'gave_up',
+    gaveUp: { reason, at },
+    sequence: state.sequence + 1,
+    updatedAt: Math.max(state.updatedAt, at),
+    finishedAt: Math.max(state.updatedAt, at),
   };
 }

@@ -1,0 +1,165 @@
+import { giveUp, isTerminal, type RolloutState } from '../../core/rollout/index.js';
+import { auditEntry } from '../audit.js';
+import type { RolloutJob } from '../jobs.js';
+import type { JobAttempt } from '../queue-ports.js';
+import type { JobOutcome, WorkerDeps } from './deps.js';
+import { finishRollout, targetOf } from './finish-rollout.js';
+import { preflight } from './preflight.js';
+import { rolloutPorts } from './rollout-ports.js';
+import { RolloutRun, type RolloutOutcome } from './run-rollout.js';
+import { watchRollout } from './watch-rollout.js';
+
+/**
+ * Runs one rollout job to its end: takes (or keeps) its lock, starts it or resumes it from its
+ * checkpoint, and records the outcome. Safe to call again for the same job after a crash. A run
+ * that its store keeps failing is suspended for a later attempt; on the last attempt it ends in a
+ * stated final state (given up, every host as it was left), so nothing is "running" for ever.
+ */
+export async function processRolloutJob(
+  job: RolloutJob,
+  deps: WorkerDeps,
+  attempt: JobAttempt = { attempt: 1, attempts: 1 },
+): Promise<JobOutcome> {
+  const target = targetOf(job);
+  const at = () => deps.clock.now();
+  // The job's lock, taken (or kept, with the same token) when it starts and whenever it goes missing.
+  const takeLock = () =>
+    deps.locks.acquire(
+      target,
+      {
+        token: job.lockToken,
+        owner: job.requestedBy,
+        reason: `${job.plan.kind} ${job.plan.version}`,
+        since: at(),
+        rollout: job.rollout,
+      },
+      deps.lockTtlMs,
+    );
+  // The job came back to this very process (its queue lock lapsed while the run went on): the
+  // run here stops starting work, and the job resumes from its checkpoint once the run has settled,
+  // so one process never runs a rollout twice at once.
+  const earlier = [...deps.active].filter((run) => run.current.id === job.rollout);
+  for (const run of earlier) run.suspend('its job came back to this process', 'lock_lost');
+  await Promise.all(earlier.map((run) => run.settled()));
+  const saved = await deps.rollouts.load(job.rollout);
+  if (saved !== undefined && isTerminal(saved.status)) {
+    // Finished, but its worker died before the job was marked done: finish the bookkeeping, and
+    // take no lock for it (the target may well belong to the next rollout by now).
+    await finished(job, deps, saved);
+    return { kind: 'finished' };
+  }
+  const lock = await takeLock();
+  if (!lock.ok) {
+    await deps.rollouts.append(job.rollout, {
+      kind: 'refused',
+      reason: 'locked',
+      detail: [
+        `${target.service} in ${target.environment} is locked by ${lock.holder.owner} since ${new Date(lock.holder.since).toISOString()}: ${lock.holder.reason}`,
+      ],
+      at: at(),
+      worker: deps.worker,
+    });
+    return { kind: 'refused' };
+  }
+  if (saved === undefined) {
+    const unreachable = await preflight(job.plan, deps.executor);
+    if (unreachable.length > 0) {
+      await finishRollout(job, deps, undefined, 'cannot_connect');
+      await deps.rollouts.append(job.rollout, {
+        kind: 'refused',
+        reason: 'cannot_connect',
+        detail: unreachable.map((failure) => failure.message),
+        at: at(),
+        worker: deps.worker,
+      });
+      return { kind: 'refused' };
+    }
+    await deps.audit.append(
+      auditEntry('rollout.started', {
+        at: at(),
+        actor: job.requestedBy,
+        target,
+        detail: { rollout: job.rollout, version: job.plan.version, worker: deps.worker },
+      }),
+    );
+  } else {
+    await deps.audit.append(
+      auditEntry('rollout.resumed', {
+        at: at(),
+        actor: deps.worker,
+        target,
+        detail: { rollout: job.rollout, sequence: saved.sequence },
+      }),
+    );
+  }
+
+  const stop = new AbortController();
+  const holder: { run?: RolloutRun } = {};
+  const ports = rolloutPorts(job, deps, (reason, cause) => holder.run?.suspend(reason, cause));
+  const run =
+    saved === undefined
+      ? RolloutRun.start(job.plan, job.rollout, ports)
+      : RolloutRun.resume(saved, ports);
+  holder.run = run;
+  const watch = watchRollout(job, deps, run, takeLock, stop.signal);
+  let outcome: RolloutOutcome;
+  try {
+    deps.active.add(run);
+    outcome = await run.run();
+  } finally {
+    deps.active.delete(run);
+    stop.abort();
+    await watch;
+  }
+  if (!outcome.suspended) {
+    await finished(job, deps, outcome.state);
+    return { kind: 'finished' };
+  }
+  const reason = outcome.reason ?? 'it was suspended';
+  if (outcome.cause === 'store' && attempt.attempt >= attempt.attempts) {
+    await abandon(job, deps, outcome.state, `${reason} (after ${attempt.attempts} attempts)`);
+    return { kind: 'finished' };
+  }
+  await deps.audit
+    .append(
+      auditEntry('rollout.suspended', {
+        at: at(),
+        actor: deps.worker,
+        target,
+        detail: { rollout: job.rollout, why: reason, ...attempt },
+      }),
+    )
+    .catch(() => undefined);
+  return { kind: 'suspended', reason };
+}
+
+/** The bookkeeping, then the update that tells followers it is all done. */
+async function finished(job: RolloutJob, deps: WorkerDeps, state: RolloutState): Promise<void> {
+  await finishRollout(job, deps, state, state.status);
+  await deps.rollouts.append(job.rollout, {
+    kind: 'finished',
+    status: state.status,
+    at: deps.clock.now(),
+    worker: deps.worker,
+  });
+}
+
+/** The last attempt could not go on: the rollout ends where it is, for a person to look at. */
+async function abandon(
+  job: RolloutJob,
+  deps: WorkerDeps,
+  last: RolloutState,
+  why: string,
+): Promise<void> {
+  const state = giveUp(last, why, deps.clock.now());
+  await deps.rollouts.save(state);
+  await deps.audit.append(
+    auditEntry('rollout.gave_up', {
+      at: deps.clock.now(),
+      actor: deps.worker,
+      target: targetOf(job),
+      detail: { rollout: job.rollout, why },
+    }),
+  );
+  await finished(job, deps, state);
+}

@@ -1,0 +1,89 @@
+import type { RolloutState } from '../../core/rollout/index.js';
+import type { AuditEntry } from '../audit.js';
+import type { RolloutJob } from '../jobs.js';
+import type { WorkerDeps } from './deps.js';
+import { targetOf } from './finish-rollout.js';
+import type { GateAnswer, RolloutPorts, RolloutUpdate } from './run-rollout.js';
+
+/**
+ * What one rollout's run needs from the worker: checkpoints (which must be stored, or the run
+ * suspends), updates for followers and the audit log (worth a warning, not a stop, if lost), and
+ * gate answers (a store that cannot be read suspends the run rather than aborting at the gate).
+ */
+export function rolloutPorts(
+  job: RolloutJob,
+  deps: WorkerDeps,
+  suspend: (reason: string, cause: 'store') => void,
+): RolloutPorts {
+  const target = targetOf(job);
+  // Losing one progress update must not take the worker (and the rollout) down with it.
+  const store = (what: string, write: Promise<unknown>) =>
+    void write.catch((error: unknown) =>
+      deps.warn(`rollout ${job.rollout}: could not store ${what}: ${(error as Error).message}`),
+    );
+  return {
+    executor: deps.executor,
+    health: deps.health,
+    clock: deps.clock,
+    checkpoint: (state: RolloutState) => deps.rollouts.save(state),
+    report: (update: RolloutUpdate) => {
+      if (update.kind === 'event') {
+        if (update.event.type === 'health.failed' || update.event.type === 'health.timed_out')
+          deps.metrics?.healthCheckFailed();
+        store(
+          'an update',
+          deps.rollouts.append(job.rollout, {
+            kind: 'event',
+            event: update.event,
+            sequence: update.state.sequence,
+            worker: deps.worker,
+          }),
+        );
+        return;
+      }
+      const { announcement, at } = update;
+      store(
+        'an update',
+        deps.rollouts.append(job.rollout, {
+          kind: 'announcement',
+          announcement,
+          at,
+          sequence: update.state.sequence,
+          worker: deps.worker,
+        }),
+      );
+      // Milestones go to the audit log too (its start is written by the job itself).
+      const { type, ...said } = announcement;
+      if (type === 'rollout.started') return;
+      // Each milestone's detail is what its announcement says (a type the union cannot pair up).
+      const entry = {
+        at,
+        actor: deps.worker,
+        action: type,
+        target,
+        detail: { rollout: job.rollout, ...said },
+      };
+      store('an audit entry', deps.audit.append(entry as AuditEntry));
+    },
+    gate: async (group: string, _state: RolloutState, signal: AbortSignal): Promise<GateAnswer> => {
+      for (;;) {
+        let answer: { continue: boolean; by: string } | undefined;
+        try {
+          answer = await deps.rollouts.gateAnswer(job.rollout, group);
+        } catch (error) {
+          suspend(
+            `the answer at gate ${group} could not be read: ${(error as Error).message}`,
+            'store',
+          );
+          return { continue: false, by: 'baton (suspended)' };
+        }
+        if (answer !== undefined)
+          return answer.continue
+            ? { continue: true, by: answer.by }
+            : { continue: false, by: answer.by };
+        if (signal.aborted) return { continue: false, by: 'baton (gate abandoned)' };
+        await deps.clock.sleep(deps.pollMs, signal);
+      }
+    },
+  };
+}

@@ -1,0 +1,366 @@
+import {
+  applyEvent,
+  isTerminal,
+  resumeEffects,
+  startRollout,
+  type Announcement,
+  type Effect,
+  type Plan,
+  type RolloutEvent,
+  type RolloutState,
+} from '../../core/rollout/index.js';
+import {
+  ConnectionError,
+  type Clock,
+  type HealthProbe,
+  type HostTarget,
+  type RemoteExecutor,
+} from '../ports.js';
+import { waitUntilHealthy } from './wait-until-healthy.js';
+
+export type GateAnswer = { continue: true; by: string } | { continue: false; by: string };
+
+/** What happened, in order: the events fed to the machine and the milestones it announced. */
+export type RolloutUpdate = { worker?: string } & (
+  | { kind: 'event'; event: RolloutEvent; state: RolloutState }
+  | { kind: 'announcement'; announcement: Announcement; state: RolloutState; at: number }
+);
+
+export interface RolloutPorts {
+  executor: RemoteExecutor;
+  health: HealthProbe;
+  clock: Clock;
+  /** Stores the state; awaited before any effect of that state starts. */
+  checkpoint(state: RolloutState): Promise<void>;
+  report(update: RolloutUpdate): void;
+  /** Waits for someone to continue past (or abort at) a manual gate. */
+  gate(group: string, state: RolloutState, signal: AbortSignal): Promise<GateAnswer>;
+}
+
+export interface RolloutOutcome {
+  /** The last state checkpointed. */
+  state: RolloutState;
+  /**
+   * The run stopped early, with the steps in flight finished: its process is shutting down, or a
+   * checkpoint could not be stored. A later attempt resumes it from its checkpoint.
+   */
+  suspended: boolean;
+  /** Why it was suspended. */
+  reason?: string;
+  /** What suspended it: the process stopping, another worker taking the job, or a failing store. */
+  cause?: SuspendCause;
+}
+
+export type SuspendCause = 'stopping' | 'lock_lost' | 'store';
+
+/**
+ * Drives one rollout: feeds results to the state machine one at a time, checkpoints each new
+ * state, reports it, and only then starts the effects it asks for.
+ */
+export class RolloutRun {
+  private state: RolloutState;
+  private readonly pending: RolloutEvent[] = [];
+  private wake: (() => void) | undefined;
+  private readonly running = new Set<Promise<void>>();
+  private readonly groupSignals = new Map<string, AbortController>();
+  private suspended = false;
+  private suspendedFor: { reason: string; cause: SuspendCause } | undefined;
+  /** The newest state that is stored: what a resumed run starts from. */
+  private stored: RolloutState;
+
+  private constructor(
+    private readonly ports: RolloutPorts,
+    private readonly initial: {
+      state: RolloutState;
+      effects: Effect[];
+      announcements: Announcement[];
+    },
+  ) {
+    this.state = initial.state;
+    this.stored = initial.state;
+  }
+
+  static start(plan: Plan, id: string, ports: RolloutPorts): RolloutRun {
+    return new RolloutRun(ports, startRollout(plan, id, ports.clock.now()));
+  }
+
+  /** Continues from a checkpoint: redoes the work that was in flight, never a finished group. */
+  static resume(state: RolloutState, ports: RolloutPorts): RolloutRun {
+    return new RolloutRun(ports, { state, effects: resumeEffects(state), announcements: [] });
+  }
+
+  get current(): RolloutState {
+    return this.state;
+  }
+
+  /** Stops after the current step, then applies the playbook's failure policy. */
+  cancel(by: string): void {
+    this.enqueue({ type: 'cancel.requested', by, at: this.ports.clock.now() });
+  }
+
+  /**
+   * Starts nothing new, lets the steps in flight finish (and be checkpointed), then ends the run
+   * without finishing the rollout: the checkpoint says what another worker must do next.
+   */
+  suspend(reason = 'this process is stopping', cause: SuspendCause = 'stopping'): void {
+    if (!this.suspended) this.suspendedFor = { reason, cause };
+    this.suspended = true;
+    for (const controller of this.groupSignals.values()) controller.abort();
+    this.wake?.();
+  }
+
+  private finished: Promise<RolloutOutcome> | undefined;
+
+  /** Resolves when run() has ended, whether it finished the rollout or was suspended. */
+  async settled(): Promise<void> {
+    await this.finished?.catch(() => undefined);
+  }
+
+  run(): Promise<RolloutOutcome> {
+    this.finished ??= this.drive();
+    return this.finished;
+  }
+
+  private async drive(): Promise<RolloutOutcome> {
+    if (await this.commit(undefined, this.initial.announcements))
+      this.perform(this.initial.effects);
+    while (!isTerminal(this.stored.status) || this.running.size > 0) {
+      if (this.suspended && this.running.size === 0 && this.pending.length === 0) break;
+      const event = await this.nextEvent();
+      if (event === undefined) continue;
+      const result = applyEvent(this.state, event);
+      if (!result.ok) {
+        // After the end, late answers (a cancel, a probe) change nothing; anything else is a bug.
+        if (result.error.code === 'rollout_finished') continue;
+        throw new Error(`rollout ${this.state.id}: ${result.error.message}`);
+      }
+      this.state = result.state;
+      if (await this.commit(event, result.announcements)) this.perform(result.effects);
+    }
+    return {
+      state: this.stored,
+      suspended: !isTerminal(this.stored.status),
+      ...(this.suspendedFor === undefined || isTerminal(this.stored.status)
+        ? {}
+        : this.suspendedFor),
+    };
+  }
+
+  /**
+   * Stores the new state, then reports it; false (and the run suspended) when it cannot be
+   * stored, since no effect may start from a state that a resumed run would not know.
+   */
+  private async commit(
+    event: RolloutEvent | undefined,
+    announcements: Announcement[],
+  ): Promise<boolean> {
+    try {
+      await this.ports.checkpoint(this.state);
+    } catch (error) {
+      this.suspend(`its checkpoint could not be stored: ${(error as Error).message}`, 'store');
+      return false;
+    }
+    this.stored = this.state;
+    if (event !== undefined) this.ports.report({ kind: 'event', event, state: this.state });
+    for (const announcement of announcements) {
+      this.ports.report({
+        kind: 'announcement',
+        announcement,
+        state: this.state,
+        at: this.state.updatedAt,
+      });
+    }
+    if (isTerminal(this.state.status))
+      for (const controller of this.groupSignals.values()) controller.abort();
+    return true;
+  }
+
+  private enqueue(event: RolloutEvent): void {
+    this.pending.push(event);
+    this.wake?.();
+  }
+
+  private nextEvent(): Promise<RolloutEvent | undefined> {
+    const event = this.pending.shift();
+    if (event !== undefined) return Promise.resolve(event);
+    if ((isTerminal(this.state.status) || this.suspended) && this.running.size === 0)
+      return Promise.resolve(undefined);
+    return new Promise((resolve) => {
+      this.wake = () => {
+        this.wake = undefined;
+        resolve(this.pending.shift());
+      };
+    });
+  }
+
+  private track(task: () => Promise<void>): void {
+    const promise = task()
+      .catch((error: unknown) => {
+        // A task that throws is a bug in baton, not in the host: stop rather than guess.
+        this.enqueue({
+          type: 'cancel.requested',
+          by: `baton (internal error: ${(error as Error).message})`,
+          at: this.ports.clock.now(),
+        });
+      })
+      .finally(() => {
+        this.running.delete(promise);
+        this.wake?.();
+      });
+    this.running.add(promise);
+  }
+
+  private signalFor(group: string): AbortSignal {
+    let controller = this.groupSignals.get(group);
+    if (controller === undefined || controller.signal.aborted) {
+      controller = new AbortController();
+      this.groupSignals.set(group, controller);
+    }
+    return controller.signal;
+  }
+
+  private target(
+    group: string,
+    host: string,
+  ): { target: HostTarget; planned: Plan['groups'][number]['hosts'][number] } {
+    const planned = this.state.plan.groups
+      .find((candidate) => candidate.name === group)
+      ?.hosts.find((candidate) => candidate.name === host);
+    if (planned === undefined) throw new Error(`no host ${host} in group ${group}`);
+    return {
+      target: {
+        name: planned.name,
+        address: planned.address,
+        port: planned.port,
+        user: this.state.plan.sshUser,
+      },
+      planned,
+    };
+  }
+
+  private perform(effects: Effect[]): void {
+    // A suspended run leaves new work to whoever resumes it: the checkpoint already asks for it.
+    if (this.suspended) return;
+    for (const effect of effects) {
+      switch (effect.type) {
+        case 'run_step':
+          this.track(() => this.runStep(effect));
+          break;
+        case 'probe_health':
+          this.track(() => this.probe(effect));
+          break;
+        case 'run_verify':
+          this.track(() => this.verify(effect.group));
+          break;
+        case 'await_gate':
+          this.track(() => this.awaitGate(effect.group));
+          break;
+        case 'abandon':
+          this.groupSignals.get(effect.group)?.abort();
+          break;
+        case 'finish':
+          break;
+      }
+    }
+  }
+
+  private async runStep(effect: Extract<Effect, { type: 'run_step' }>): Promise<void> {
+    const { group, host, pass, step } = effect;
+    const ref = { group, host, pass, step };
+    const { target } = this.target(group, host);
+    this.enqueue({ type: 'step.started', ...ref, at: this.ports.clock.now() });
+    try {
+      const result = await this.ports.executor.run(target, effect.command, {
+        timeoutMs: effect.timeoutMs,
+      });
+      const output = [result.stdoutTail, result.stderrTail]
+        .filter((text) => text !== '')
+        .join('\n');
+      const at = this.ports.clock.now();
+      if (result.timedOut) this.enqueue({ type: 'step.timed_out', ...ref, output, at });
+      else if (result.exitCode === 0) this.enqueue({ type: 'step.succeeded', ...ref, at });
+      else {
+        const last = (result.stderrTail || result.stdoutTail).trim().split('\n').at(-1) ?? '';
+        const detail =
+          result.exitCode === null
+            ? 'the connection dropped before the command ended'
+            : last || 'no output';
+        this.enqueue({
+          type: 'step.failed',
+          ...ref,
+          exitCode: result.exitCode,
+          detail,
+          output,
+          at,
+        });
+      }
+    } catch (error) {
+      if (!(error instanceof ConnectionError)) throw error;
+      this.enqueue({
+        type: 'step.failed',
+        ...ref,
+        exitCode: null,
+        detail: error.message,
+        at: this.ports.clock.now(),
+      });
+    }
+  }
+
+  private async probe(effect: Extract<Effect, { type: 'probe_health' }>): Promise<void> {
+    const { group, host, pass } = effect;
+    const { target, planned } = this.target(group, host);
+    const procedure = pass === 'forward' ? planned.forward : planned.rollback;
+    if (procedure === undefined) throw new Error(`no ${pass} procedure for ${host}`);
+    const outcome = await waitUntilHealthy(
+      procedure.probe,
+      target,
+      this.state.plan.health,
+      this.ports.health,
+      this.ports.clock,
+      this.signalFor(group),
+    );
+    if (outcome.outcome === 'abandoned') return;
+    const at = this.ports.clock.now();
+    if (outcome.outcome === 'passed')
+      this.enqueue({ type: 'health.passed', group, host, pass, at });
+    else this.enqueue({ type: 'health.timed_out', group, host, pass, detail: outcome.detail, at });
+  }
+
+  private async verify(group: string): Promise<void> {
+    const hosts = this.state.plan.groups.find((candidate) => candidate.name === group)?.hosts ?? [];
+    const failures = await Promise.all(
+      hosts.map(async (planned) => {
+        const verify = planned.forward.verify;
+        if (verify === undefined) return undefined;
+        const { target } = this.target(group, planned.name);
+        try {
+          const result = await this.ports.executor.run(target, verify.command, {
+            timeoutMs: verify.timeoutMs,
+          });
+          if (result.exitCode === 0) return undefined;
+          const last = (result.stderrTail || result.stdoutTail).trim().split('\n').at(-1) ?? '';
+          return `${planned.name}: ${result.timedOut ? 'timed out' : `exit ${result.exitCode ?? 'none'}`}${last === '' ? '' : ` (${last})`}`;
+        } catch (error) {
+          if (!(error instanceof ConnectionError)) throw error;
+          return `${planned.name}: ${error.message}`;
+        }
+      }),
+    );
+    const failed = failures.filter((failure) => failure !== undefined);
+    const at = this.ports.clock.now();
+    if (failed.length === 0) this.enqueue({ type: 'verify.passed', group, at });
+    else this.enqueue({ type: 'verify.failed', group, detail: failed.join('; '), at });
+  }
+
+  private async awaitGate(group: string): Promise<void> {
+    const signal = this.signalFor(group);
+    const answer = await this.ports.gate(group, this.state, signal);
+    if (signal.aborted) return;
+    const at = this.ports.clock.now();
+    this.enqueue(
+      answer.continue
+        ? { type: 'gate.continued', group, by: answer.by, at }
+        : { type: 'cancel.requested', by: answer.by, at },
+    );
+  }
+}
