@@ -30,6 +30,31 @@ const impureModules = [
   },
 ];
 
+/** The use cases talk to the outside only through their ports; adapters are wired in main. */
+const outsideTheApp = [
+  {
+    group: ['node:*'],
+    message: 'src/app reaches the outside through its ports (src/app/*-ports.ts).',
+  },
+  {
+    group: ['ioredis', 'bullmq', 'node-ssh', 'ssh2', '@slack/*', 'pino', '@electric-sql/*'],
+    message: 'src/app talks to the outside through a port; the adapter goes in src/adapters.',
+  },
+  {
+    group: [
+      '**/adapters/**',
+      '**/config/**',
+      '**/local/**',
+      '**/cli',
+      '**/cli/**',
+      '**/cli.js',
+      '**/main',
+      '**/main.js',
+    ],
+    message: 'src/app imports only src/core and its own ports.',
+  },
+];
+
 export default tseslint.config(
   { ignores: ['dist/**', 'coverage/**', 'node_modules/**'] },
   js.configs.recommended,
@@ -48,6 +73,10 @@ export default tseslint.config(
         { argsIgnorePattern: '^_', varsIgnorePattern: '^_' },
       ],
     },
+  },
+  {
+    files: ['src/app/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: outsideTheApp }] },
   },
   {
     files: ['src/core/**/*.ts'],

@@ -56,3 +56,50 @@ describe('src/core stays pure', () => {
     );
   });
 });
+
+describe('src/app talks to the outside only through its ports', () => {
+  it.each([
+    [
+      "import { RedisLockStore } from '../adapters/store/redis-lock-store.js';\nexport const r = RedisLockStore;\n",
+      'src/app imports only src/core and its own ports',
+    ],
+    [
+      "import { startWorker } from '../main.js';\nexport const w = startWorker;\n",
+      'src/app imports only src/core and its own ports',
+    ],
+    [
+      "import { loadConfig } from '../config/env.js';\nexport const c = loadConfig;\n",
+      'src/app imports only src/core and its own ports',
+    ],
+    [
+      "import { Queue } from 'bullmq';\nexport const q = Queue;\n",
+      'the adapter goes in src/adapters',
+    ],
+    [
+      "import { readFile } from 'node:fs/promises';\nexport const f = readFile;\n",
+      'src/app reaches the outside through its ports',
+    ],
+  ])('refuses %j', async (code, expected) => {
+    const messages = await problemsIn('src/app/use-cases/example.ts', code);
+    expect(messages.join('\n')).toContain(expected);
+  });
+
+  it('allows the core and its own ports', async () => {
+    expect(
+      await problemsIn(
+        'src/app/use-cases/example.ts',
+        "import { planRollout } from '../../core/rollout/index.js';\nimport type { LockStore } from '../store-ports.js';\nexport const p = planRollout;\nexport type L = LockStore;\n",
+      ),
+    ).toEqual([]);
+  });
+
+  it('holds for every file of src/app today', async () => {
+    const results = await eslint.lintFiles(['src/app/**/*.ts']);
+    const broken = results.flatMap((result) =>
+      result.messages
+        .filter((message) => message.ruleId === 'no-restricted-imports')
+        .map((message) => `${result.filePath}: ${message.message}`),
+    );
+    expect(broken).toEqual([]);
+  });
+});
