@@ -222,7 +222,11 @@ export function workerDeps(
   return {
     worker: name,
     executor,
-    health: new NetworkHealthProbe(executor),
+    // Over SSH, checks of hosts behind jump hosts go through the executor's connections.
+    health: new NetworkHealthProbe(
+      executor,
+      executor instanceof SshExecutor ? executor : undefined,
+    ),
     clock: systemClock,
     locks: stores.locks,
     rollouts: stores.rollouts,
