@@ -6,6 +6,7 @@ import { NetworkHealthProbe } from './adapters/health/network-health-probe.js';
 import {
   cachedPlaybookDirectory,
   loadPlaybookDirectory,
+  playbookOptions,
 } from './adapters/playbooks/playbook-directory.js';
 import { resolve } from 'node:path';
 import {
@@ -311,7 +312,9 @@ export function startWorker(
   return runWorker(backend, {
     executor: sshExecutor(config, env),
     playbook: async (service) =>
-      (await loadPlaybookDirectory(config.BATON_PLAYBOOKS)).playbooks.get(service),
+      (await loadPlaybookDirectory(config.BATON_PLAYBOOKS, playbookOptions(config))).playbooks.get(
+        service,
+      ),
     name,
     warn,
     ...(metrics === undefined ? {} : { metrics }),
@@ -393,7 +396,7 @@ export async function startSlackApp(
   const deps = chatOpsDeps(
     backend,
     { chat, directory: chat },
-    cachedPlaybookDirectory(config.BATON_PLAYBOOKS),
+    cachedPlaybookDirectory(config.BATON_PLAYBOOKS, playbookOptions(config)),
     { clock, timeZone: config.BATON_TIMEZONE, warn },
   );
   const reporter = new RolloutReporter(deps, name, reportLeaseMs);

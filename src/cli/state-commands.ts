@@ -2,7 +2,10 @@ import { randomUUID } from 'node:crypto';
 import { historyLine, statusLines } from '../app/state-lines.js';
 import type { Config } from '../config/env.js';
 import { formatSeconds, parseDuration } from '../core/duration.js';
-import { loadPlaybookDirectory } from '../adapters/playbooks/playbook-directory.js';
+import {
+  loadPlaybookDirectory,
+  playbookOptions,
+} from '../adapters/playbooks/playbook-directory.js';
 import { useBackend } from './backend.js';
 import { describeHolder, terminalActor } from './deploy-queued.js';
 import { EXIT } from './exit-codes.js';
@@ -16,7 +19,7 @@ export async function statusCommand(
   config: Config,
   io: CliIo,
 ): Promise<number> {
-  const catalog = await loadPlaybookDirectory(options.playbooks);
+  const catalog = await loadPlaybookDirectory(options.playbooks, playbookOptions(io.env));
   const playbooks = [...catalog.playbooks.values()].filter(
     (playbook) => service === undefined || playbook.service === service,
   );
