@@ -46,17 +46,16 @@ function who(place: LoginPlace): string {
   return `${place.hop ? 'jump host ' : ''}${describeEndpoint(place.endpoint)}`;
 }
 
-/** How to read a host's key from where it can be reached: here, or on the last hop before it. */
-function keyscan(place: LoginPlace, file: string): string {
+/**
+ * How to add a host's key: ssh-keyscan when it can be reached from here; behind a jump host it
+ * cannot, so the line itself, made of the key it presented.
+ */
+function addKey(place: LoginPlace, file: string, presented: Buffer | undefined): string {
   const { endpoint, before } = place;
-  const scan = `ssh-keyscan -p ${endpoint.port} ${endpoint.address}`;
-  const last = before.at(-1);
-  if (last === undefined) return `${scan} >> ${file}`;
-  const jumps = before
-    .slice(0, -1)
-    .map((hop) => `${hop.user}@${hop.address}:${hop.port}`)
-    .join(',');
-  return `ssh ${jumps === '' ? '' : `-J ${jumps} `}-p ${last.port} ${last.user}@${last.address} ${scan} >> ${file}`;
+  if (before.length === 0 || presented === undefined)
+    return `ssh-keyscan -p ${endpoint.port} ${endpoint.address} >> ${file}`;
+  const line = `${lookupName(endpoint.address, endpoint.port)} ${keyTypeOf(presented)} ${presented.toString('base64')}`;
+  return `echo '${line}' >> ${file}`;
 }
 
 export class SshLogin {
@@ -175,7 +174,7 @@ export class SshLogin {
     if (verdict === 'unknown')
       return failure(
         'host_key_unknown',
-        `${who(place)} is not in ${file}; it presented ${seen}. Check that fingerprint with the host's owner, then add it: ${keyscan(place, file)}`,
+        `${who(place)} is not in ${file}; it presented ${seen}. Check that fingerprint with the host's owner, then add it: ${addKey(place, file, presented)}`,
       );
     if (verdict === 'mismatch')
       return failure(
