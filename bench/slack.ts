@@ -104,7 +104,12 @@ try {
       async respond() {},
     };
     const deps = useCaseDeps(backend, {
-      playbooks: playbookSource(async () => ({ playbooks: new Map(), problems: [] })),
+      playbooks: playbookSource(async () => ({
+        playbooks: new Map(),
+        problems: [],
+        notes: [],
+        sshConfigs: [],
+      })),
       timeZone: 'UTC',
     });
     const hosts = new InMemoryHosts(systemClock);

@@ -5,7 +5,9 @@ import { systemClock } from './adapters/clock/system-clock.js';
 import { NetworkHealthProbe } from './adapters/health/network-health-probe.js';
 import {
   cachedPlaybookDirectory,
+  playbookOptions,
   type PlaybookCatalog,
+  type PlaybookOptions,
 } from './adapters/playbooks/playbook-directory.js';
 import type { ReadinessCheck } from './adapters/ops/ops-server.js';
 import {
@@ -271,8 +273,11 @@ export function sshExecutor(config: Config, env: Record<string, string | undefin
 }
 
 /** The playbooks of a directory, as the use cases read them (read again only when files change). */
-export function playbookSource(catalog: (() => Promise<PlaybookCatalog>) | string): PlaybookSource {
-  const load = typeof catalog === 'string' ? cachedPlaybookDirectory(catalog) : catalog;
+export function playbookSource(
+  catalog: (() => Promise<PlaybookCatalog>) | string,
+  options: PlaybookOptions = {},
+): PlaybookSource {
+  const load = typeof catalog === 'string' ? cachedPlaybookDirectory(catalog, options) : catalog;
   return {
     async load() {
       const read = await load();
@@ -322,7 +327,11 @@ export function workerDeps(
   return {
     worker: name,
     executor,
-    health: new NetworkHealthProbe(executor),
+    // Over SSH, checks of hosts behind jump hosts go through the executor's connections.
+    health: new NetworkHealthProbe(
+      executor,
+      executor instanceof SshExecutor ? executor : undefined,
+    ),
     clock: systemClock,
     locks: backend.locks,
     rollouts: backend.rollouts,
@@ -376,7 +385,7 @@ export function startWorker(
 ): RunningWorker {
   return runWorker(backend, {
     executor: sshExecutor(config, env),
-    playbooks: playbookSource(config.BATON_PLAYBOOKS),
+    playbooks: playbookSource(config.BATON_PLAYBOOKS, playbookOptions(config)),
     name,
     timeZone: config.BATON_TIMEZONE,
     warn,
@@ -408,7 +417,7 @@ export interface RunningSlackApp {
 export async function startSlackApp(
   backend: Backend,
   slack: SlackAppSettings,
-  config: Pick<Config, 'BATON_PLAYBOOKS' | 'BATON_TIMEZONE'>,
+  config: Pick<Config, 'BATON_PLAYBOOKS' | 'BATON_TIMEZONE' | 'BATON_SSH_CONFIG'>,
   name: string,
   warn: (message: string) => void,
   { clock = systemClock, leaseMs }: { clock?: Clock; leaseMs?: number } = {},
@@ -422,7 +431,7 @@ export async function startSlackApp(
     throw new Error(`Slack did not accept SLACK_BOT_TOKEN: ${(error as Error).message}`);
   });
   const deps = useCaseDeps(backend, {
-    playbooks: playbookSource(config.BATON_PLAYBOOKS),
+    playbooks: playbookSource(config.BATON_PLAYBOOKS, playbookOptions(config)),
     directory: chat,
     clock,
     timeZone: config.BATON_TIMEZONE,

@@ -1,11 +1,24 @@
 import type { Probe } from '../core/rollout/index.js';
 
+/** A host on the way to a target (a bastion): the connection to the target goes through it. */
+export interface JumpTarget {
+  name: string;
+  address: string;
+  port: number;
+  user: string;
+  identityFile?: string;
+}
+
 /** Where a command runs: a host of the plan and the account to log in as. */
 export interface HostTarget {
   name: string;
   address: string;
   port: number;
   user: string;
+  /** A private key of its own; else the executor's. */
+  identityFile?: string;
+  /** Outermost first; absent or empty: connected to directly. */
+  jump?: JumpTarget[];
 }
 
 export interface CommandResult {

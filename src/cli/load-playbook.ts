@@ -1,4 +1,7 @@
-import { loadPlaybookDirectory } from '../adapters/playbooks/playbook-directory.js';
+import {
+  loadPlaybookDirectory,
+  playbookOptions,
+} from '../adapters/playbooks/playbook-directory.js';
 import { formatSourceProblem, type Playbook } from '../core/playbook/index.js';
 import { planRollout, type Plan } from '../core/rollout/index.js';
 import { didYouMean } from '../core/suggest.js';
@@ -10,7 +13,7 @@ export async function loadServicePlaybook(
   directory: string,
   io: CliIo,
 ): Promise<Playbook | undefined> {
-  const catalog = await loadPlaybookDirectory(directory);
+  const catalog = await loadPlaybookDirectory(directory, playbookOptions(io.env));
   const playbook = catalog.playbooks.get(service);
   if (playbook === undefined) {
     for (const problem of catalog.problems) io.stderr(`${formatSourceProblem(problem)}\n`);

@@ -3,6 +3,7 @@ import { systemClock } from '../adapters/clock/system-clock.js';
 import type { Principal, UseCaseDeps } from '../app/use-cases/deps.js';
 import type { Refusal, RefusalCode } from '../app/use-cases/outcome.js';
 import type { Config } from '../config/env.js';
+import { playbookOptions } from '../adapters/playbooks/playbook-directory.js';
 import { playbookSource, useCaseDeps, type Backend } from '../main.js';
 import { useBackend } from './backend.js';
 import { EXIT } from './exit-codes.js';
@@ -56,7 +57,7 @@ export function withUseCases(
   return useBackend(config, io, command, (backend) =>
     work(
       useCaseDeps(backend, {
-        playbooks: playbookSource(playbooks),
+        playbooks: playbookSource(playbooks, playbookOptions(config)),
         clock: { now: io.now, sleep: systemClock.sleep },
         timeZone: config.BATON_TIMEZONE,
       }),

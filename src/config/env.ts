@@ -28,6 +28,8 @@ const EnvSchema = z.object({
   BATON_PLAYBOOKS: z.string().min(1).default('playbooks'),
   BATON_SSH_KEY: z.string().min(1).optional(),
   BATON_KNOWN_HOSTS: z.string().min(1).optional(),
+  /** An OpenSSH client config for playbooks without ssh.config: their hosts may be its aliases. */
+  BATON_SSH_CONFIG: z.string().min(1).optional(),
   /** Port of /healthz and /metrics for worker, serve and start; unset: not served; 0: any free port. */
   BATON_OPS_PORT: z.coerce.number().int().min(0).max(65_535).optional(),
   BATON_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'),

@@ -1,4 +1,4 @@
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
@@ -29,6 +29,11 @@ export interface FleetOptions {
   subnet?: number;
   spinupMs?: number;
   initialVersion?: string;
+  /**
+   * Run every host inside this network namespace (a name from `ip netns`): from the test's own
+   * namespace they cannot be reached at all, only through what the test opens into it.
+   */
+  netns?: string;
 }
 
 export interface PlaybookOptions {
@@ -42,6 +47,8 @@ export interface PlaybookOptions {
   steps?: 'restart' | 'install-restart';
   /** Extra lines for the environment, e.g. `deployers: [UALICE]` or an `approval:` map. */
   access?: string[];
+  /** The playbook's ssh.jump, written as given (YAML), e.g. `'root@127.9.0.1:2222'`. */
+  jump?: string;
 }
 
 /** A set of fake hosts on loopback: a real sshd and a small HTTP service each. */
@@ -89,7 +96,13 @@ export class Fleet {
       );
     }
     const dir = await mkdtemp(join(tmpdir(), 'baton-fleet-'));
-    const fleet = new Fleet(dir, { subnet: 0, spinupMs: 100, initialVersion: 'v1', ...options });
+    const fleet = new Fleet(dir, {
+      subnet: 0,
+      spinupMs: 100,
+      initialVersion: 'v1',
+      netns: '',
+      ...options,
+    });
     process.once('exit', fleet.stopOnExit);
     try {
       await fleet.prepare();
@@ -159,12 +172,12 @@ export class Fleet {
     ].join('\n');
     await writeFile(join(hostDir, 'sshd_config'), `${config}\n`);
     this.track(
-      spawn(SSHD, ['-D', '-e', '-f', join(hostDir, 'sshd_config')], {
+      this.spawn(SSHD, ['-D', '-e', '-f', join(hostDir, 'sshd_config')], {
         stdio: ['ignore', 'ignore', 'pipe'],
       }),
     );
     const service = this.track(
-      spawn(
+      this.spawn(
         process.execPath,
         [
           join(here, 'service.mjs'),
@@ -185,12 +198,21 @@ export class Fleet {
         reject(new Error(`service for ${address} exited with ${code}`)),
       );
     });
-    await waitForPort(address, host.sshPort);
+    // From outside its namespace a host cannot be reached: sshd writes its PID file once it listens.
+    if (this.options.netns === '') await waitForPort(address, host.sshPort);
+    else await waitForFile(join(hostDir, 'sshd.pid'));
     const publicKey = (await readFile(`${hostKey}.pub`, 'utf8')).split(' ').slice(0, 2).join(' ');
     await writeFile(this.knownHostsPath, `[${address}]:${host.sshPort} ${publicKey}\n`, {
       flag: 'a',
     });
     this.hosts[index] = host;
+  }
+
+  private spawn(command: string, args: string[], options: SpawnOptions): ChildProcess {
+    const { netns } = this.options;
+    return netns === ''
+      ? spawn(command, args, options)
+      : spawn('ip', ['netns', 'exec', netns, command, ...args], options);
   }
 
   private track(child: ChildProcess): ChildProcess {
@@ -224,7 +246,7 @@ export class Fleet {
     const yaml = [
       `service: ${service}`,
       "version_pattern: '^v\\d+(\\.\\d+)*$'",
-      `ssh: { user: ${userInfo().username}, port: 2222 }`,
+      `ssh: { user: ${userInfo().username}, port: 2222${options.jump === undefined ? '' : `, jump: ${options.jump}`} }`,
       'steps:',
       ...(options.steps === 'restart'
         ? []
@@ -278,6 +300,14 @@ export class Fleet {
       ),
     );
     await rm(this.dir, { recursive: true, force: true });
+  }
+}
+
+async function waitForFile(path: string, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!existsSync(path)) {
+    if (Date.now() > deadline) throw new Error(`${path} did not appear in ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }
 

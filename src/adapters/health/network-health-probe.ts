@@ -1,8 +1,38 @@
 import { connect } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { HealthProbe, HostTarget, ProbeResult, RemoteExecutor } from '../../app/ports.js';
 import type { Probe } from '../../core/rollout/index.js';
+import { getThrough, opened } from './through-tunnel.js';
+
+/** Connections made from the last jump host on the way to a target (the SSH executor makes them). */
+export interface Tunnels {
+  forward(target: HostTarget, address: string, port: number): Promise<Duplex>;
+}
 
 const DETAIL_MAX = 200;
+const HEADERS = { 'user-agent': 'baton-health-check' };
+
+function judge(probe: Extract<Probe, { kind: 'http' }>, status: number, body: string): ProbeResult {
+  if (status !== probe.status)
+    return {
+      healthy: false,
+      detail: `HTTP ${status} (want ${probe.status}): ${body.trim().slice(0, DETAIL_MAX)}`,
+    };
+  if (probe.bodyContains !== undefined && !body.includes(probe.bodyContains))
+    return {
+      healthy: false,
+      detail: `HTTP ${status} but the body lacks "${probe.bodyContains}": ${body.trim().slice(0, DETAIL_MAX)}`,
+    };
+  return { healthy: true, detail: `HTTP ${status}` };
+}
+
+/** Why a connection made through a jump host failed, in the words used for direct ones. */
+function tunnelDetail(error: unknown, signal: AbortSignal): string {
+  if (signal.aborted && (signal.reason as Error | undefined)?.name === 'TimeoutError')
+    return 'no answer in time';
+  const message = (error as Error).message.replace(/^\(SSH\) /, '');
+  return /connection refused/i.test(message) ? 'connection refused' : message;
+}
 
 function errorDetail(error: unknown): string {
   const cause = (error as { cause?: { code?: string } }).cause;
@@ -12,16 +42,29 @@ function errorDetail(error: unknown): string {
   return (error as Error).message;
 }
 
-/** Health checks over HTTP and TCP from here, and by command on the host over SSH. */
+/**
+ * Health checks over HTTP and TCP from here, and by command on the host over SSH. For a host
+ * behind jump hosts, HTTP and TCP checks start at the last jump host, over the SSH connection
+ * baton already has to it: from here the host cannot be reached at all.
+ */
 export class NetworkHealthProbe implements HealthProbe {
-  constructor(private readonly executor: RemoteExecutor) {}
+  constructor(
+    private readonly executor: RemoteExecutor,
+    private readonly tunnels?: Tunnels,
+  ) {}
 
   async check(probe: Probe, target: HostTarget, signal: AbortSignal): Promise<ProbeResult> {
+    const behindJumps = (target.jump ?? []).length > 0;
+    if (behindJumps && probe.kind !== 'command' && this.tunnels === undefined)
+      return {
+        healthy: false,
+        detail: `${target.name} is behind jump hosts, and this executor cannot open connections through them`,
+      };
     switch (probe.kind) {
       case 'http':
-        return this.http(probe, signal);
+        return behindJumps ? this.httpThrough(probe, target, signal) : this.http(probe, signal);
       case 'tcp':
-        return this.tcp(probe, signal);
+        return behindJumps ? this.tcpThrough(probe, target, signal) : this.tcp(probe, signal);
       case 'command': {
         const result = await this.executor.run(target, probe.command, {
           timeoutMs: probe.timeoutMs,
@@ -45,24 +88,45 @@ export class NetworkHealthProbe implements HealthProbe {
     try {
       const response = await fetch(probe.url, {
         signal: AbortSignal.any([signal, AbortSignal.timeout(probe.requestTimeoutMs)]),
-        headers: { 'user-agent': 'baton-health-check' },
+        headers: HEADERS,
       });
-      const body = await response.text();
-      if (response.status !== probe.status) {
-        return {
-          healthy: false,
-          detail: `HTTP ${response.status} (want ${probe.status}): ${body.trim().slice(0, DETAIL_MAX)}`,
-        };
-      }
-      if (probe.bodyContains !== undefined && !body.includes(probe.bodyContains)) {
-        return {
-          healthy: false,
-          detail: `HTTP ${response.status} but the body lacks "${probe.bodyContains}": ${body.trim().slice(0, DETAIL_MAX)}`,
-        };
-      }
-      return { healthy: true, detail: `HTTP ${response.status}` };
+      return judge(probe, response.status, await response.text());
     } catch (error) {
       return { healthy: false, detail: errorDetail(error) };
+    }
+  }
+
+  private async httpThrough(
+    probe: Extract<Probe, { kind: 'http' }>,
+    target: HostTarget,
+    signal: AbortSignal,
+  ): Promise<ProbeResult> {
+    const tunnels = this.tunnels as Tunnels;
+    const bounded = AbortSignal.any([signal, AbortSignal.timeout(probe.requestTimeoutMs)]);
+    try {
+      const { status, body } = await getThrough(
+        (address, port) => tunnels.forward(target, address, port),
+        probe.url,
+        { signal: bounded, headers: HEADERS },
+      );
+      return judge(probe, status, body);
+    } catch (error) {
+      return { healthy: false, detail: tunnelDetail(error, bounded) };
+    }
+  }
+
+  private async tcpThrough(
+    probe: Extract<Probe, { kind: 'tcp' }>,
+    target: HostTarget,
+    signal: AbortSignal,
+  ): Promise<ProbeResult> {
+    const tunnels = this.tunnels as Tunnels;
+    const bounded = AbortSignal.any([signal, AbortSignal.timeout(probe.connectTimeoutMs)]);
+    try {
+      (await opened(tunnels.forward(target, probe.address, probe.port), bounded)).destroy();
+      return { healthy: true, detail: 'port open' };
+    } catch (error) {
+      return { healthy: false, detail: tunnelDetail(error, bounded) };
     }
   }
 

@@ -17,6 +17,12 @@ const KILL_AFTER_MS = 2000;
  */
 export class LocalExecutor implements RemoteExecutor {
   async connect(target: HostTarget): Promise<void> {
+    if ((target.jump ?? []).length > 0)
+      throw new ConnectionError(
+        'unreachable',
+        target.name,
+        `${target.name} is behind jump hosts (ssh.jump, or ProxyJump in the ssh config): local mode runs commands on this machine and goes through none. Use SSH (BATON_KNOWN_HOSTS) for real hosts.`,
+      );
     if (!/^127\.\d+\.\d+\.\d+$/.test(target.address))
       throw new ConnectionError(
         'unreachable',

@@ -1,11 +1,30 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { homedir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
 import { parsePlaybookText, type Playbook, type SourceProblem } from '../../core/playbook/index.js';
+import { SshConfigFile } from '../ssh/ssh-config-file.js';
 
 export interface PlaybookCatalog {
   playbooks: Map<string, Playbook>;
   problems: SourceProblem[];
+  /** Worth saying, not wrong: settings of an ssh config that baton does not use. */
+  notes: SourceProblem[];
+  /** The ssh config files read besides the playbooks. */
+  sshConfigs: string[];
 }
+
+export interface PlaybookOptions {
+  /** BATON_SSH_CONFIG: the ssh config of playbooks that do not name one in ssh.config. */
+  sshConfig?: string;
+}
+
+/** The options from the environment (or a loaded config), an empty value meaning unset. */
+export function playbookOptions(env: { BATON_SSH_CONFIG?: string | undefined }): PlaybookOptions {
+  const sshConfig = env.BATON_SSH_CONFIG;
+  return sshConfig === undefined || sshConfig === '' ? {} : { sshConfig };
+}
+
+const withHome = (path: string): string => path.replace(/^~(?=\/|$)/, homedir());
 
 const PLAYBOOK_FILE = /\.ya?ml$/;
 
@@ -14,8 +33,27 @@ function fileProblem(source: string, message: string, hint?: string): SourceProb
 }
 
 /** Reads every `*.yml`/`*.yaml` in `directory`; a bad file is reported, never half-loaded. */
-export async function loadPlaybookDirectory(directory: string): Promise<PlaybookCatalog> {
-  const catalog: PlaybookCatalog = { playbooks: new Map(), problems: [] };
+export async function loadPlaybookDirectory(
+  directory: string,
+  options: PlaybookOptions = {},
+): Promise<PlaybookCatalog> {
+  const catalog: PlaybookCatalog = {
+    playbooks: new Map(),
+    problems: [],
+    notes: [],
+    sshConfigs: [],
+  };
+  // Playbooks of one directory usually share one ssh config: read each file once.
+  const sshConfigs = new Map<string, Promise<SshConfigFile>>();
+  const sshConfig = (path: string) => {
+    let read = sshConfigs.get(path);
+    if (read === undefined) {
+      read = SshConfigFile.read(path);
+      sshConfigs.set(path, read);
+      catalog.sshConfigs.push(path);
+    }
+    return read;
+  };
   let names: string[];
   try {
     names = (await readdir(directory)).filter((name) => PLAYBOOK_FILE.test(name)).sort();
@@ -42,7 +80,18 @@ export async function loadPlaybookDirectory(directory: string): Promise<Playbook
   const sources = new Map<string, string>();
   for (const name of names) {
     const source = join(directory, name);
-    const result = parsePlaybookText(await readFile(source, 'utf8'), source);
+    const text = await readFile(source, 'utf8');
+    let result = parsePlaybookText(text, source);
+    // Where the hosts are is known once the playbook is read: read it again with its ssh config.
+    const configPath = !result.ok
+      ? undefined
+      : result.playbook.ssh.config !== undefined
+        ? resolve(dirname(source), withHome(result.playbook.ssh.config))
+        : options.sshConfig === undefined
+          ? undefined
+          : resolve(withHome(options.sshConfig));
+    if (configPath !== undefined)
+      result = parsePlaybookText(text, source, { sshConfig: await sshConfig(configPath) });
     if (!result.ok) {
       catalog.problems.push(...result.problems);
       continue;
@@ -61,31 +110,42 @@ export async function loadPlaybookDirectory(directory: string): Promise<Playbook
     }
     sources.set(service, source);
     catalog.playbooks.set(service, result.playbook);
+    catalog.notes.push(...result.notes);
   }
   return catalog;
 }
 
+async function signatureOf(paths: string[]): Promise<string> {
+  const stats = await Promise.all(paths.map((path) => stat(path).catch(() => undefined)));
+  return paths
+    .map((path, index) => `${path}:${stats[index]?.size}:${stats[index]?.mtimeMs}`)
+    .join('|');
+}
+
 /**
- * A directory read again only when a playbook file changed (name, size or modification time):
- * the Slack app looks at playbooks on every command, and parsing them each time costs more than
- * a listing.
+ * A directory read again only when a playbook file changed (name, size or modification time), or
+ * an ssh config they were read with: the Slack app looks at playbooks on every command, and
+ * parsing them each time costs more than a listing.
  */
-export function cachedPlaybookDirectory(directory: string): () => Promise<PlaybookCatalog> {
+export function cachedPlaybookDirectory(
+  directory: string,
+  options: PlaybookOptions = {},
+): () => Promise<PlaybookCatalog> {
   let last: { signature: string; catalog: PlaybookCatalog } | undefined;
   return async () => {
-    let signature: string;
+    let files: string[];
     try {
       const names = (await readdir(directory)).filter((name) => PLAYBOOK_FILE.test(name)).sort();
-      const stats = await Promise.all(names.map((name) => stat(join(directory, name))));
-      signature = names
-        .map((name, index) => `${name}:${stats[index]?.size}:${stats[index]?.mtimeMs}`)
-        .join('|');
+      files = names.map((name) => join(directory, name));
     } catch {
       // Whatever went wrong, reading the directory again says it properly.
-      return loadPlaybookDirectory(directory);
+      return loadPlaybookDirectory(directory, options);
     }
-    if (last?.signature !== signature)
-      last = { signature, catalog: await loadPlaybookDirectory(directory) };
+    const signature = await signatureOf([...files, ...(last?.catalog.sshConfigs ?? [])]);
+    if (last?.signature !== signature) {
+      const catalog = await loadPlaybookDirectory(directory, options);
+      last = { catalog, signature: await signatureOf([...files, ...catalog.sshConfigs]) };
+    }
     return last.catalog;
   };
 }

@@ -1,48 +1,42 @@
-import { readFile } from 'node:fs/promises';
-import { NodeSSH } from 'node-ssh';
+import type { Duplex } from 'node:stream';
+import type { NodeSSH } from 'node-ssh';
 import {
   ConnectionError,
   type CommandResult,
   type HostTarget,
+  type JumpTarget,
   type RemoteExecutor,
 } from '../../app/ports.js';
 import { shellQuote } from '../../core/shell.js';
-import {
-  fingerprint,
-  keyTypeOf,
-  knownKeyTypes,
-  lookupName,
-  parseKnownHosts,
-  verifyHostKey,
-  type HostKeyVerdict,
-} from './known-hosts.js';
+import type { Tunnels } from '../health/network-health-probe.js';
 import { OutputTail } from './output-tail.js';
+import { describeEndpoint, SshLogin, type LoginOptions } from './ssh-login.js';
 
-export interface SshExecutorOptions {
-  /** OpenSSH known_hosts file; every host key is checked against it, always. */
-  knownHostsPath: string;
-  /** Private key file; without it the ssh-agent at `agentSocket` is used. */
-  privateKeyPath?: string;
-  agentSocket?: string;
-  connectTimeoutMs?: number;
-}
+export type SshExecutorOptions = LoginOptions;
 
 /** Seconds the remote `timeout` waits after TERM before it sends KILL. */
 const KILL_GRACE_S = 5;
 /** If the host does not answer even after that, stop waiting locally. */
 const LOCAL_GRACE_MS = (KILL_GRACE_S + 5) * 1000;
 
-const RSA_ALGORITHMS = ['rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'];
+const describe = describeEndpoint;
 
-function describe(target: HostTarget): string {
-  return `${target.name} (${target.address}:${target.port})`;
-}
+const loginKey = (endpoint: JumpTarget): string =>
+  `${endpoint.user}@${endpoint.address}:${endpoint.port}${endpoint.identityFile === undefined ? '' : ` (${endpoint.identityFile})`}`;
 
-/** Runs commands over SSH, one reused connection per host, with host keys always verified. */
-export class SshExecutor implements RemoteExecutor {
+/**
+ * Runs commands over SSH, one reused connection per host, with host keys always verified. A host
+ * behind jump hosts is reached through a channel of the connection to the last of them, and that
+ * connection is shared by every host behind it.
+ */
+export class SshExecutor implements RemoteExecutor, Tunnels {
+  /** Keyed by the whole way: the hops and the host, so a bastion reached two ways is two logins. */
   private readonly connections = new Map<string, Promise<NodeSSH>>();
+  private readonly login: SshLogin;
 
-  constructor(private readonly options: SshExecutorOptions) {}
+  constructor(options: SshExecutorOptions) {
+    this.login = new SshLogin(options);
+  }
 
   async connect(target: HostTarget): Promise<void> {
     await this.connection(target);
@@ -112,11 +106,24 @@ export class SshExecutor implements RemoteExecutor {
     );
   }
 
-  private connection(target: HostTarget): Promise<NodeSSH> {
-    const key = `${target.user}@${target.address}:${target.port}`;
+  /** A TCP connection to `address:port` opened by the last jump host on the way to `target`. */
+  async forward(target: HostTarget, address: string, port: number): Promise<Duplex> {
+    const hops = target.jump ?? [];
+    if (hops.length === 0)
+      throw new Error(`${describe(target)} has no jump host to forward a connection from`);
+    const ssh = await this.connection(target, hops);
+    return ssh.forwardOut('127.0.0.1', 0, address, port);
+  }
+
+  /** The connection to the last of `way` (the target itself unless given), opening what is missing. */
+  private connection(
+    target: HostTarget,
+    way: JumpTarget[] = [...(target.jump ?? []), target],
+  ): Promise<NodeSSH> {
+    const key = way.map(loginKey).join(' > ');
     const existing = this.connections.get(key);
     if (existing !== undefined) return existing;
-    const attempt = this.open(target);
+    const attempt = this.open(target, way);
     this.connections.set(key, attempt);
     attempt.then(
       (ssh) => ssh.connection?.once('close', () => this.connections.delete(key)),
@@ -125,132 +132,24 @@ export class SshExecutor implements RemoteExecutor {
     return attempt;
   }
 
-  private async credentials(
-    target: HostTarget,
-  ): Promise<{ privateKey: string } | { agent: string }> {
-    const { privateKeyPath, agentSocket } = this.options;
-    if (privateKeyPath !== undefined) {
+  private async open(target: HostTarget, way: JumpTarget[]): Promise<NodeSSH> {
+    const before = way.slice(0, -1);
+    const endpoint = way.at(-1) as JumpTarget;
+    const hop = endpoint !== target;
+    let via: NodeSSH | undefined;
+    if (before.length > 0) {
       try {
-        return { privateKey: await readFile(privateKeyPath, 'utf8') };
+        via = await this.connection(target, before);
       } catch (error) {
+        // The hop is shared: say which target this failure stops, whichever asked first.
+        if (!(error instanceof ConnectionError) || hop) throw error;
         throw new ConnectionError(
-          'no_credentials',
+          error.code,
           target.name,
-          `Cannot read the SSH key BATON_SSH_KEY=${privateKeyPath}: ${(error as NodeJS.ErrnoException).code ?? 'error'}.`,
+          `On the way to ${describe(target)}: ${error.message}`,
         );
       }
     }
-    if (agentSocket !== undefined) return { agent: agentSocket };
-    throw new ConnectionError(
-      'no_credentials',
-      target.name,
-      'No SSH credentials: set BATON_SSH_KEY to a private key file, or run an ssh-agent (SSH_AUTH_SOCK).',
-    );
-  }
-
-  private async knownHosts(target: HostTarget) {
-    try {
-      return parseKnownHosts(await readFile(this.options.knownHostsPath, 'utf8'));
-    } catch (error) {
-      throw new ConnectionError(
-        'host_key_unknown',
-        target.name,
-        `Cannot read known hosts from ${this.options.knownHostsPath} (${(error as NodeJS.ErrnoException).code ?? 'error'}): set BATON_KNOWN_HOSTS to an OpenSSH known_hosts file. Host keys are always verified.`,
-      );
-    }
-  }
-
-  private async open(target: HostTarget): Promise<NodeSSH> {
-    const credentials = await this.credentials(target);
-    const lines = await this.knownHosts(target);
-    const name = lookupName(target.address, target.port);
-    const types = knownKeyTypes(lines, name);
-    let presented: Buffer | undefined;
-    let verdict: HostKeyVerdict | undefined;
-    const ssh = new NodeSSH();
-    try {
-      await ssh.connect({
-        host: target.address,
-        port: target.port,
-        username: target.user,
-        ...credentials,
-        readyTimeout: this.options.connectTimeoutMs ?? 10_000,
-        keepaliveInterval: 15_000,
-        hostVerifier: (key: Buffer) => {
-          presented = key;
-          verdict = verifyHostKey(lines, name, key);
-          return verdict === 'trusted';
-        },
-        ...(types.length === 0
-          ? {}
-          : {
-              algorithms: {
-                serverHostKey: types.flatMap((type) =>
-                  type === 'ssh-rsa' ? RSA_ALGORITHMS : [type],
-                ) as never,
-              },
-            }),
-      });
-    } catch (error) {
-      ssh.dispose();
-      throw this.explain(
-        error as Error & { level?: string; code?: string },
-        target,
-        presented,
-        verdict,
-      );
-    }
-    return ssh;
-  }
-
-  private explain(
-    error: Error & { level?: string; code?: string },
-    target: HostTarget,
-    presented: Buffer | undefined,
-    verdict: HostKeyVerdict | undefined,
-  ): ConnectionError {
-    const file = this.options.knownHostsPath;
-    const name = lookupName(target.address, target.port);
-    const seen = presented === undefined ? '' : `${keyTypeOf(presented)} ${fingerprint(presented)}`;
-    if (verdict === 'unknown') {
-      return new ConnectionError(
-        'host_key_unknown',
-        target.name,
-        `${describe(target)} is not in ${file}; it presented ${seen}. Check that fingerprint with the host's owner, then add it: ssh-keyscan -p ${target.port} ${target.address} >> ${file}`,
-      );
-    }
-    if (verdict === 'mismatch') {
-      return new ConnectionError(
-        'host_key_mismatch',
-        target.name,
-        `The host key of ${describe(target)} does not match ${file}: it presented ${seen}. Someone may be intercepting the connection, or the host was rebuilt. If you are sure it was rebuilt, remove the old key (ssh-keygen -R '${name}' -f ${file}) and add the new one.`,
-      );
-    }
-    if (verdict === 'revoked') {
-      return new ConnectionError(
-        'host_key_revoked',
-        target.name,
-        `${describe(target)} presented ${seen}, which ${file} marks @revoked.`,
-      );
-    }
-    if (error.level === 'client-authentication') {
-      return new ConnectionError(
-        'auth_failed',
-        target.name,
-        `${describe(target)} refused our key for user ${target.user}: add the public key to that user's authorized_keys, or fix ssh.user in the playbook.`,
-      );
-    }
-    if (/timed out/i.test(error.message)) {
-      return new ConnectionError(
-        'timeout',
-        target.name,
-        `${describe(target)} did not complete the SSH handshake in time: ${error.message}.`,
-      );
-    }
-    return new ConnectionError(
-      'unreachable',
-      target.name,
-      `Cannot connect to ${describe(target)}: ${error.code ?? error.message}.`,
-    );
+    return this.login.open({ endpoint, target, before, hop }, via);
   }
 }

@@ -1,5 +1,6 @@
 import pLimit from 'p-limit';
 import type { Plan } from '../../core/rollout/index.js';
+import { hostTarget } from '../host-target.js';
 import { ConnectionError, type RemoteExecutor } from '../ports.js';
 
 /** Connections opened at once while checking a fleet. */
@@ -16,12 +17,7 @@ export async function preflight(plan: Plan, executor: RemoteExecutor): Promise<C
     hosts.map((host) =>
       limit(async () => {
         try {
-          await executor.connect({
-            name: host.name,
-            address: host.address,
-            port: host.port,
-            user: plan.sshUser,
-          });
+          await executor.connect(hostTarget(plan, host));
           return undefined;
         } catch (error) {
           if (error instanceof ConnectionError) return error;

@@ -16,6 +16,7 @@ import {
   type HostTarget,
   type RemoteExecutor,
 } from '../ports.js';
+import { hostTarget } from '../host-target.js';
 import { waitUntilHealthy } from './wait-until-healthy.js';
 
 export type GateAnswer = { continue: true; by: string } | { continue: false; by: string };
@@ -227,15 +228,7 @@ export class RolloutRun {
       .find((candidate) => candidate.name === group)
       ?.hosts.find((candidate) => candidate.name === host);
     if (planned === undefined) throw new Error(`no host ${host} in group ${group}`);
-    return {
-      target: {
-        name: planned.name,
-        address: planned.address,
-        port: planned.port,
-        user: this.state.plan.sshUser,
-      },
-      planned,
-    };
+    return { target: hostTarget(this.state.plan, planned), planned };
   }
 
   private perform(effects: Effect[]): void {

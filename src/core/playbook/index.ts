@@ -1,5 +1,6 @@
 export type * from './model.js';
-export { validatePlaybook, type ValidationResult } from './validate.js';
+export { validatePlaybook, type ValidationResult, type PlaybookContext } from './validate.js';
+export type { SshConfigAnswer, SshConfigView } from './reach.js';
 export { formatProblem, formatPath, type Problem, type PathSegment } from './problems.js';
 export { PlaybookSchema, DEFAULT_VERSION_PATTERN, FAILURE_POLICIES } from './schema.js';
 export { playbookJsonSchema } from './json-schema.js';

@@ -2,11 +2,27 @@
 
 export type FailurePolicy = 'rollback_group' | 'rollback_all' | 'halt';
 
+/** A host an SSH connection goes through on its way to a target (a bastion). */
+export interface JumpHost {
+  /** As written (an address, or an alias of the ssh config); used in messages. */
+  name: string;
+  address: string;
+  port: number;
+  user: string;
+  /** A private key of its own (from the ssh config); else baton's. */
+  identityFile?: string;
+}
+
 export interface Host {
   /** Unique within an environment; used in events and messages. */
   name: string;
   address: string;
   port: number;
+  /** Absent: the playbook's ssh.user. */
+  user?: string;
+  identityFile?: string;
+  /** Outermost first; absent or empty: connected to directly. */
+  jump?: JumpHost[];
 }
 
 export interface Step {
@@ -49,7 +65,8 @@ export interface Playbook {
   description?: string;
   versionPattern: string;
   defaultEnvironment?: string;
-  ssh: { user: string; port: number };
+  /** `config`: the ssh config file the hosts were resolved with, as written. */
+  ssh: { user: string; port: number; config?: string };
   steps: Step[];
   health: HealthCheck;
   onFailure: FailurePolicy;

@@ -1,7 +1,7 @@
 import { isMap, isNode, isScalar, LineCounter, parseDocument, type Document } from 'yaml';
 import type { Playbook } from './model.js';
 import { formatPath, type PathSegment, type Problem } from './problems.js';
-import { validatePlaybook } from './validate.js';
+import { validatePlaybook, type PlaybookContext } from './validate.js';
 
 export interface SourceProblem extends Problem {
   source: string;
@@ -9,7 +9,8 @@ export interface SourceProblem extends Problem {
 }
 
 export type TextResult =
-  { ok: true; playbook: Playbook } | { ok: false; problems: SourceProblem[] };
+  | { ok: true; playbook: Playbook; notes: SourceProblem[] }
+  | { ok: false; problems: SourceProblem[] };
 
 /**
  * The line of the key at `segments` if there is one, else of the deepest node that exists along
@@ -38,7 +39,11 @@ function lineOf(
 }
 
 /** Parses one playbook's YAML text; `source` names it in every problem (usually the file path). */
-export function parsePlaybookText(text: string, source: string): TextResult {
+export function parsePlaybookText(
+  text: string,
+  source: string,
+  context: PlaybookContext = {},
+): TextResult {
   const lines = new LineCounter();
   const document = parseDocument(text, {
     lineCounter: lines,
@@ -72,18 +77,17 @@ export function parsePlaybookText(text: string, source: string): TextResult {
       ],
     };
   }
-  const result = validatePlaybook(data);
-  if (result.ok) return result;
-  return {
-    ok: false,
-    // In file order, so the list reads top to bottom alongside the file.
-    problems: sortByLine(
-      result.problems.map((item) => {
+  const result = validatePlaybook(data, context);
+  // In file order, so the list reads top to bottom alongside the file.
+  const located = (items: Problem[]): SourceProblem[] =>
+    sortByLine(
+      items.map((item) => {
         const line = lineOf(document, lines, item.segments);
         return { ...item, source, ...(line === undefined ? {} : { line }) };
       }),
-    ),
-  };
+    );
+  if (result.ok) return { ok: true, playbook: result.playbook, notes: located(result.notes) };
+  return { ok: false, problems: located(result.problems) };
 }
 
 function sortByLine(problems: SourceProblem[]): SourceProblem[] {

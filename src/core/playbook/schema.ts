@@ -71,6 +71,54 @@ export function parseHostText(value: string): { address: string; port?: number }
   return { address, ...(hostPort === undefined ? {} : { port: hostPort }) };
 }
 
+export const SSH_USER = /^[A-Za-z_][A-Za-z0-9_.-]{0,31}$/;
+const sshUser = z.string().regex(SSH_USER, {
+  message: 'a user name starts with a letter or _ and has letters, digits, _ . - (at most 32)',
+});
+
+/** Written instead of hops, it turns off a jump inherited from an outer level. */
+export const NO_JUMP = 'none';
+const MAX_HOPS = 8;
+const HOP_TEXT = /^(?:ssh:\/\/)?(?:(?<user>[^@\s]+)@)?(?<host>[^@\s]+)$/;
+
+/** A jump host as written: `user@host:port`, user and port optional (`ssh://` too, as ProxyJump takes it). */
+export function parseHopText(
+  value: string,
+): { user?: string; host: string; port?: number } | undefined {
+  const match = HOP_TEXT.exec(value);
+  const user = match?.groups?.user;
+  if (user !== undefined && !SSH_USER.test(user)) return undefined;
+  const host = parseHostText(match?.groups?.host ?? '');
+  if (host === undefined) return undefined;
+  return {
+    ...(user === undefined ? {} : { user }),
+    host: host.address,
+    ...(host.port === undefined ? {} : { port: host.port }),
+  };
+}
+
+const HOP_MESSAGE =
+  "a jump host is 'user@host:port' (user and port optional), e.g. ops@bastion.example.com:22";
+export const JumpSchema = z
+  .union([
+    z.string().refine((value) => value === NO_JUMP || parseHopText(value) !== undefined, {
+      message: `${HOP_MESSAGE}, or '${NO_JUMP}'`,
+    }),
+    z
+      .array(
+        z.string().refine((value) => value !== NO_JUMP && parseHopText(value) !== undefined, {
+          message: `${HOP_MESSAGE} ('${NO_JUMP}' stands alone, not in a list)`,
+        }),
+      )
+      .min(1, { message: `list at least one hop, or write '${NO_JUMP}'` })
+      .max(MAX_HOPS, { message: `at most ${MAX_HOPS} hops` }),
+  ])
+  .meta({
+    id: 'jump',
+    description: `Jump hosts (bastions) the connection goes through: 'user@host:port', or a list of them, outermost first; '${NO_JUMP}' connects directly. The most specific wins: a host's own, its ProxyJump in the ssh config, its group's, its environment's, the playbook's.`,
+  });
+const jumpOnly = z.strictObject({ jump: JumpSchema.optional() }).optional();
+
 const hostText = z.string().refine((value) => parseHostText(value) !== undefined, {
   message:
     'a host is a hostname or IP, optionally with :port (e.g. web-01.internal:2222, [::1]:22)',
@@ -81,6 +129,8 @@ const hostObject = z.strictObject({
   }),
   port: port.optional(),
   name: z.string().min(1).max(80).optional(),
+  user: sshUser.optional(),
+  jump: JumpSchema.optional(),
 });
 export const HostSchema = z.union([hostText, hostObject]);
 
@@ -125,6 +175,7 @@ export const GroupSchema = z.strictObject({
   parallel: z.int().min(1, { message: 'parallel must be at least 1' }).max(1000).default(1),
   verify: command.optional(),
   gate: z.enum(['auto', 'manual']).default('auto'),
+  ssh: jumpOnly,
 });
 
 export const EnvironmentSchema = z.strictObject({
@@ -137,6 +188,7 @@ export const EnvironmentSchema = z.strictObject({
     })
     .optional(),
   groups: z.array(GroupSchema).min(1, { message: 'an environment needs at least one group' }),
+  ssh: jumpOnly,
 });
 
 export const FAILURE_POLICIES = ['rollback_group', 'rollback_all', 'halt'] as const;
@@ -170,11 +222,13 @@ export const PlaybookSchema = z
     default_environment: z.string().optional(),
     ssh: z
       .strictObject({
-        user: z
-          .string()
-          .regex(/^[A-Za-z_][A-Za-z0-9_.-]{0,31}$/)
-          .default('deploy'),
+        user: sshUser.default('deploy'),
         port: port.default(22),
+        config: z.string().min(1).optional().meta({
+          description:
+            'An OpenSSH client config file (HostName, User, Port, IdentityFile, ProxyJump of its Host blocks); relative to the playbook',
+        }),
+        jump: JumpSchema.optional(),
       })
       .default({ user: 'deploy', port: 22 }),
     steps: z.array(StepSchema).min(1, { message: 'a playbook needs at least one step' }),
@@ -189,3 +243,4 @@ export const PlaybookSchema = z
 
 export type PlaybookDocument = z.output<typeof PlaybookSchema>;
 export type HostEntry = z.output<typeof HostSchema>;
+export type JumpEntry = z.output<typeof JumpSchema>;

@@ -1,20 +1,9 @@
 import { parseDuration } from '../duration.js';
 import type { Environment, HealthCheck, Host, Playbook } from './model.js';
-import { parseHostText, type HostEntry, type PlaybookDocument } from './schema.js';
+import { hostKey, type Reach } from './reach.js';
+import type { PlaybookDocument } from './schema.js';
 
 /** From the document as written (snake_case, durations as text) to the model the planner uses. */
-function toHost(entry: HostEntry, defaultPort: number): Host {
-  if (typeof entry === 'string') {
-    const parsed = parseHostText(entry) as { address: string; port?: number };
-    return { name: entry, address: parsed.address, port: parsed.port ?? defaultPort };
-  }
-  const hostPort = entry.port ?? defaultPort;
-  return {
-    name: entry.name ?? (entry.port === undefined ? entry.address : `${entry.address}:${hostPort}`),
-    address: entry.address,
-    port: hostPort,
-  };
-}
 
 const ms = (text: string): number => parseDuration(text) as number;
 
@@ -46,7 +35,7 @@ function toHealth(health: PlaybookDocument['health']): HealthCheck {
   return { kind: 'command', run: command.run, commandTimeoutMs: ms(command.timeout), ...timing };
 }
 
-export function toModel(document: PlaybookDocument): Playbook {
+export function toModel(document: PlaybookDocument, reach: Reach): Playbook {
   const environments: Environment[] = Object.entries(document.environments).map(
     ([name, environment]) => ({
       name,
@@ -58,9 +47,11 @@ export function toModel(document: PlaybookDocument): Playbook {
           ? {}
           : { approvers: environment.approval.approvers }),
       },
-      groups: environment.groups.map((group) => ({
+      groups: environment.groups.map((group, groupIndex) => ({
         name: group.name,
-        hosts: group.hosts.map((entry) => toHost(entry, document.ssh.port)),
+        hosts: group.hosts.map(
+          (_, hostIndex) => reach.hosts.get(hostKey(name, groupIndex, hostIndex)) as Host,
+        ),
         parallel: group.parallel,
         gate: group.gate,
         ...(group.verify === undefined
@@ -76,7 +67,11 @@ export function toModel(document: PlaybookDocument): Playbook {
     ...(document.description === undefined ? {} : { description: document.description }),
     versionPattern: document.version_pattern,
     ...(defaultEnvironment === undefined ? {} : { defaultEnvironment }),
-    ssh: document.ssh,
+    ssh: {
+      user: document.ssh.user,
+      port: document.ssh.port,
+      ...(document.ssh.config === undefined ? {} : { config: document.ssh.config }),
+    },
     steps: document.steps.map((step) => ({
       name: step.name,
       run: step.run,

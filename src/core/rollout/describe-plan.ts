@@ -1,5 +1,5 @@
 import { formatDuration } from '../duration.js';
-import type { Plan, PlannedGroup, Probe } from './plan.js';
+import type { Plan, PlannedGroup, PlannedHost, PlannedJump, Probe } from './plan.js';
 
 const POLICY_TEXT: Record<Plan['onFailure'], string> = {
   rollback_group: 'roll back the group that failed, then stop',
@@ -18,6 +18,38 @@ function describeProbe(probe: Probe): string {
   }
 }
 
+const endpoint = (address: string, port: number): string =>
+  `${address.includes(':') ? `[${address}]` : address}:${port}`;
+
+function describeHop(hop: PlannedJump): string {
+  const at = endpoint(hop.address, hop.port);
+  return `${hop.user}@${hop.name === hop.address ? at : `${hop.name} (${at})`}`;
+}
+
+function describeHost(plan: Plan, host: PlannedHost): string {
+  const extras = [
+    host.name.includes(':') || host.port === 22 ? undefined : `port ${host.port}`,
+    host.user === undefined || host.user === plan.sshUser ? undefined : `as ${host.user}`,
+  ].filter((extra) => extra !== undefined);
+  return `${host.name}${extras.length === 0 ? '' : ` (${extras.join(', ')})`}`;
+}
+
+/** The jump hosts on the way to the group's hosts: one line per way, naming the hosts when they differ. */
+function describeJumps(group: PlannedGroup): string[] {
+  const ways = new Map<string, string[]>();
+  for (const host of group.hosts) {
+    const way = (host.jump ?? []).map(describeHop).join(' → ');
+    ways.set(way, [...(ways.get(way) ?? []), host.name]);
+  }
+  if (ways.size === 1) {
+    const only = [...ways.keys()][0] ?? '';
+    return only === '' ? [] : [`   through: ${only}`];
+  }
+  return [...ways].map(([way, hosts]) =>
+    way === '' ? `   directly: ${hosts.join(', ')}` : `   through ${way}: ${hosts.join(', ')}`,
+  );
+}
+
 function describeGroup(plan: Plan, group: PlannedGroup, index: number): string[] {
   const count = group.hosts.length;
   const extras = [
@@ -26,7 +58,8 @@ function describeGroup(plan: Plan, group: PlannedGroup, index: number): string[]
   ].filter((extra) => extra !== undefined);
   const lines = [
     `${index + 1}. ${group.name}: ${count} host${count === 1 ? '' : 's'}, ${group.parallel} at a time${extras.length > 0 ? `, ${extras.join(', ')}` : ''}`,
-    `   hosts: ${group.hosts.map((host) => `${host.name}${host.name.includes(':') || host.port === 22 ? '' : ` (port ${host.port})`}`).join(', ')}`,
+    `   hosts: ${group.hosts.map((host) => describeHost(plan, host)).join(', ')}`,
+    ...describeJumps(group),
   ];
   const first = group.hosts[0];
   if (first === undefined) return lines;
@@ -37,7 +70,13 @@ function describeGroup(plan: Plan, group: PlannedGroup, index: number): string[]
       `     ${step.name.padEnd(width)}  ${step.command}  [timeout ${formatDuration(step.timeoutMs)}]`,
     );
   }
-  lines.push(`     ${'health'.padEnd(width)}  ${describeProbe(first.forward.probe)}`);
+  const lastHop = first.jump?.at(-1);
+  // A probe over the network starts where the hosts are reachable: at the last jump host.
+  const from =
+    lastHop === undefined || first.forward.probe.kind === 'command'
+      ? ''
+      : `, sent from ${lastHop.name} over SSH`;
+  lines.push(`     ${'health'.padEnd(width)}  ${describeProbe(first.forward.probe)}${from}`);
   if (first.forward.verify !== undefined) {
     lines.push(
       `     ${'verify'.padEnd(width)}  ${first.forward.verify.command}  [timeout ${formatDuration(first.forward.verify.timeoutMs)}]`,

@@ -37,10 +37,24 @@ export const HostProcedureSchema = z.object({
   verify: PlannedStepSchema.optional(),
 });
 
+/** A host the connection to a planned host goes through (a bastion). */
+export const PlannedJumpSchema = z.object({
+  name: z.string(),
+  address: z.string(),
+  port: z.int(),
+  user: z.string(),
+  identityFile: z.string().optional(),
+});
+
 export const PlannedHostSchema = z.object({
   name: z.string(),
   address: z.string(),
   port: z.int(),
+  /** Absent: the plan's sshUser. These three are optional so that older checkpoints still read. */
+  user: z.string().optional(),
+  identityFile: z.string().optional(),
+  /** Outermost first; absent: connected to directly. */
+  jump: z.array(PlannedJumpSchema).optional(),
   forward: HostProcedureSchema,
   /** Absent when there is nothing to go back to: a failure then halts. */
   rollback: HostProcedureSchema.optional(),
@@ -73,6 +87,7 @@ export const PlanSchema = z.object({
 export type PlannedStep = z.infer<typeof PlannedStepSchema>;
 export type Probe = z.infer<typeof ProbeSchema>;
 export type HostProcedure = z.infer<typeof HostProcedureSchema>;
+export type PlannedJump = z.infer<typeof PlannedJumpSchema>;
 export type PlannedHost = z.infer<typeof PlannedHostSchema>;
 export type PlannedGroup = z.infer<typeof PlannedGroupSchema>;
 export type Plan = z.infer<typeof PlanSchema>;

@@ -2,6 +2,7 @@ import type { Environment, HealthCheck, Host, Playbook } from '../playbook/model
 import { closest } from '../suggest.js';
 import { renderTemplate, type TemplateValues } from '../template.js';
 import type { HostProcedure, Plan, Probe } from './plan.js';
+import { reachOf } from './reach.js';
 
 export interface RolloutRequest {
   kind: 'deploy' | 'rollback' | 'restart';
@@ -163,6 +164,7 @@ export function planRollout(playbook: Playbook, request: RolloutRequest, now: nu
           name: host.name,
           address: host.address,
           port: host.port,
+          ...reachOf(host),
           forward: procedure(
             playbook,
             environment,
