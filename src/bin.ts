@@ -2,10 +2,12 @@
 import { hostname } from 'node:os';
 import { createInterface } from 'node:readline/promises';
 import { runCli } from './cli.js';
+import { guardProcess } from './cli/process-guard.js';
 
 const interactive = process.stdout.isTTY === true && process.stdin.isTTY === true;
+const guard = guardProcess(process, (line) => process.stderr.write(line));
 
-process.exitCode = await runCli(process.argv.slice(2), {
+const status = await runCli(process.argv.slice(2), {
   stdout: (text) => process.stdout.write(text),
   stderr: (text) => process.stderr.write(text),
   env: process.env,
@@ -37,9 +39,12 @@ process.exitCode = await runCli(process.argv.slice(2), {
   onInterrupt: (handler) => {
     process.on('SIGINT', handler);
     process.on('SIGTERM', handler);
+    const unguard = guard.onStop(handler);
     return () => {
       process.off('SIGINT', handler);
       process.off('SIGTERM', handler);
+      unguard();
     };
   },
 });
+process.exitCode = guard.crashed() ? 1 : status;

@@ -103,6 +103,8 @@ function retried<T extends Stores>(
     unschedule: (id) => queue.unschedule(id),
     state: (rollout) => queue.state(rollout),
     depth: () => queue.depth(),
+    failed: () => queue.failed(),
+    retry: (rollout) => queue.retry(rollout),
   };
   return {
     locks: wrap(stores.locks, 'locks'),

@@ -12,6 +12,10 @@ export interface RolloutQueue {
   state(rollout: string): Promise<string>;
   /** Rollout jobs by state, for /metrics. */
   depth(): Promise<Record<string, number>>;
+  /** Rollout jobs that used up their attempts (their store failed for longer than that). */
+  failed(): Promise<RolloutJob[]>;
+  /** Gives a failed rollout job a fresh set of attempts. */
+  retry(rollout: string): Promise<void>;
 }
 
 /** One attempt at a rollout job: which it is, of how many the queue will make. */

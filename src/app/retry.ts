@@ -5,10 +5,35 @@ export interface RetryPolicy {
   retries: number;
   minTimeoutMs: number;
   maxTimeoutMs: number;
+  /** An attempt that has not answered after this long counts as failed (a hung connection). */
+  attemptTimeoutMs: number;
 }
 
-/** About six seconds of trying, with jittered doubling: enough to ride out a failover. */
-export const STORE_RETRY: RetryPolicy = { retries: 5, minTimeoutMs: 200, maxTimeoutMs: 3000 };
+/**
+ * About six seconds of trying, with jittered doubling: enough to ride out a failover. An attempt
+ * may take 15 s before it counts as hung (a following terminal blocks up to a second in a read).
+ */
+export const STORE_RETRY: RetryPolicy = {
+  retries: 5,
+  minTimeoutMs: 200,
+  maxTimeoutMs: 3000,
+  attemptTimeoutMs: 15_000,
+};
+
+export class CallTimedOutError extends Error {
+  constructor(what: string, ms: number) {
+    super(`${what} did not answer within ${ms} ms`);
+    this.name = 'CallTimedOutError';
+  }
+}
+
+function bounded<T>(call: Promise<T>, what: string, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new CallTimedOutError(what, ms)), ms);
+  });
+  return Promise.race([call, timeout]).finally(() => clearTimeout(timer));
+}
 
 /**
  * The port with every method retried under `policy`, saying each failed attempt to `onRetry`.
@@ -25,19 +50,28 @@ export function retryingPort<T extends object>(
     get(target, property, receiver) {
       const value: unknown = Reflect.get(target, property, receiver);
       if (typeof value !== 'function') return value;
+      const what = `${name}.${String(property)}`;
       return (...args: unknown[]) =>
-        pRetry(() => (value as (...a: unknown[]) => Promise<unknown>).apply(target, args), {
-          retries: policy.retries,
-          minTimeout: policy.minTimeoutMs,
-          maxTimeout: policy.maxTimeoutMs,
-          randomize: true,
-          onFailedAttempt: ({ error, attemptNumber, retriesLeft }) => {
-            if (retriesLeft > 0)
-              onRetry(
-                `${name}.${String(property)} failed (attempt ${attemptNumber}), trying again: ${error.message}`,
-              );
+        pRetry(
+          () =>
+            bounded(
+              (value as (...a: unknown[]) => Promise<unknown>).apply(target, args),
+              what,
+              policy.attemptTimeoutMs,
+            ),
+          {
+            retries: policy.retries,
+            minTimeout: policy.minTimeoutMs,
+            maxTimeout: policy.maxTimeoutMs,
+            randomize: true,
+            onFailedAttempt: ({ error, attemptNumber, retriesLeft }) => {
+              if (retriesLeft > 0)
+                onRetry(
+                  `${what} failed (attempt ${attemptNumber}), trying again: ${error.message}`,
+                );
+            },
           },
-        });
+        );
     },
   });
 }

@@ -14,6 +14,8 @@ import type {
  */
 export class InMemoryHosts implements RemoteExecutor, HealthProbe {
   readonly log: string[] = [];
+  /** Every restart: the host is down from `at` until it serves again at `readyAt`. */
+  readonly restarts: { host: string; version: string; at: number; readyAt: number }[] = [];
   readonly failing = new Set<string>();
   private readonly versions = new Map<string, { version: string; readyAt: number }>();
   private readonly waiters: (() => void)[] = [];
@@ -56,11 +58,12 @@ export class InMemoryHosts implements RemoteExecutor, HealthProbe {
     const line = `${target.name}: ${command}`;
     if ([...this.failing].some((fragment) => line.includes(fragment))) return result(1);
     const restart = /^restart (\S+)$/.exec(command);
-    if (restart !== null)
-      this.versions.set(target.name, {
-        version: restart[1] as string,
-        readyAt: this.clock.now() + this.spinupMs,
-      });
+    if (restart !== null) {
+      const version = restart[1] as string;
+      const at = this.clock.now();
+      this.versions.set(target.name, { version, readyAt: at + this.spinupMs });
+      this.restarts.push({ host: target.name, version, at, readyAt: at + this.spinupMs });
+    }
     return result(0);
   }
 

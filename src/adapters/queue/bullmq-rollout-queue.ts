@@ -162,6 +162,19 @@ export class BullRolloutQueue implements RolloutQueue, RolloutWorkSource {
     return this.queue.getJobCounts('waiting', 'active', 'delayed', 'failed');
   }
 
+  async failed(): Promise<RolloutJob[]> {
+    const jobs = await this.queue.getJobs(['failed']);
+    return jobs.flatMap((job) => {
+      const parsed = RolloutJobSchema.safeParse(job.data);
+      return parsed.success ? [parsed.data] : [];
+    });
+  }
+
+  async retry(rollout: string): Promise<void> {
+    const job = await this.queue.getJob(rollout);
+    if (job !== undefined && (await job.getState()) === 'failed') await job.retry('failed');
+  }
+
   async state(rollout: string): Promise<string> {
     const job = await this.queue.getJob(rollout);
     return job === undefined ? 'unknown' : await job.getState();

@@ -103,6 +103,13 @@ export async function completeApproval(
   if (approval.launch === undefined) throw new Error(`request ${approval.id} was not approved`);
   if (approval.launch.result !== undefined) return approval.launch.result;
   const { plan } = approval;
+  // Launched already, and only its record was lost: launching again would take the target's
+  // lock for a rollout that has ended.
+  if (await launchedAlready(deps, approval.launch.rollout)) {
+    const result: LaunchResult = { started: true };
+    await deps.requests.settleLaunch(approval.id, result);
+    return result;
+  }
   const target = { service: plan.service, environment: plan.environment };
   const resolved = await resolveTarget(deps, plan.service, plan.environment);
   let result: LaunchResult;
@@ -155,6 +162,12 @@ export async function completeApproval(
 }
 
 const cannotStart = (why: string) => `Approved, but it cannot start: ${why}`;
+
+/** Whether a rollout was queued: its job is known to the queue, or it has run (a checkpoint). */
+export async function launchedAlready(deps: UseCaseDeps, rollout: string): Promise<boolean> {
+  if ((await deps.queue.state(rollout)) !== 'unknown') return true;
+  return (await deps.rollouts.load(rollout)) !== undefined;
+}
 
 /**
  * Housekeeping that any process may do at any time: requests past their time expire, and

@@ -7,6 +7,7 @@ import type { ScheduledRollback } from '../jobs.js';
 import { OPEN_SCHEDULE, type ScheduleRecord } from '../schedule-ports.js';
 import { resolveTarget } from './authorize.js';
 import type { UseCaseDeps } from './deps.js';
+import { launchedAlready } from './decide-approval.js';
 import { launch } from './launch.js';
 import { approvalMessageKey } from './request-rollout.js';
 
@@ -116,6 +117,11 @@ export async function fireScheduledRollback(
     });
     await fired({ approval: firing.approval });
     return { awaitingApproval: firing.approval };
+  }
+  // Fired before, and only its record was lost: the rollout is under way or done.
+  if (await launchedAlready(deps, firing.rollout)) {
+    await fired({ rollout: firing.rollout });
+    return { started: firing.rollout };
   }
   const holder = await deps.locks.get(target);
   if (holder !== undefined && holder.token !== firing.lockToken)

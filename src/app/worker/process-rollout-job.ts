@@ -1,4 +1,4 @@
-import { giveUp, isTerminal, type RolloutState } from '../../core/rollout/index.js';
+import { giveUp, isTerminal, startRollout, type RolloutState } from '../../core/rollout/index.js';
 import { auditEntry } from '../audit.js';
 import type { RolloutJob } from '../jobs.js';
 import type { JobAttempt } from '../queue-ports.js';
@@ -142,6 +142,33 @@ async function finished(job: RolloutJob, deps: WorkerDeps, state: RolloutState):
     at: deps.clock.now(),
     worker: deps.worker,
   });
+}
+
+/**
+ * The last attempt failed before its run could even start or suspend (its store failed): the
+ * rollout still ends in a stated state, where its checkpoint left it.
+ */
+export async function giveUpJob(job: RolloutJob, deps: WorkerDeps, why: string): Promise<void> {
+  const saved = await deps.rollouts.load(job.rollout);
+  if (saved !== undefined && isTerminal(saved.status)) return finished(job, deps, saved);
+  // Never started, the rollout ends as it stood: every group pending, no host touched.
+  const from = saved ?? startRollout(job.plan, job.rollout, deps.clock.now()).state;
+  await abandon(job, deps, from, why);
+}
+
+/**
+ * Rollouts whose jobs used up their attempts while their store kept failing (for longer than the
+ * attempts last), and whose end was never recorded: their jobs get a fresh set of attempts, so
+ * they resume once the store is back. A worker does this when it starts, and now and then.
+ */
+export async function retryStalledRollouts(deps: WorkerDeps): Promise<string[]> {
+  const retried: string[] = [];
+  for (const job of await deps.queue.failed()) {
+    if (await deps.history.recorded(targetOf(job), job.rollout)) continue;
+    await deps.queue.retry(job.rollout);
+    retried.push(job.rollout);
+  }
+  return retried;
 }
 
 /** The last attempt could not go on: the rollout ends where it is, for a person to look at. */

@@ -1,7 +1,10 @@
 import type { ScheduledRollback } from '../jobs.js';
 import type { QueueConsumer, RolloutWorkSource } from '../queue-ports.js';
 import type { WorkerDeps } from './deps.js';
-import { processRolloutJob } from './process-rollout-job.js';
+import { giveUpJob, processRolloutJob, retryStalledRollouts } from './process-rollout-job.js';
+
+/** How often a worker looks for rollouts whose jobs ran out of attempts. */
+const STALLED_SWEEP_MS = 60_000;
 
 export interface RunningWorker {
   consumer: QueueConsumer;
@@ -26,7 +29,15 @@ export function startRolloutWorker(
   let stopping = false;
   const scheduler = source.workSchedules(deps.worker, fire);
   const consumer = source.work(deps.worker, async (job, attempt) => {
-    const outcome = await processRolloutJob(job, deps, attempt);
+    let outcome;
+    try {
+      outcome = await processRolloutJob(job, deps, attempt);
+    } catch (error) {
+      if (attempt.attempt < attempt.attempts) throw error;
+      // The last attempt: end the rollout in a stated state rather than leave it running.
+      await giveUpJob(job, deps, `its store kept failing (${(error as Error).message})`);
+      return 'done';
+    }
     if (outcome.kind !== 'suspended') return 'done';
     // Shutting down: the job must not count as done, so hold it until this process exits.
     if (stopping) await new Promise<never>(() => {});
@@ -42,10 +53,23 @@ export function startRolloutWorker(
       if (rollouts.includes(run.current.id))
         run.suspend('this worker lost its job to another', 'lock_lost');
   });
+  const sweep = () =>
+    void retryStalledRollouts(deps)
+      .then((retried) => {
+        for (const rollout of retried)
+          deps.warn(`rollout ${rollout} had used up its attempts: trying it again`);
+      })
+      .catch((error: unknown) =>
+        deps.warn(`looking for stalled rollouts: ${(error as Error).message}`),
+      );
+  sweep();
+  const sweeper = setInterval(sweep, STALLED_SWEEP_MS);
+  sweeper.unref();
   return {
     consumer,
     async stop(boundMs = 30_000) {
       stopping = true;
+      clearInterval(sweeper);
       await scheduler.close();
       await consumer.pause();
       const runs = [...deps.active];

@@ -74,14 +74,17 @@ export class InMemoryQueue implements RolloutQueue, RolloutWorkSource {
     this.states.set(job.rollout, 'active');
     this.track(
       `rollout ${job.rollout}`,
-      run(job, { attempt, attempts: this.attempts }).then((done) => {
-        if (done === 'done' || attempt >= this.attempts) {
-          this.states.set(job.rollout, done === 'done' ? 'completed' : 'failed');
-          return;
-        }
-        this.states.set(job.rollout, 'delayed');
-        this.start(job, attempt + 1);
-      }),
+      run(job, { attempt, attempts: this.attempts })
+        // A run that threw counts as a failed attempt, as BullMQ counts it.
+        .catch((): 'retry' => 'retry')
+        .then((done) => {
+          if (done === 'done' || attempt >= this.attempts) {
+            this.states.set(job.rollout, done === 'done' ? 'completed' : 'failed');
+            return;
+          }
+          this.states.set(job.rollout, 'delayed');
+          this.start(job, attempt + 1);
+        }),
     );
   }
 
@@ -136,6 +139,15 @@ export class InMemoryQueue implements RolloutQueue, RolloutWorkSource {
     const counts: Record<string, number> = {};
     for (const state of this.states.values()) counts[state] = (counts[state] ?? 0) + 1;
     return counts;
+  }
+
+  async failed(): Promise<RolloutJob[]> {
+    return this.jobs.filter((job) => this.states.get(job.rollout) === 'failed');
+  }
+
+  async retry(rollout: string): Promise<void> {
+    const job = this.jobs.find((candidate) => candidate.rollout === rollout);
+    if (job !== undefined && this.states.get(rollout) === 'failed') this.start(job, 1);
   }
 
   /** Stops the timers and waits for the work in progress (bounded by the caller). */
