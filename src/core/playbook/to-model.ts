@@ -9,8 +9,9 @@ function toHost(entry: HostEntry, defaultPort: number): Host {
     return { name: entry, address: parsed.address, port: parsed.port ?? defaultPort };
   }
   const hostPort = entry.port ?? defaultPort;
+  const shown = entry.address.includes(':') ? `[${entry.address}]` : entry.address;
   return {
-    name: entry.name ?? (entry.port === undefined ? entry.address : `${entry.address}:${hostPort}`),
+    name: entry.name ?? (entry.port === undefined ? entry.address : `${shown}:${hostPort}`),
     address: entry.address,
     port: hostPort,
   };
