@@ -129,6 +129,10 @@ describe('defaults', () => {
     ["'[:::]:22'", /hosts\[0\]: a host is a hostname or IP/],
     ["{ address: 'a:$(id)' }", /hosts\[0\]\.address: address must be a hostname or an IP address/],
     ["{ address: '[::1]' }", /hosts\[0\]\.address: address must be a hostname or an IP address/],
+    ["'08'", /hosts\[0\]: a host is a hostname or IP/],
+    ["'web.0:22'", /hosts\[0\]: a host is a hostname or IP/],
+    ["'010.0.0.1'", /hosts\[0\]: a host is a hostname or IP/],
+    ["{ address: 'db.0x1f' }", /hosts\[0\]\.address: address must be a hostname or an IP address/],
   ])('refuses the host %s', (host, expected) => {
     expect(problems(MINIMAL.replace('hosts: [web-01]', `hosts: [${host}]`)).join('\n')).toMatch(
       expected,

@@ -75,6 +75,19 @@ const name = (what: string) =>
 
 const port = z.int().min(1).max(65_535);
 
+const IPV4_PART = '(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)';
+const IPV4 = new RegExp(`^${IPV4_PART}(?:\\.${IPV4_PART}){3}$`);
+
+/**
+ * A host name or a dotted-quad IPv4 address. A name whose last label is a number (`08`, `web.0`,
+ * `010.0.0.1`) is refused: resolvers and URLs read it as an IPv4 address in some other notation
+ * (octal, hex, fewer parts), so it would not reach the host it names.
+ */
+export function isHostName(text: string): boolean {
+  if (!HOSTNAME.test(text)) return false;
+  return IPV4.test(text) || !/^(?:\d+|0x[0-9a-f]*)$/i.test(text.split('.').at(-1) ?? '');
+}
+
 /** An IPv6 address (without a zone), by the WHATWG URL parser's rules for `[...]` hosts. */
 export function isIpv6(text: string): boolean {
   if (!/^[0-9A-Fa-f:.]+$/.test(text) || !text.includes(':')) return false;
@@ -92,8 +105,7 @@ export function parseHostText(value: string): { address: string; port?: number }
   const match = HOST_TEXT.exec(value);
   const address = match?.groups?.v6 ?? match?.groups?.name;
   if (address === undefined) return undefined;
-  if (match?.groups?.v6 === undefined ? !HOSTNAME.test(address) : !isIpv6(address))
-    return undefined;
+  if (match?.groups?.v6 === undefined ? !isHostName(address) : !isIpv6(address)) return undefined;
   const portText = match?.groups?.port;
   const hostPort = portText === undefined ? undefined : Number(portText);
   if (hostPort !== undefined && (hostPort < 1 || hostPort > 65_535)) return undefined;
@@ -105,7 +117,7 @@ const hostText = z.string().refine((value) => parseHostText(value) !== undefined
     'a host is a hostname or IP, optionally with :port (e.g. web-01.internal:2222, [::1]:22)',
 });
 const hostObject = z.strictObject({
-  address: z.string().refine((value) => HOSTNAME.test(value) || isIpv6(value), {
+  address: z.string().refine((value) => isHostName(value) || isIpv6(value), {
     message: 'address must be a hostname or an IP address (IPv6 without brackets, e.g. ::1)',
   }),
   port: port.optional(),
