@@ -2,6 +2,9 @@
 import { hostname } from 'node:os';
 import { createInterface } from 'node:readline/promises';
 import { runCli } from './cli.js';
+import { scrubProcessOutput } from './adapters/log/redact.js';
+
+scrubProcessOutput();
 
 const interactive = process.stdout.isTTY === true && process.stdin.isTTY === true;
 

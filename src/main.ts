@@ -16,6 +16,7 @@ import {
   type RedisTrouble,
 } from './adapters/queue/bullmq-rollout-queue.js';
 import { SshExecutor } from './adapters/ssh/ssh-executor.js';
+import { redactUrl } from './adapters/log/redact.js';
 import { RedisAuditLog, RedisHistoryStore } from './adapters/store/redis-history.js';
 import { RedisKeys } from './adapters/store/redis-keys.js';
 import { RedisLockStore } from './adapters/store/redis-lock-store.js';
@@ -61,11 +62,6 @@ export interface RedisSettings {
   prefix: string;
   /** Where to say that Redis went away (and came back). */
   trouble: RedisTrouble;
-}
-
-/** The Redis URL as it may be shown: without a password. */
-export function redactUrl(url: string): string {
-  return url.replace(/\/\/[^@/]*@/, '//***@');
 }
 
 export function openRedisBackend({ url, prefix, trouble }: RedisSettings): Backend {

@@ -1,9 +1,30 @@
 import { createLogger, type Logger } from '../adapters/log/logger.js';
+import { scrub, urlSecrets } from '../adapters/log/redact.js';
 import type { BatonMetrics } from '../adapters/ops/metrics.js';
 import { startOpsServer, type OpsServer, type ReadinessCheck } from '../adapters/ops/ops-server.js';
 import type { Config } from '../config/env.js';
 import { parseDuration } from '../core/duration.js';
 import type { CliIo } from './io.js';
+
+/** The secret values a configuration holds: Slack's tokens and signing secret, Redis's password. */
+export function configuredSecrets(config: Config): string[] {
+  return [
+    config.SLACK_BOT_TOKEN,
+    config.SLACK_APP_TOKEN,
+    config.SLACK_SIGNING_SECRET,
+    ...(config.REDIS_URL === undefined ? [] : urlSecrets(config.REDIS_URL)),
+    ...(config.SLACK_API_URL === undefined ? [] : urlSecrets(config.SLACK_API_URL)),
+  ].filter((secret): secret is string => secret !== undefined);
+}
+
+/** The terminal, with every secret taken out of what is written to it. */
+export function redactedIo(io: CliIo): CliIo {
+  return {
+    ...io,
+    stdout: (text) => io.stdout(scrub(text)),
+    stderr: (text) => io.stderr(scrub(text)),
+  };
+}
 
 /** The log of a long-running process (worker, serve, start), secrets taken out. */
 export function processLogger(config: Config, io: CliIo, name: string): Logger {
@@ -14,9 +35,7 @@ export function processLogger(config: Config, io: CliIo, name: string): Logger {
     level: config.BATON_LOG_LEVEL,
     pretty,
     write: (line) => io.stdout(line.endsWith('\n') ? line : `${line}\n`),
-    secrets: [config.SLACK_BOT_TOKEN, config.SLACK_APP_TOKEN, config.SLACK_SIGNING_SECRET].filter(
-      (secret): secret is string => secret !== undefined,
-    ),
+    secrets: configuredSecrets(config),
     redact: config.BATON_LOG_REDACT,
     base: { process: name },
   });

@@ -17,6 +17,11 @@ const EnvSchema = z.object({
   REDIS_URL: z
     .string()
     .regex(/^rediss?:\/\//, { message: 'must start with redis:// or rediss://' })
+    .refine((value) => URL.canParse(value), {
+      // Never the value itself: it may hold the password.
+      message:
+        'is not a URL that can be read: percent-encode / ? # and spaces in the user name and password (%2F for /)',
+    })
     .optional(),
   /** Prefix of every Redis key and queue, so several installations can share one Redis. */
   BATON_REDIS_PREFIX: z

@@ -136,7 +136,8 @@ export class SshExecutor implements RemoteExecutor {
         throw new ConnectionError(
           'no_credentials',
           target.name,
-          `Cannot read the SSH key BATON_SSH_KEY=${privateKeyPath}: ${(error as NodeJS.ErrnoException).code ?? 'error'}.`,
+          // The variable, not the path: this is shown in the channel too.
+          `Cannot read the SSH private key file that BATON_SSH_KEY names (${(error as NodeJS.ErrnoException).code ?? 'error'}): check the variable and that the file is readable by the user baton runs as.`,
         );
       }
     }
@@ -155,7 +156,7 @@ export class SshExecutor implements RemoteExecutor {
       throw new ConnectionError(
         'host_key_unknown',
         target.name,
-        `Cannot read known hosts from ${this.options.knownHostsPath} (${(error as NodeJS.ErrnoException).code ?? 'error'}): set BATON_KNOWN_HOSTS to an OpenSSH known_hosts file. Host keys are always verified.`,
+        `Cannot read the known hosts file that BATON_KNOWN_HOSTS names (${(error as NodeJS.ErrnoException).code ?? 'error'}): set it to an OpenSSH known_hosts file. Host keys are always verified.`,
       );
     }
   }
@@ -209,21 +210,23 @@ export class SshExecutor implements RemoteExecutor {
     presented: Buffer | undefined,
     verdict: HostKeyVerdict | undefined,
   ): ConnectionError {
-    const file = this.options.knownHostsPath;
+    // The variable, not the path: these are shown in the channel too.
+    const file = 'the BATON_KNOWN_HOSTS file';
+    const path = '"$BATON_KNOWN_HOSTS"';
     const name = lookupName(target.address, target.port);
     const seen = presented === undefined ? '' : `${keyTypeOf(presented)} ${fingerprint(presented)}`;
     if (verdict === 'unknown') {
       return new ConnectionError(
         'host_key_unknown',
         target.name,
-        `${describe(target)} is not in ${file}; it presented ${seen}. Check that fingerprint with the host's owner, then add it: ssh-keyscan -p ${target.port} ${target.address} >> ${file}`,
+        `${describe(target)} is not in ${file}; it presented ${seen}. Check that fingerprint with the host's owner, then add it: ssh-keyscan -p ${target.port} ${target.address} >> ${path}`,
       );
     }
     if (verdict === 'mismatch') {
       return new ConnectionError(
         'host_key_mismatch',
         target.name,
-        `The host key of ${describe(target)} does not match ${file}: it presented ${seen}. Someone may be intercepting the connection, or the host was rebuilt. If you are sure it was rebuilt, remove the old key (ssh-keygen -R '${name}' -f ${file}) and add the new one.`,
+        `The host key of ${describe(target)} does not match ${file}: it presented ${seen}. Someone may be intercepting the connection, or the host was rebuilt. If you are sure it was rebuilt, remove the old key (ssh-keygen -R '${name}' -f ${path}) and add the new one.`,
       );
     }
     if (verdict === 'revoked') {
