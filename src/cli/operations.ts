@@ -41,7 +41,7 @@ export function processLogger(config: Config, io: CliIo, name: string): Logger {
   });
 }
 
-/** Starts /healthz and /metrics when BATON_OPS_PORT is set, and says where. */
+/** Starts /healthz and /metrics when BATON_OPS_PORT is set, on BATON_OPS_HOST, and says where. */
 export async function startOperations(
   config: Config,
   log: Logger,
@@ -49,8 +49,18 @@ export async function startOperations(
   metrics: BatonMetrics,
 ): Promise<OpsServer | undefined> {
   if (config.BATON_OPS_PORT === undefined) return undefined;
-  const server = await startOpsServer(config.BATON_OPS_PORT, checks, metrics.registry);
-  log.info({ port: server.port }, `operations: /healthz and /metrics on port ${server.port}`);
+  const server = await startOpsServer(
+    { host: config.BATON_OPS_HOST, port: config.BATON_OPS_PORT },
+    checks,
+    metrics.registry,
+  );
+  const where = server.host.includes(':')
+    ? `[${server.host}]:${server.port}`
+    : `${server.host}:${server.port}`;
+  log.info(
+    { host: server.host, port: server.port },
+    `operations: /healthz and /metrics on ${where}`,
+  );
   return server;
 }
 

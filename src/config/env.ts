@@ -35,6 +35,20 @@ const EnvSchema = z.object({
   BATON_KNOWN_HOSTS: z.string().min(1).optional(),
   /** Port of /healthz and /metrics for worker, serve and start; unset: not served; 0: any free port. */
   BATON_OPS_PORT: z.coerce.number().int().min(0).max(65_535).optional(),
+  /** Address /healthz and /metrics listen on; this machine only unless set. */
+  BATON_OPS_HOST: z
+    .string()
+    .refine(
+      (value) =>
+        z.ipv4().safeParse(value).success ||
+        z.ipv6().safeParse(value).success ||
+        z.hostname().safeParse(value).success,
+      {
+        message:
+          'must be an address to listen on: 127.0.0.1 (this machine only), an address of this machine, or 0.0.0.0 / :: (every interface)',
+      },
+    )
+    .default('127.0.0.1'),
   BATON_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'),
   /** auto: human-readable in a terminal, JSON lines otherwise. */
   BATON_LOG_FORMAT: z.enum(['auto', 'json', 'pretty']).default('auto'),
