@@ -366,7 +366,11 @@ export async function startSlackApp(
   config: Config,
   name: string,
   warn: (message: string) => void,
-  { clock = systemClock, reportLeaseMs }: { clock?: Clock; reportLeaseMs?: number } = {},
+  {
+    clock = systemClock,
+    reportLeaseMs,
+    requestClock = systemClock,
+  }: { clock?: Clock; reportLeaseMs?: number; requestClock?: Pick<Clock, 'now'> } = {},
 ): Promise<RunningSlackApp> {
   const token = config.SLACK_BOT_TOKEN;
   if (token === undefined) throw new Error('set SLACK_BOT_TOKEN (xoxb-…) to run the Slack app');
@@ -397,6 +401,7 @@ export async function startSlackApp(
     ...(config.SLACK_APP_TOKEN === undefined ? {} : { appToken: config.SLACK_APP_TOKEN }),
     ...(config.SLACK_API_URL === undefined ? {} : { apiUrl: config.SLACK_API_URL }),
     port: config.PORT,
+    now: () => requestClock.now(),
     botId: auth.bot_id ?? '',
     botUserId: auth.user_id ?? '',
     onCommand: (text, from) => handleCommand(deps, text, from),
