@@ -50,8 +50,9 @@ export async function runCli(args: readonly string[], io: CliIo): Promise<number
     .command('validate')
     .description('check every playbook in a directory and print every problem')
     .argument('[dir]', 'playbook directory', config.BATON_PLAYBOOKS)
-    .action(async (directory: string) => {
-      status = await validateCommand(directory, io);
+    .option('--strict', 'count warnings (anyone may deploy, anyone may approve) as problems')
+    .action(async (directory: string, options: { strict?: boolean }) => {
+      status = await validateCommand(directory, options, io);
     });
 
   program

@@ -5,6 +5,8 @@ import { parsePlaybookText, type Playbook, type SourceProblem } from '../../core
 export interface PlaybookCatalog {
   playbooks: Map<string, Playbook>;
   problems: SourceProblem[];
+  /** Permissive defaults the valid playbooks use (who may deploy, who may approve). */
+  warnings: SourceProblem[];
 }
 
 const PLAYBOOK_FILE = /\.ya?ml$/;
@@ -15,7 +17,7 @@ function fileProblem(source: string, message: string, hint?: string): SourceProb
 
 /** Reads every `*.yml`/`*.yaml` in `directory`; a bad file is reported, never half-loaded. */
 export async function loadPlaybookDirectory(directory: string): Promise<PlaybookCatalog> {
-  const catalog: PlaybookCatalog = { playbooks: new Map(), problems: [] };
+  const catalog: PlaybookCatalog = { playbooks: new Map(), problems: [], warnings: [] };
   let names: string[];
   try {
     names = (await readdir(directory)).filter((name) => PLAYBOOK_FILE.test(name)).sort();
@@ -61,6 +63,7 @@ export async function loadPlaybookDirectory(directory: string): Promise<Playbook
     }
     sources.set(service, source);
     catalog.playbooks.set(service, result.playbook);
+    catalog.warnings.push(...result.warnings);
   }
   return catalog;
 }

@@ -3,9 +3,11 @@ export { validatePlaybook, type ValidationResult } from './validate.js';
 export { formatProblem, formatPath, type Problem, type PathSegment } from './problems.js';
 export { PlaybookSchema, DEFAULT_VERSION_PATTERN, FAILURE_POLICIES } from './schema.js';
 export { playbookJsonSchema } from './json-schema.js';
+export { playbookWarnings } from './warnings.js';
 export {
   parsePlaybookText,
   formatSourceProblem,
+  formatSourceWarning,
   type SourceProblem,
   type TextResult,
 } from './parse-text.js';

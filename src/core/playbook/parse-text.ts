@@ -2,6 +2,7 @@ import { isMap, isNode, isScalar, LineCounter, parseDocument, type Document } fr
 import type { Playbook } from './model.js';
 import { formatPath, type PathSegment, type Problem } from './problems.js';
 import { validatePlaybook } from './validate.js';
+import { playbookWarnings } from './warnings.js';
 
 export interface SourceProblem extends Problem {
   source: string;
@@ -9,7 +10,13 @@ export interface SourceProblem extends Problem {
 }
 
 export type TextResult =
-  { ok: true; playbook: Playbook } | { ok: false; problems: SourceProblem[] };
+  | {
+      ok: true;
+      playbook: Playbook;
+      /** Permissive defaults in use, said aloud (see warnings.ts). */
+      warnings: SourceProblem[];
+    }
+  | { ok: false; problems: SourceProblem[] };
 
 /**
  * The line of the key at `segments` if there is one, else of the deepest node that exists along
@@ -73,17 +80,21 @@ export function parsePlaybookText(text: string, source: string): TextResult {
     };
   }
   const result = validatePlaybook(data);
-  if (result.ok) return result;
-  return {
-    ok: false,
-    // In file order, so the list reads top to bottom alongside the file.
-    problems: sortByLine(
-      result.problems.map((item) => {
+  // In file order, so the list reads top to bottom alongside the file.
+  const located = (items: Problem[]): SourceProblem[] =>
+    sortByLine(
+      items.map((item) => {
         const line = lineOf(document, lines, item.segments);
         return { ...item, source, ...(line === undefined ? {} : { line }) };
       }),
-    ),
-  };
+    );
+  if (result.ok)
+    return {
+      ok: true,
+      playbook: result.playbook,
+      warnings: located(playbookWarnings(result.playbook)),
+    };
+  return { ok: false, problems: located(result.problems) };
 }
 
 function sortByLine(problems: SourceProblem[]): SourceProblem[] {
@@ -98,4 +109,9 @@ function sortByLine(problems: SourceProblem[]): SourceProblem[] {
 export function formatSourceProblem(item: SourceProblem): string {
   const where = item.line === undefined ? item.source : `${item.source}:${item.line}`;
   return `${where}: ${item.path}: ${item.message}${item.hint === undefined ? '' : ` (${item.hint})`}`;
+}
+
+/** A warning as `baton validate` prints it: like a problem, said to be a warning. */
+export function formatSourceWarning(item: SourceProblem): string {
+  return formatSourceProblem({ ...item, message: `warning: ${item.message}` });
 }
