@@ -108,6 +108,7 @@ try {
         playbooks: new Map(),
         problems: [],
         notes: [],
+        warnings: [],
         sshConfigs: [],
       })),
       timeZone: 'UTC',

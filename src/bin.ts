@@ -2,7 +2,10 @@
 import { hostname } from 'node:os';
 import { createInterface } from 'node:readline/promises';
 import { runCli } from './cli.js';
+import { scrubProcessOutput } from './adapters/log/redact.js';
 import { guardProcess } from './cli/process-guard.js';
+
+scrubProcessOutput();
 
 const interactive = process.stdout.isTTY === true && process.stdin.isTTY === true;
 const guard = guardProcess(process, (line) => process.stderr.write(line));

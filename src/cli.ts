@@ -20,6 +20,8 @@ import { serveCommand } from './cli/serve-command.js';
 import { runLocalMode } from './local/local-mode.js';
 import { validateCommand } from './cli/validate-command.js';
 import { loadConfig } from './config/env.js';
+import { registerSecrets } from './adapters/log/redact.js';
+import { configuredSecrets, redactedIo } from './cli/operations.js';
 import { playbookJsonSchema } from './core/playbook/index.js';
 
 export type { CliIo } from './cli/io.js';
@@ -34,6 +36,8 @@ export async function runCli(args: readonly string[], io: CliIo): Promise<number
     return EXIT.badInput;
   }
   const { config } = loaded;
+  registerSecrets(configuredSecrets(config));
+  io = redactedIo(io);
   let status: number = EXIT.ok;
   const program = new Command('baton')
     .description('Rolling, health-checked deploys over SSH, driven from Slack or the terminal.')
@@ -46,8 +50,9 @@ export async function runCli(args: readonly string[], io: CliIo): Promise<number
     .command('validate')
     .description('check every playbook in a directory and print every problem')
     .argument('[dir]', 'playbook directory', config.BATON_PLAYBOOKS)
-    .action(async (directory: string) => {
-      status = await validateCommand(directory, io);
+    .option('--strict', 'count warnings (anyone may deploy, anyone may approve) as problems')
+    .action(async (directory: string, options: { strict?: boolean }) => {
+      status = await validateCommand(directory, options, io);
     });
 
   program

@@ -20,6 +20,7 @@ import {
 import { createSlackApp } from './adapters/slack/bolt-app.js';
 import { WebApiChat } from './adapters/slack/web-api-chat.js';
 import { SshExecutor } from './adapters/ssh/ssh-executor.js';
+import { redactUrl } from './adapters/log/redact.js';
 import { RedisAuditLog, RedisHistoryStore } from './adapters/store/redis-history.js';
 import { RedisKeys } from './adapters/store/redis-keys.js';
 import { RedisLockStore } from './adapters/store/redis-lock-store.js';
@@ -80,11 +81,6 @@ export interface RedisSettings {
   prefix: string;
   /** Where to say that Redis went away (and came back). */
   trouble: RedisTrouble;
-}
-
-/** The Redis URL as it may be shown: without a password. */
-export function redactUrl(url: string): string {
-  return url.replace(/\/\/[^@/]*@/, '//***@');
 }
 
 /**
@@ -422,7 +418,11 @@ export async function startSlackApp(
   config: Pick<Config, 'BATON_PLAYBOOKS' | 'BATON_TIMEZONE' | 'BATON_SSH_CONFIG'>,
   name: string,
   warn: (message: string) => void,
-  { clock = systemClock, leaseMs }: { clock?: Clock; leaseMs?: number } = {},
+  {
+    clock = systemClock,
+    leaseMs,
+    requestClock = systemClock,
+  }: { clock?: Clock; leaseMs?: number; requestClock?: Pick<Clock, 'now'> } = {},
 ): Promise<RunningSlackApp> {
   const chat = new WebApiChat({
     token: slack.botToken,
@@ -445,6 +445,7 @@ export async function startSlackApp(
   });
   const { app, connected } = createSlackApp({
     ...slack,
+    now: () => requestClock.now(),
     botId: auth.bot_id ?? '',
     botUserId: auth.user_id ?? '',
     onCommand: (text, from) => handleCommand(front, text, from),

@@ -1,9 +1,30 @@
 import { createLogger, type Logger } from '../adapters/log/logger.js';
+import { scrub, urlSecrets } from '../adapters/log/redact.js';
 import type { BatonMetrics } from '../adapters/ops/metrics.js';
 import { startOpsServer, type OpsServer, type ReadinessCheck } from '../adapters/ops/ops-server.js';
 import type { Config } from '../config/env.js';
 import { parseDuration } from '../core/duration.js';
 import type { CliIo } from './io.js';
+
+/** The secret values a configuration holds: Slack's tokens and signing secret, Redis's password. */
+export function configuredSecrets(config: Config): string[] {
+  return [
+    config.SLACK_BOT_TOKEN,
+    config.SLACK_APP_TOKEN,
+    config.SLACK_SIGNING_SECRET,
+    ...(config.REDIS_URL === undefined ? [] : urlSecrets(config.REDIS_URL)),
+    ...(config.SLACK_API_URL === undefined ? [] : urlSecrets(config.SLACK_API_URL)),
+  ].filter((secret): secret is string => secret !== undefined);
+}
+
+/** The terminal, with every secret taken out of what is written to it. */
+export function redactedIo(io: CliIo): CliIo {
+  return {
+    ...io,
+    stdout: (text) => io.stdout(scrub(text)),
+    stderr: (text) => io.stderr(scrub(text)),
+  };
+}
 
 /** The log of a long-running process (worker, serve, start), secrets taken out. */
 export function processLogger(config: Config, io: CliIo, name: string): Logger {
@@ -14,15 +35,13 @@ export function processLogger(config: Config, io: CliIo, name: string): Logger {
     level: config.BATON_LOG_LEVEL,
     pretty,
     write: (line) => io.stdout(line.endsWith('\n') ? line : `${line}\n`),
-    secrets: [config.SLACK_BOT_TOKEN, config.SLACK_APP_TOKEN, config.SLACK_SIGNING_SECRET].filter(
-      (secret): secret is string => secret !== undefined,
-    ),
+    secrets: configuredSecrets(config),
     redact: config.BATON_LOG_REDACT,
     base: { process: name },
   });
 }
 
-/** Starts /healthz and /metrics when BATON_OPS_PORT is set, and says where. */
+/** Starts /healthz and /metrics when BATON_OPS_PORT is set, on BATON_OPS_HOST, and says where. */
 export async function startOperations(
   config: Config,
   log: Logger,
@@ -30,8 +49,18 @@ export async function startOperations(
   metrics: BatonMetrics,
 ): Promise<OpsServer | undefined> {
   if (config.BATON_OPS_PORT === undefined) return undefined;
-  const server = await startOpsServer(config.BATON_OPS_PORT, checks, metrics.registry);
-  log.info({ port: server.port }, `operations: /healthz and /metrics on port ${server.port}`);
+  const server = await startOpsServer(
+    { host: config.BATON_OPS_HOST, port: config.BATON_OPS_PORT },
+    checks,
+    metrics.registry,
+  );
+  const where = server.host.includes(':')
+    ? `[${server.host}]:${server.port}`
+    : `${server.host}:${server.port}`;
+  log.info(
+    { host: server.host, port: server.port },
+    `operations: /healthz and /metrics on ${where}`,
+  );
   return server;
 }
 

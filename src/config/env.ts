@@ -17,6 +17,11 @@ const EnvSchema = z.object({
   REDIS_URL: z
     .string()
     .regex(/^rediss?:\/\//, { message: 'must start with redis:// or rediss://' })
+    .refine((value) => URL.canParse(value), {
+      // Never the value itself: it may hold the password.
+      message:
+        'is not a URL that can be read: percent-encode / ? # and spaces in the user name and password (%2F for /)',
+    })
     .optional(),
   /** Prefix of every Redis key and queue, so several installations can share one Redis. */
   BATON_REDIS_PREFIX: z
@@ -32,6 +37,20 @@ const EnvSchema = z.object({
   BATON_SSH_CONFIG: z.string().min(1).optional(),
   /** Port of /healthz and /metrics for worker, serve and start; unset: not served; 0: any free port. */
   BATON_OPS_PORT: z.coerce.number().int().min(0).max(65_535).optional(),
+  /** Address /healthz and /metrics listen on; this machine only unless set. */
+  BATON_OPS_HOST: z
+    .string()
+    .refine(
+      (value) =>
+        z.ipv4().safeParse(value).success ||
+        z.ipv6().safeParse(value).success ||
+        z.hostname().safeParse(value).success,
+      {
+        message:
+          'must be an address to listen on: 127.0.0.1 (this machine only), an address of this machine, or 0.0.0.0 / :: (every interface)',
+      },
+    )
+    .default('127.0.0.1'),
   BATON_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'),
   /** auto: human-readable in a terminal, JSON lines otherwise. */
   BATON_LOG_FORMAT: z.enum(['auto', 'json', 'pretty']).default('auto'),

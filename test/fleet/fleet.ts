@@ -6,6 +6,7 @@ import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { freePort } from '../support/ports.js';
 
 const run = promisify(execFile);
 const SSHD = '/usr/sbin/sshd';
@@ -19,6 +20,7 @@ export interface FleetHost {
   address: string;
   sshPort: number;
   httpPort: number;
+  controlPort: number;
   /** Where the host's service writes each change in whether it is serving (see monitor.ts). */
   journal: string;
 }
@@ -27,6 +29,11 @@ export interface FleetOptions {
   hosts: number;
   /** Hosts live at 127.<subnet>.0.(10+i); give each test file its own subnet. */
   subnet?: number;
+  /**
+   * One host on ::1 instead, on free ports of its own (there is one IPv6 loopback address, and
+   * the playbook's health URL names one port).
+   */
+  ipv6?: boolean;
   spinupMs?: number;
   initialVersion?: string;
   /**
@@ -96,11 +103,14 @@ export class Fleet {
       );
     }
     const dir = await mkdtemp(join(tmpdir(), 'baton-fleet-'));
+    if (options.ipv6 === true && options.hosts !== 1)
+      throw new Error('an IPv6 fleet has one host: ::1 is the only IPv6 loopback address');
     const fleet = new Fleet(dir, {
       subnet: 0,
       spinupMs: 100,
       initialVersion: 'v1',
       netns: '',
+      ipv6: false,
       ...options,
     });
     process.once('exit', fleet.stopOnExit);
@@ -142,20 +152,23 @@ export class Fleet {
   }
 
   private async startHost(index: number): Promise<void> {
-    const address = `127.${this.options.subnet}.0.${10 + index + 1}`;
-    const hostDir = join(this.dir, 'hosts', address);
+    const ipv6 = this.options.ipv6;
+    const address = ipv6 ? '::1' : `127.${this.options.subnet}.0.${10 + index + 1}`;
+    const hostDir = join(this.dir, 'hosts', ipv6 ? 'ipv6' : address);
     const host: FleetHost = {
       name: `h${index + 1}`,
       address,
-      sshPort: 2222,
-      httpPort: 8080,
+      sshPort: ipv6 ? await freePort('::1') : 2222,
+      httpPort: ipv6 ? await freePort('::1') : 8080,
+      controlPort: ipv6 ? await freePort('::1') : CONTROL_PORT,
       journal: join(hostDir, 'journal'),
     };
+    const listen = ipv6 ? `[${address}]:${host.sshPort}` : `${address}:${host.sshPort}`;
     await mkdir(hostDir, { recursive: true });
     const hostKey = join(hostDir, 'ssh_host_ed25519_key');
     await run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', host.name, '-f', hostKey]);
     const config = [
-      `ListenAddress ${address}:${host.sshPort}`,
+      `ListenAddress ${listen}`,
       `HostKey ${hostKey}`,
       `PidFile ${join(hostDir, 'sshd.pid')}`,
       `AuthorizedKeysFile ${join(this.dir, 'authorized_keys')}`,
@@ -167,7 +180,7 @@ export class Fleet {
       'MaxStartups 64:30:128',
       'MaxSessions 64',
       // SHLVL=1 keeps bash from reading root's .bashrc on every command (it costs ~0.5 s here).
-      `SetEnv SHLVL=1 FLEET_ADDRESS=${address} FLEET_CONTROL_PORT=${CONTROL_PORT} FLEET_BEHAVIOURS=${join(this.dir, 'behaviours.json')}`,
+      `SetEnv SHLVL=1 FLEET_ADDRESS=${address} FLEET_CONTROL_PORT=${host.controlPort} FLEET_BEHAVIOURS=${join(this.dir, 'behaviours.json')}`,
       'LogLevel ERROR',
     ].join('\n');
     await writeFile(join(hostDir, 'sshd_config'), `${config}\n`);
@@ -183,7 +196,7 @@ export class Fleet {
           join(here, 'service.mjs'),
           `--address=${address}`,
           `--port=${host.httpPort}`,
-          `--control-port=${CONTROL_PORT}`,
+          `--control-port=${host.controlPort}`,
           `--version=${this.options.initialVersion}`,
           `--spinup=${this.options.spinupMs}`,
           `--behaviours=${join(this.dir, 'behaviours.json')}`,
@@ -231,13 +244,19 @@ export class Fleet {
   /** What a host's /health answers now: its status code and body, or `down`. */
   async health(host: FleetHost): Promise<string> {
     try {
-      const response = await fetch(`http://${host.address}:${host.httpPort}/health`, {
+      const response = await fetch(`${this.baseUrl(host)}/health`, {
         signal: AbortSignal.timeout(1000),
       });
       return `${response.status} ${(await response.text()).trim()}`;
     } catch {
       return 'down';
     }
+  }
+
+  /** The host's service, as a URL (an IPv6 address in brackets). */
+  baseUrl(host: FleetHost): string {
+    const address = host.address.includes(':') ? `[${host.address}]` : host.address;
+    return `http://${address}:${host.httpPort}`;
   }
 
   /** Writes a playbook for this fleet into `playbooksDir` and returns its service name. */
@@ -255,7 +274,7 @@ export class Fleet {
           ]),
       `  - { name: restart, run: '${this.fleetctl} restart {{version}}', timeout: ${options.stepTimeout ?? '20s'} }`,
       'health:',
-      "  http: { url: 'http://{{host}}:8080/health', body_contains: 'ok {{version}}' }",
+      `  http: { url: 'http://{{host}}:${this.hosts[0]?.httpPort ?? 8080}/health', body_contains: 'ok {{version}}' }`,
       `  interval: ${options.healthInterval ?? '200ms'}`,
       `  timeout: ${options.healthTimeout ?? '10s'}`,
       `on_failure: ${options.onFailure ?? 'rollback_group'}`,
@@ -266,7 +285,10 @@ export class Fleet {
       ...options.groups.map((group, index) => {
         const hosts = group.hosts.map((i) => {
           const host = this.hosts[i] as FleetHost;
-          return `{ address: ${host.address}, name: ${host.name} }`;
+          // IPv6 in the [address]:port form a person would write, on the host's own SSH port.
+          return host.address.includes(':')
+            ? `'[${host.address}]:${host.sshPort}'`
+            : `{ address: ${host.address}, name: ${host.name} }`;
         });
         const extras = `${group.parallel === undefined ? '' : `, parallel: ${group.parallel}`}${group.gate === undefined ? '' : `, gate: ${group.gate}`}`;
         return `      - { name: g${index + 1}, hosts: [${hosts.join(', ')}]${extras} }`;

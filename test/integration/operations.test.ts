@@ -1,4 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BatonMetrics } from '../../src/adapters/ops/metrics.js';
+import { createLogger } from '../../src/adapters/log/logger.js';
+import { startOperations } from '../../src/cli/operations.js';
+import { loadConfig, type Config } from '../../src/config/env.js';
 import { Fleet } from '../fleet/fleet.js';
 import { baton } from '../support/cli.js';
 import { BatonProcess } from '../support/processes.js';
@@ -10,6 +14,17 @@ let worker: BatonProcess;
 let ops: string;
 
 const env = () => ({ ...fleet.env(), REDIS_URL: redis.url, BATON_REDIS_PREFIX: 'baton' });
+
+/** Whether anything answers HTTP at `url`: false when the connection is refused. */
+async function answers(url: string): Promise<boolean> {
+  return fetch(url, { signal: AbortSignal.timeout(5000) }).then(
+    () => true,
+    (error: unknown) => {
+      if ((error as { cause?: { code?: string } }).cause?.code === 'ECONNREFUSED') return false;
+      throw error;
+    },
+  );
+}
 
 async function get(path: string): Promise<{ status: number; body: string }> {
   const response = await fetch(`${ops}${path}`, { signal: AbortSignal.timeout(5000) });
@@ -51,6 +66,34 @@ describe('a worker’s operations endpoints and log', () => {
       checks: { redis: 'ok', worker: 'ok' },
     });
     expect((await get('/nowhere')).status).toBe(404);
+  });
+
+  it('listens on 127.0.0.1 only unless told otherwise', async () => {
+    const port = new URL(ops).port;
+    expect(await answers(`http://127.0.0.1:${port}/healthz`)).toBe(true);
+    // Another address of this machine: what a neighbour on the network would reach.
+    expect(await answers(`http://127.0.0.2:${port}/healthz`)).toBe(false);
+  });
+
+  it('listens on BATON_OPS_HOST', async () => {
+    const loaded = loadConfig({ BATON_OPS_PORT: '0', BATON_OPS_HOST: '127.109.0.200' });
+    const config = (loaded as { config: Config }).config;
+    const lines: string[] = [];
+    const log = createLogger({
+      level: 'info',
+      pretty: false,
+      write: (line) => lines.push(line),
+      secrets: [],
+    });
+    const server = await startOperations(config, log, [], new BatonMetrics());
+    try {
+      expect(server?.host).toBe('127.109.0.200');
+      expect(lines.join('')).toContain(`/healthz and /metrics on 127.109.0.200:${server?.port}`);
+      expect(await answers(`http://127.109.0.200:${server?.port}/healthz`)).toBe(true);
+      expect(await answers(`http://127.0.0.1:${server?.port}/healthz`)).toBe(false);
+    } finally {
+      await server?.close();
+    }
   });
 
   it('counts rollouts, group durations and the queue in /metrics', async () => {

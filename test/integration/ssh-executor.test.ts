@@ -110,9 +110,13 @@ describe('SshExecutor', () => {
     );
     expect(error.code).toBe('host_key_mismatch');
     expect(error.message).toContain(
-      `The host key of h1 (${target().address}:2222) does not match ${wrong}: it presented ssh-ed25519 SHA256:`,
+      `The host key of h1 (${target().address}:2222) does not match the BATON_KNOWN_HOSTS file: it presented ssh-ed25519 SHA256:`,
     );
-    expect(error.message).toContain(`ssh-keygen -R '[${target().address}]:2222' -f ${wrong}`);
+    expect(error.message).toContain(
+      `ssh-keygen -R '[${target().address}]:2222' -f "$BATON_KNOWN_HOSTS"`,
+    );
+    // The variable, not the path: the message is shown in the channel too.
+    expect(error.message).not.toContain(wrong);
     const { stdout } = await run('ssh-keygen', [
       '-lf',
       join(fleet.dir, 'hosts', target().address, 'ssh_host_ed25519_key.pub'),
@@ -125,8 +129,13 @@ describe('SshExecutor', () => {
     await writeFile(empty, '# nothing here\n');
     const error = await connectionError(executorWith(empty).connect(target()));
     expect(error.code).toBe('host_key_unknown');
-    expect(error.message).toContain(`is not in ${empty}; it presented ssh-ed25519 SHA256:`);
-    expect(error.message).toContain(`ssh-keyscan -p 2222 ${target().address} >> ${empty}`);
+    expect(error.message).toContain(
+      'is not in the BATON_KNOWN_HOSTS file; it presented ssh-ed25519 SHA256:',
+    );
+    expect(error.message).toContain(
+      `ssh-keyscan -p 2222 ${target().address} >> "$BATON_KNOWN_HOSTS"`,
+    );
+    expect(error.message).not.toContain(empty);
   });
 
   it('refuses a revoked key', async () => {
@@ -157,6 +166,16 @@ describe('SshExecutor', () => {
     );
     expect(error.code).toBe('auth_failed');
     expect(error.message).toContain("add the public key to that user's authorized_keys");
+  });
+
+  it('names the variable, not the path, of a key file it cannot read', async () => {
+    const missing = join(fleet.dir, 'no-such-key');
+    const error = await connectionError(
+      executorWith(fleet.knownHostsPath, missing).connect(target()),
+    );
+    expect(error.code).toBe('no_credentials');
+    expect(error.message).toContain('the SSH private key file that BATON_SSH_KEY names (ENOENT)');
+    expect(error.message).not.toContain(missing);
   });
 
   it('says when there are no credentials at all, without touching the network', async () => {

@@ -11,14 +11,16 @@ export class OwnRedis {
   private constructor(
     readonly port: number,
     private readonly dir: string,
+    private readonly password?: string,
   ) {}
 
   get url(): string {
-    return `redis://127.0.0.1:${this.port}`;
+    return `redis://${this.password === undefined ? '' : `:${encodeURIComponent(this.password)}@`}127.0.0.1:${this.port}`;
   }
 
-  static async start(port: number): Promise<OwnRedis> {
-    const server = new OwnRedis(port, await mkdtemp(join(tmpdir(), 'baton-redis-')));
+  /** `password`: clients must give it (requirepass). */
+  static async start(port: number, { password }: { password?: string } = {}): Promise<OwnRedis> {
+    const server = new OwnRedis(port, await mkdtemp(join(tmpdir(), 'baton-redis-')), password);
     await server.up();
     return server;
   }
@@ -39,6 +41,7 @@ export class OwnRedis {
         'always',
         '--save',
         '',
+        ...(this.password === undefined ? [] : ['--requirepass', this.password]),
       ],
       { stdio: 'ignore' },
     );

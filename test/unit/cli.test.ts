@@ -27,13 +27,49 @@ environments:
 `;
 
 describe('baton validate', () => {
-  it('passes the shipped playbooks', async () => {
+  it('passes the shipped playbooks, saying which environments anyone may deploy to', async () => {
     const run = await baton(['validate', 'playbooks']);
     expect(run).toEqual({
       status: 0,
       stdout: '2 playbooks valid: billing-api, parser\n',
-      stderr: '',
+      stderr: [
+        "playbooks/billing-api.yml:41: environments.staging.deployers: warning: not set, so anyone in the channel may deploy billing-api to staging (list who may, e.g. deployers: ['@deploy', U012ABCDEF])",
+        "playbooks/parser.yml:37: environments.staging.deployers: warning: not set, so anyone in the channel may deploy parser to staging (list who may, e.g. deployers: ['@deploy', U012ABCDEF])",
+        '2 warnings: the playbooks are valid and do what these say (--strict counts warnings as problems).',
+        '',
+      ].join('\n'),
     });
+  });
+
+  it('warns of an approval anyone but the requester may give, and --strict refuses both defaults', async () => {
+    await writeFile(
+      join(scratch, 'web.yml'),
+      `service: web
+steps:
+  - { name: restart, run: systemctl restart web }
+health:
+  tcp: { port: 8080 }
+environments:
+  production:
+    approval: { required: true }
+    groups:
+      - { name: all, hosts: [web-01] }
+`,
+    );
+    const file = join(scratch, 'web.yml');
+    const lenient = await baton(['validate', scratch]);
+    expect(lenient.status).toBe(0);
+    expect(lenient.stderr.split('\n').slice(0, 2)).toEqual([
+      `${file}:8: environments.production.deployers: warning: not set, so anyone in the channel may deploy web to production (list who may, e.g. deployers: ['@deploy', U012ABCDEF])`,
+      `${file}:8: environments.production.approval.approvers: warning: not set, so anyone but the requester may approve a deploy to production (list who may, e.g. approvers: ['@sre'])`,
+    ]);
+    const strict = await baton(['validate', '--strict', scratch]);
+    expect(strict.status).toBe(1);
+    expect(strict.stderr).toContain(
+      `${file}:8: environments.production.approval.approvers: not set, so anyone but the requester may approve`,
+    );
+    expect(strict.stderr).toContain('2 problems in 1 file; 0 playbooks valid.');
+    expect(strict.stdout).toBe('');
   });
 
   it('reads BATON_PLAYBOOKS when no directory is given', async () => {

@@ -58,6 +58,20 @@ describe('createLogger', () => {
     });
   });
 
+  it('never writes secrets inside errors, which pino serializes itself', () => {
+    const { log, lines } = capture({ secrets: ['redis-password-1'] });
+    // The shape of ioredis's error for a refused AUTH: the password among the command's arguments.
+    const refused = Object.assign(new Error('WRONGPASS invalid username-password pair'), {
+      command: { name: 'hello', args: ['3', 'AUTH', 'default', 'redis-password-1'] },
+    });
+    log.error(refused);
+    log.warn({ err: new Error('cannot reach redis://:p@ss@host:6379') }, 'Redis is down');
+    const text = lines.join('');
+    expect(text).toContain('WRONGPASS');
+    expect(text).not.toContain('redis-password-1');
+    expect(text).not.toContain('p@ss');
+  });
+
   it('writes readable lines when asked to be pretty', () => {
     const { log, lines } = capture({ pretty: true });
     log.info('taking rollouts');

@@ -120,7 +120,59 @@ describe('planRollout', () => {
     });
   });
 
-  it('shell-quotes every substituted value, so a shell reads each back as one word', () => {
+  it.each([
+    `v1'; rm -rf / #$(id)"\``,
+    'v1.2$(touch pwned)',
+    'v1 2',
+    '-rf',
+    '..',
+    'v1.2;id',
+    "it's",
+    'v1<@U123>',
+    'v1|x',
+  ])('refuses the version %j whatever version_pattern allows', (version) => {
+    const playbook = playbookFrom({
+      service: 'web',
+      version_pattern: '^.+$',
+      steps: [{ name: 'install', run: 'install {{version}}' }],
+      health: { tcp: { port: 80 } },
+      environments: { production: { groups: [{ name: 'all', hosts: ['web-01'] }] } },
+    });
+    const result = planRollout(playbook, { ...request, service: 'web', version }, 0);
+    expect(result).toEqual({
+      ok: false,
+      error: {
+        code: 'version_mismatch',
+        message: `The version ${JSON.stringify(version)} is refused whatever version_pattern allows: a version is made of letters, digits and . _ + : ~ @ -, starting with a letter or digit.`,
+      },
+    });
+    const previous = planRollout(
+      playbook,
+      { ...request, service: 'web', version: 'v2', previousVersion: version },
+      0,
+    );
+    expect(previous).toMatchObject({ ok: false, error: { code: 'version_mismatch' } });
+  });
+
+  it('applies version_pattern to the whole version, even an alternation anchored only at its ends', () => {
+    const playbook = playbookFrom({
+      service: 'web',
+      version_pattern: '^v1\\.\\d+|v2\\.\\d+$',
+      steps: [{ name: 'install', run: 'install {{version}}' }],
+      health: { tcp: { port: 80 } },
+      environments: { production: { groups: [{ name: 'all', hosts: ['web-01'] }] } },
+    });
+    for (const version of ['v1.2x', 'xv2.3', 'v1.2@evil'])
+      expect(planRollout(playbook, { ...request, service: 'web', version }, 0)).toMatchObject({
+        ok: false,
+        error: { code: 'version_mismatch' },
+      });
+    expect(
+      planFor(playbook, { service: 'web', version: 'v2.3', previousVersion: null }).version,
+    ).toBe('v2.3');
+  });
+
+  it('passes every substituted value to the commands shell-quoted', () => {
     const playbook = playbookFrom({
       service: 'web',
       version_pattern: '^.+$',
@@ -131,39 +183,44 @@ describe('planRollout', () => {
         },
       ],
       health: { command: { run: 'check {{version}}' } },
-      environments: { production: { groups: [{ name: 'all', hosts: ['web-01'] }] } },
+      environments: { production: { groups: [{ name: 'all', hosts: ['[::1]:2222'] }] } },
     });
-    const nasty = `v1'; rm -rf / #$(id)"\``;
-    const plan = planFor(playbook, {
-      service: 'web',
-      version: nasty,
-      previousVersion: 'it\'s "old"',
-    });
+    const plan = planFor(playbook, { service: 'web', version: 'v1~rc1', previousVersion: null });
     const host = plan.groups[0]?.hosts[0];
     expect(host?.forward.steps[0]?.command).toBe(
-      `install ${shellQuote(nasty)} --from ${shellQuote('it\'s "old"')} --on web-01 web production`,
+      `install ${shellQuote('v1~rc1')} --from '' --on ::1 web production`,
     );
-    expect(shellQuote(nasty)).toBe(`'v1'\\''; rm -rf / #$(id)"\`'`);
+    expect(shellQuote('v1~rc1')).toBe(`'v1~rc1'`);
     expect(host?.forward.probe).toEqual({
       kind: 'command',
-      command: `check ${shellQuote(nasty)}`,
+      command: `check 'v1~rc1'`,
       timeoutMs: 300_000,
     });
   });
 
-  it('URL-encodes values in health URLs', () => {
+  it('URL-encodes values in health URLs, and brackets an IPv6 host', () => {
     const playbook = playbookFrom({
       service: 'web',
       version_pattern: '^.+$',
       steps: [{ name: 'restart', run: 'restart' }],
       health: {
-        http: { url: 'http://{{host}}/health?v={{version}}', body_contains: '{{version}}' },
+        http: {
+          url: 'http://{{host}}:8080/health?v={{version}}&h={{host}}',
+          body_contains: '{{version}}',
+        },
       },
-      environments: { production: { groups: [{ name: 'all', hosts: ['web-01'] }] } },
+      environments: { production: { groups: [{ name: 'all', hosts: ['web-01', '::1'] }] } },
     });
-    const probe = planFor(playbook, { service: 'web', version: 'a b&c' }).groups[0]?.hosts[0]
-      ?.forward.probe;
-    expect(probe).toMatchObject({ url: 'http://web-01/health?v=a%20b%26c', bodyContains: 'a b&c' });
+    const [named, ipv6] =
+      planFor(playbook, { service: 'web', version: '1.0+b@x:y' }).groups[0]?.hosts ?? [];
+    expect(named?.forward.probe).toMatchObject({
+      url: 'http://web-01:8080/health?v=1.0%2Bb%40x%3Ay&h=web-01',
+      bodyContains: '1.0+b@x:y',
+    });
+    expect(ipv6?.forward.probe).toMatchObject({
+      url: 'http://[::1]:8080/health?v=1.0%2Bb%40x%3Ay&h=%3A%3A1',
+    });
+    expect(new URL((ipv6?.forward.probe as { url: string }).url).hostname).toBe('[::1]');
   });
 
   it('has no rollback when nothing is known to go back to, or it would repeat the same version', () => {

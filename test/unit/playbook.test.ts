@@ -109,16 +109,90 @@ describe('defaults', () => {
     const playbook = valid(
       MINIMAL.replace('service: web', 'service: web\nssh: { port: 2222 }').replace(
         'hosts: [web-01]',
-        "hosts: [web-01, 'web-02:22', '[::1]:2200', { address: 10.0.0.5, name: five }, { address: 10.0.0.6, port: 23 }]",
+        "hosts: [web-01, 'web-02:22', '[::1]:2200', 'fe80::2', '[fd00::3]', { address: 10.0.0.5, name: five }, { address: 10.0.0.6, port: 23 }, { address: '::4', port: 24 }]",
       ),
     );
     expect(playbook.environments[0]?.groups[0]?.hosts).toEqual([
       { name: 'web-01', address: 'web-01', port: 2222 },
       { name: 'web-02:22', address: 'web-02', port: 22 },
       { name: '[::1]:2200', address: '::1', port: 2200 },
+      { name: 'fe80::2', address: 'fe80::2', port: 2222 },
+      { name: '[fd00::3]', address: 'fd00::3', port: 2222 },
       { name: 'five', address: '10.0.0.5', port: 2222 },
       { name: '10.0.0.6:23', address: '10.0.0.6', port: 23 },
+      { name: '[::4]:24', address: '::4', port: 24 },
     ]);
+  });
+
+  it.each([
+    ["'[::1$(id)]:22'", /hosts\[0\]: a host is a hostname or IP/],
+    ["'[:::]:22'", /hosts\[0\]: a host is a hostname or IP/],
+    ["{ address: 'a:$(id)' }", /hosts\[0\]\.address: address must be a hostname or an IP address/],
+    ["{ address: '[::1]' }", /hosts\[0\]\.address: address must be a hostname or an IP address/],
+    ["'08'", /hosts\[0\]: a host is a hostname or IP/],
+    ["'web.0:22'", /hosts\[0\]: a host is a hostname or IP/],
+    ["'010.0.0.1'", /hosts\[0\]: a host is a hostname or IP/],
+    ["{ address: 'db.0x1f' }", /hosts\[0\]\.address: address must be a hostname or an IP address/],
+  ])('refuses the host %s', (host, expected) => {
+    expect(problems(MINIMAL.replace('hosts: [web-01]', `hosts: [${host}]`)).join('\n')).toMatch(
+      expected,
+    );
+  });
+});
+
+describe('placeholders in shell commands', () => {
+  const withStep = (run: string) =>
+    MINIMAL.replace(
+      '{ name: restart, run: systemctl restart web }',
+      `{ name: restart, run: ${JSON.stringify(run)} }`,
+    );
+
+  it.each<[string, string, string]>([
+    ['install "{{version}}"', 'version', 'double quotes'],
+    ["install '{{version}}'", 'version', 'single quotes'],
+    ['echo "tag: {{ host }} ok"', 'host', 'double quotes'],
+    ['echo "$(a "{{service}}")"', 'service', 'double quotes'],
+    ["sh -c 'deploy {{environment}}'", 'environment', 'single quotes'],
+  ])('refuses %s: a value could close the quotes and run as shell', (run, name, within) => {
+    expect(problems(withStep(run))).toEqual([
+      `bad.yml:4: steps[0].run: {{${name}}} is inside ${within}, which a value could close and then run as shell: write it bare (baton shell-quotes every placeholder itself), e.g. install {{${name}}} or --tag={{${name}}}`,
+    ]);
+  });
+
+  it("refuses a placeholder right after a backslash, which would escape baton's own quote", () => {
+    expect(problems(withStep('echo \\{{version}}')).join('\n')).toMatch(
+      /steps\[0\]\.run: \{\{version\}\} follows a backslash, .*: remove the backslash/,
+    );
+  });
+
+  it('checks verify and health commands too, and leaves URLs and body_contains alone', () => {
+    const text = MINIMAL.replace(
+      'tcp: { port: 8080 }',
+      `command: { run: 'check "{{version}}"' }`,
+    ).replace('hosts: [web-01] }', `hosts: [web-01], verify: { run: "verify '{{host}}'" } }`);
+    expect(problems(text).join('\n')).toMatch(
+      /health\.command\.run: \{\{version\}\} is inside double quotes/,
+    );
+    expect(problems(text).join('\n')).toMatch(
+      /groups\[0\]\.verify\.run: \{\{host\}\} is inside single quotes/,
+    );
+    valid(
+      MINIMAL.replace(
+        'tcp: { port: 8080 }',
+        `http: { url: 'http://{{host}}/h?v={{version}}', body_contains: '"{{version}}"' }`,
+      ),
+    );
+  });
+
+  it.each([
+    'install {{version}}',
+    'install --tag={{version}} "$HOME/x" \'lit\'',
+    "printf '%s\\0' {{version}} {{host}}",
+    'echo "$(install {{version}})" "`check {{host}}`"',
+    'echo "a" {{version}} \'b\' {{host}} "c (d)" $(e (f) {{service}})',
+    'echo \\"{{version}}\\"',
+  ])('accepts %s, where every placeholder is a word of a command', (run) => {
+    valid(withStep(run));
   });
 });
 

@@ -46,8 +46,8 @@ describe('the live progress message', () => {
     expect(message.blocks[1]).toEqual({
       type: 'context',
       elements: [
-        { type: 'mrkdwn', text: '3 groups · 4 hosts' },
-        { type: 'mrkdwn', text: 'requested by <@U0ALICE>' },
+        { type: 'mrkdwn', text: '3 groups · 4 hosts', verbatim: true },
+        { type: 'mrkdwn', text: 'requested by <@U0ALICE>', verbatim: true },
       ],
     });
     expect(actionIds(message)).toEqual(['rollout.cancel']);

@@ -124,6 +124,7 @@ steps: [{ name: restart, run: 'restart {{version}}' }]
 health: { http: { url: 'http://{{host}}:8080/health' } }
 environments:
   prod:
+    deployers: [U012ABCDEF]
     groups:
       - { name: all, hosts: [web-1, web-2] }
 `;
@@ -195,7 +196,7 @@ describe('playbooks that name their hosts by ssh config alias', () => {
     const run = await baton(['validate', join(scratch, 'playbooks')]);
     expect(run.status).toBe(1);
     expect(run.stderr).toContain(
-      `web.yml:8: environments.prod.groups[0].hosts[1]: ${join(scratch, 'ssh', 'config')}:18: ProxyCommand nc %h %p applies to legacy, and baton does not run proxy commands (reach it with ProxyJump instead (or jump: in the playbook))`,
+      `web.yml:9: environments.prod.groups[0].hosts[1]: ${join(scratch, 'ssh', 'config')}:18: ProxyCommand nc %h %p applies to legacy, and baton does not run proxy commands (reach it with ProxyJump instead (or jump: in the playbook))`,
     );
   });
 });

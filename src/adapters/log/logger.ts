@@ -1,7 +1,9 @@
 import { pino, type Logger } from 'pino';
 import { prettyFactory } from 'pino-pretty';
+import { scrub } from './redact.js';
 
 export type { Logger } from 'pino';
+export { scrub } from './redact.js';
 
 /** Field paths never written, whatever their value. */
 const REDACTED_PATHS = [
@@ -24,32 +26,12 @@ const REDACTED_PATHS = [
   '*.SLACK_SIGNING_SECRET',
 ];
 
-/** Secrets that can turn up inside text (an error message, a URL), whoever wrote it. */
-const SECRET_PATTERNS: [RegExp, string][] = [
-  [/\bxox[abpors]-[A-Za-z0-9-]+/g, 'xox?-[redacted]'],
-  [/\bxapp-[A-Za-z0-9-]+/g, 'xapp-[redacted]'],
-  [/(\b[a-z][a-z0-9+.-]*:\/\/)[^@/\s]*@/gi, '$1[redacted]@'],
-  [
-    /-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?(-----END [A-Z ]*PRIVATE KEY-----|$)/g,
-    '[redacted key]',
-  ],
-];
-
-/** Text with every known secret value and anything shaped like a token or key taken out. */
-export function scrub(text: string, secrets: readonly string[] = []): string {
-  let clean = text;
-  for (const secret of secrets)
-    if (secret.length >= 6) clean = clean.split(secret).join('[redacted]');
-  for (const [pattern, replacement] of SECRET_PATTERNS) clean = clean.replace(pattern, replacement);
-  return clean;
-}
-
 export interface LogOptions {
   level: string;
   /** Human-readable lines (a terminal) instead of one JSON object per line. */
   pretty: boolean;
   write(line: string): void;
-  /** Values (tokens, the signing secret) never to be written, wherever they appear. */
+  /** Values never to be written, wherever they appear, besides those registered (redact.ts). */
   secrets: readonly string[];
   /** More field paths to redact (BATON_LOG_REDACT). */
   redact?: readonly string[];
@@ -90,6 +72,12 @@ export function createLogger(options: LogOptions): Logger {
         },
       },
     },
-    { write: (line: string) => options.write(prettify === undefined ? line : prettify(line)) },
+    {
+      // The whole line once more: errors are serialized by pino itself, after the hooks above.
+      write: (line: string) => {
+        const clean = scrub(line, options.secrets);
+        options.write(prettify === undefined ? clean : prettify(clean));
+      },
+    },
   );
 }

@@ -27,6 +27,7 @@ async function run(check: ReadinessCheck): Promise<true | string> {
 }
 
 export interface OpsServer {
+  host: string;
   port: number;
   close(): Promise<void>;
 }
@@ -36,7 +37,7 @@ export interface OpsServer {
  * text format), for load balancers, orchestrators and scrapers.
  */
 export async function startOpsServer(
-  port: number,
+  { host, port }: { host: string; port: number },
   checks: readonly ReadinessCheck[],
   registry: Registry,
 ): Promise<OpsServer> {
@@ -72,10 +73,12 @@ export async function startOpsServer(
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(port, resolve);
+    server.listen(port, host, resolve);
   });
+  const address = server.address() as AddressInfo;
   return {
-    port: (server.address() as AddressInfo).port,
+    host: address.address,
+    port: address.port,
     close: () =>
       new Promise((resolve) => {
         server.closeAllConnections();

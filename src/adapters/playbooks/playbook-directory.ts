@@ -9,6 +9,8 @@ export interface PlaybookCatalog {
   problems: SourceProblem[];
   /** Worth saying, not wrong: settings of an ssh config that baton does not use. */
   notes: SourceProblem[];
+  /** Permissive defaults the valid playbooks use (who may deploy, who may approve). */
+  warnings: SourceProblem[];
   /** The ssh config files read besides the playbooks. */
   sshConfigs: string[];
 }
@@ -41,6 +43,7 @@ export async function loadPlaybookDirectory(
     playbooks: new Map(),
     problems: [],
     notes: [],
+    warnings: [],
     sshConfigs: [],
   };
   // Playbooks of one directory usually share one ssh config: read each file once.
@@ -111,6 +114,7 @@ export async function loadPlaybookDirectory(
     sources.set(service, source);
     catalog.playbooks.set(service, result.playbook);
     catalog.notes.push(...result.notes);
+    catalog.warnings.push(...result.warnings);
   }
   return catalog;
 }

@@ -7,6 +7,7 @@ import {
   type UserDirectory,
 } from '../../app/chat-ports.js';
 import type { SlackMessage } from '../../core/report/block-kit.js';
+import { scrubDeep } from '../log/redact.js';
 
 /** How long the user-group membership read from Slack is trusted. */
 const GROUPS_TTL_MS = 60_000;
@@ -77,8 +78,10 @@ export class WebApiChat implements Chat, UserDirectory {
     throw error;
   }
 
-  async post(channel: string, message: SlackMessage, threadTs?: string): Promise<MessageRef> {
+  async post(channel: string, shown: SlackMessage, threadTs?: string): Promise<MessageRef> {
     this.count('chat.postMessage');
+    // Step output and library errors end up in messages: no secret goes out with them.
+    const message = scrubDeep(shown);
     try {
       const result = await this.client.chat.postMessage({
         channel,
@@ -92,8 +95,9 @@ export class WebApiChat implements Chat, UserDirectory {
     }
   }
 
-  async update(ref: MessageRef, message: SlackMessage): Promise<void> {
+  async update(ref: MessageRef, shown: SlackMessage): Promise<void> {
     this.count('chat.update');
+    const message = scrubDeep(shown);
     try {
       await this.client.chat.update({ ...ref, text: message.text, blocks: message.blocks });
     } catch (error) {
@@ -107,14 +111,15 @@ export class WebApiChat implements Chat, UserDirectory {
     how: { visible: 'me' | 'channel'; replaceOriginal?: boolean },
   ): Promise<void> {
     this.count('response_url');
+    const shown = scrubDeep(message);
     const response = await fetch(responseUrl, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({
         response_type: how.visible === 'me' ? 'ephemeral' : 'in_channel',
         replace_original: how.replaceOriginal ?? false,
-        text: message.text,
-        blocks: message.blocks,
+        text: shown.text,
+        blocks: shown.blocks,
       }),
       signal: AbortSignal.timeout(10_000),
     });

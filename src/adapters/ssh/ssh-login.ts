@@ -135,7 +135,8 @@ export class SshLogin {
         throw new ConnectionError(
           'no_credentials',
           place.target.name,
-          `Cannot read the SSH key ${own === undefined ? `BATON_SSH_KEY=${path}` : `${path} (IdentityFile of ${who(place)} in the ssh config)`}: ${(error as NodeJS.ErrnoException).code ?? 'error'}.`,
+          // The variable, not the path: this is shown in the channel too.
+          `Cannot read the SSH private key file that ${own === undefined ? 'BATON_SSH_KEY names' : `the ssh config's IdentityFile of ${who(place)} names`} (${(error as NodeJS.ErrnoException).code ?? 'error'}): check it, and that the file is readable by the user baton runs as.`,
         );
       }
     }
@@ -154,7 +155,7 @@ export class SshLogin {
       throw new ConnectionError(
         'host_key_unknown',
         place.target.name,
-        `Cannot read known hosts from ${this.options.knownHostsPath} (${(error as NodeJS.ErrnoException).code ?? 'error'}): set BATON_KNOWN_HOSTS to an OpenSSH known_hosts file. Host keys are always verified.`,
+        `Cannot read the known hosts file that BATON_KNOWN_HOSTS names (${(error as NodeJS.ErrnoException).code ?? 'error'}): set it to an OpenSSH known_hosts file. Host keys are always verified.`,
       );
     }
   }
@@ -165,7 +166,9 @@ export class SshLogin {
     presented: Buffer | undefined,
     verdict: HostKeyVerdict | undefined,
   ): ConnectionError {
-    const file = this.options.knownHostsPath;
+    // The variable, not the path: these are shown in the channel too.
+    const file = 'the BATON_KNOWN_HOSTS file';
+    const path = '"$BATON_KNOWN_HOSTS"';
     const { endpoint, target } = place;
     const name = lookupName(endpoint.address, endpoint.port);
     const seen = presented === undefined ? '' : `${keyTypeOf(presented)} ${fingerprint(presented)}`;
@@ -174,12 +177,12 @@ export class SshLogin {
     if (verdict === 'unknown')
       return failure(
         'host_key_unknown',
-        `${who(place)} is not in ${file}; it presented ${seen}. Check that fingerprint with the host's owner, then add it: ${addKey(place, file, presented)}`,
+        `${who(place)} is not in ${file}; it presented ${seen}. Check that fingerprint with the host's owner, then add it: ${addKey(place, path, presented)}`,
       );
     if (verdict === 'mismatch')
       return failure(
         'host_key_mismatch',
-        `The host key of ${who(place)} does not match ${file}: it presented ${seen}. Someone may be intercepting the connection, or the host was rebuilt. If you are sure it was rebuilt, remove the old key (ssh-keygen -R '${name}' -f ${file}) and add the new one.`,
+        `The host key of ${who(place)} does not match ${file}: it presented ${seen}. Someone may be intercepting the connection, or the host was rebuilt. If you are sure it was rebuilt, remove the old key (ssh-keygen -R '${name}' -f ${path}) and add the new one.`,
       );
     if (verdict === 'revoked')
       return failure(

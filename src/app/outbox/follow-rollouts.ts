@@ -89,12 +89,13 @@ function collectFailure(failures: Map<string, string[]>, update: StoredUpdate): 
     event.type !== 'health.timed_out'
   )
     return;
+  const host = escape(event.host);
   const what =
     event.type === 'step.failed'
-      ? `${event.host}: step ${event.step + 1} failed (${escape(event.detail)})`
+      ? `${host}: step ${event.step + 1} failed (${escape(event.detail)})`
       : event.type === 'step.timed_out'
-        ? `${event.host}: step ${event.step + 1} timed out`
-        : `${event.host}: not healthy in time (${escape(event.detail)})`;
+        ? `${host}: step ${event.step + 1} timed out`
+        : `${host}: not healthy in time (${escape(event.detail)})`;
   const output =
     'output' in event && event.output !== undefined ? event.output.slice(-TAIL_CHARS) : '';
   const lines = failures.get(event.group) ?? [];

@@ -4,9 +4,11 @@ export type { SshConfigAnswer, SshConfigView } from './reach.js';
 export { formatProblem, formatPath, type Problem, type PathSegment } from './problems.js';
 export { PlaybookSchema, DEFAULT_VERSION_PATTERN, FAILURE_POLICIES } from './schema.js';
 export { playbookJsonSchema } from './json-schema.js';
+export { playbookWarnings } from './warnings.js';
 export {
   parsePlaybookText,
   formatSourceProblem,
+  formatSourceWarning,
   type SourceProblem,
   type TextResult,
 } from './parse-text.js';

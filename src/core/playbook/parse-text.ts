@@ -2,6 +2,7 @@ import { isMap, isNode, isScalar, LineCounter, parseDocument, type Document } fr
 import type { Playbook } from './model.js';
 import { formatPath, type PathSegment, type Problem } from './problems.js';
 import { validatePlaybook, type PlaybookContext } from './validate.js';
+import { playbookWarnings } from './warnings.js';
 
 export interface SourceProblem extends Problem {
   source: string;
@@ -9,7 +10,14 @@ export interface SourceProblem extends Problem {
 }
 
 export type TextResult =
-  | { ok: true; playbook: Playbook; notes: SourceProblem[] }
+  | {
+      ok: true;
+      playbook: Playbook;
+      /** Settings of an ssh config that baton does not use. */
+      notes: SourceProblem[];
+      /** Permissive defaults in use, said aloud (see warnings.ts). */
+      warnings: SourceProblem[];
+    }
   | { ok: false; problems: SourceProblem[] };
 
 /**
@@ -86,7 +94,13 @@ export function parsePlaybookText(
         return { ...item, source, ...(line === undefined ? {} : { line }) };
       }),
     );
-  if (result.ok) return { ok: true, playbook: result.playbook, notes: located(result.notes) };
+  if (result.ok)
+    return {
+      ok: true,
+      playbook: result.playbook,
+      notes: located(result.notes),
+      warnings: located(playbookWarnings(result.playbook)),
+    };
   return { ok: false, problems: located(result.problems) };
 }
 
@@ -102,4 +116,9 @@ function sortByLine(problems: SourceProblem[]): SourceProblem[] {
 export function formatSourceProblem(item: SourceProblem): string {
   const where = item.line === undefined ? item.source : `${item.source}:${item.line}`;
   return `${where}: ${item.path}: ${item.message}${item.hint === undefined ? '' : ` (${item.hint})`}`;
+}
+
+/** A warning as `baton validate` prints it: like a problem, said to be a warning. */
+export function formatSourceWarning(item: SourceProblem): string {
+  return formatSourceProblem({ ...item, message: `warning: ${item.message}` });
 }

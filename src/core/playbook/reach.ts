@@ -114,10 +114,11 @@ class Resolver {
         : { address: entry.address, ...(entry.port === undefined ? {} : { port: entry.port }) };
     const answer = this.answer(written.address, at);
     const port = written.port ?? answer.port ?? this.document.ssh.port;
+    const shown = written.address.includes(':') ? `[${written.address}]` : written.address;
     const name =
       typeof entry === 'string'
         ? entry
-        : (entry.name ?? (entry.port === undefined ? entry.address : `${entry.address}:${port}`));
+        : (entry.name ?? (entry.port === undefined ? entry.address : `${shown}:${port}`));
     const user = (typeof entry === 'string' ? undefined : entry.user) ?? answer.user;
     const own = typeof entry === 'string' ? undefined : entry.jump;
     const inherited = levels.findLast((level) => level.jump !== undefined);

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { RESERVED_SERVICE_NAMES } from '../command/usage.js';
 import { DURATION_EXAMPLES, formatDuration, parseDuration } from '../duration.js';
 import { PLACEHOLDERS, unknownPlaceholders } from '../template.js';
+import { quotedPlaceholders } from '../quoted-placeholders.js';
 import { closest } from '../suggest.js';
 
 /**
@@ -53,6 +54,20 @@ const template = z
     }
   });
 
+/** A template run by a shell: a placeholder must be a word of its own, never inside quotes. */
+const shellTemplate = template.superRefine((value, ctx) => {
+  for (const { name, within } of quotedPlaceholders(value)) {
+    const placeholder = `{{${name}}}`;
+    ctx.addIssue({
+      code: 'custom',
+      message:
+        within === 'a backslash escape'
+          ? `${placeholder} follows a backslash, which escapes the quote baton puts around the value and lets the value run as shell: remove the backslash`
+          : `${placeholder} is inside ${within}, which a value could close and then run as shell: write it bare (baton shell-quotes every placeholder itself), e.g. install ${placeholder} or --tag=${placeholder}`,
+    });
+  }
+});
+
 const name = (what: string) =>
   z.string().regex(NAME, {
     message: `${what} must start with a lowercase letter and use only a-z, 0-9 and - (at most 40 characters)`,
@@ -60,11 +75,37 @@ const name = (what: string) =>
 
 const port = z.int().min(1).max(65_535);
 
+const IPV4_PART = '(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)';
+const IPV4 = new RegExp(`^${IPV4_PART}(?:\\.${IPV4_PART}){3}$`);
+
+/**
+ * A host name or a dotted-quad IPv4 address. A name whose last label is a number (`08`, `web.0`,
+ * `010.0.0.1`) is refused: resolvers and URLs read it as an IPv4 address in some other notation
+ * (octal, hex, fewer parts), so it would not reach the host it names.
+ */
+export function isHostName(text: string): boolean {
+  if (!HOSTNAME.test(text)) return false;
+  return IPV4.test(text) || !/^(?:\d+|0x[0-9a-f]*)$/i.test(text.split('.').at(-1) ?? '');
+}
+
+/** An IPv6 address (without a zone), by the WHATWG URL parser's rules for `[...]` hosts. */
+export function isIpv6(text: string): boolean {
+  if (!/^[0-9A-Fa-f:.]+$/.test(text) || !text.includes(':')) return false;
+  try {
+    new URL(`http://[${text}]/`);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export function parseHostText(value: string): { address: string; port?: number } | undefined {
+  // Two colons or more can only be an IPv6 address (name:port has one), so brackets are optional.
+  if (isIpv6(value) && value.split(':').length > 2) return { address: value };
   const match = HOST_TEXT.exec(value);
   const address = match?.groups?.v6 ?? match?.groups?.name;
   if (address === undefined) return undefined;
-  if (match?.groups?.v6 === undefined && !HOSTNAME.test(address)) return undefined;
+  if (match?.groups?.v6 === undefined ? !isHostName(address) : !isIpv6(address)) return undefined;
   const portText = match?.groups?.port;
   const hostPort = portText === undefined ? undefined : Number(portText);
   if (hostPort !== undefined && (hostPort < 1 || hostPort > 65_535)) return undefined;
@@ -124,8 +165,8 @@ const hostText = z.string().refine((value) => parseHostText(value) !== undefined
     'a host is a hostname or IP, optionally with :port (e.g. web-01.internal:2222, [::1]:22)',
 });
 const hostObject = z.strictObject({
-  address: z.string().refine((value) => HOSTNAME.test(value) || value.includes(':'), {
-    message: 'address must be a hostname or an IP address',
+  address: z.string().refine((value) => isHostName(value) || isIpv6(value), {
+    message: 'address must be a hostname or an IP address (IPv6 without brackets, e.g. ::1)',
   }),
   port: port.optional(),
   name: z.string().min(1).max(80).optional(),
@@ -139,13 +180,13 @@ const principal = z.string().refine((value) => SLACK_USER.test(value) || SLACK_G
 });
 
 const command = z.strictObject({
-  run: template,
+  run: shellTemplate,
   timeout: duration('timeout', 1_000, 7_200_000, '5m'),
 });
 
 export const StepSchema = z.strictObject({
   name: z.string().min(1).max(60),
-  run: template,
+  run: shellTemplate,
   timeout: duration('step timeout', 1_000, 7_200_000, '5m'),
 });
 

@@ -14,6 +14,8 @@ export const LIMITS = {
 export interface Text {
   type: 'mrkdwn' | 'plain_text';
   text: string;
+  /** mrkdwn only: true stops Slack turning URLs, #channels and @names in it into links. */
+  verbatim?: boolean;
 }
 
 export interface Button {
@@ -42,8 +44,12 @@ export function clip(text: string, max: number): string {
   return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
 }
 
+/**
+ * mrkdwn that Slack shows as written: baton's own markup (bold, code, `<@U…>`, dates) works, and
+ * nothing in a user's text becomes a link or a mention by itself (user text is also `escape`d).
+ */
 export function mrkdwn(text: string, max: number = LIMITS.sectionText): Text {
-  return { type: 'mrkdwn', text: clip(text, max) };
+  return { type: 'mrkdwn', text: clip(text, max), verbatim: true };
 }
 
 export function plain(text: string): Text {

@@ -23,6 +23,11 @@ export function who(user: string): string {
   return id === null ? escape(user) : `<@${id[1]}>${escape(id[2] ?? '')}`;
 }
 
+/** A rollout in a message's notification text, which Slack reads as mrkdwn too. */
+export function fallback(plan: Pick<Plan, 'kind' | 'service' | 'version' | 'environment'>): string {
+  return `${plan.kind} ${escape(plan.service)} ${escape(plan.version)} to ${escape(plan.environment)}`;
+}
+
 function change(plan: Plan): string {
   return plan.previousVersion === null
     ? `\`${escape(plan.version)}\``
@@ -73,7 +78,7 @@ export function approvalMessage(view: ApprovalView): SlackMessage {
   let outcome: string;
   if (request.status === 'pending') outcome = 'Waiting for approval.';
   else if (request.status === 'expired')
-    outcome = `${DECIDED.expired}: nobody decided within ${formatDuration(request.expiresAt - request.requestedAt)}. Ask again with \`/deploy ${plan.service} ${plan.version} to ${plan.environment}\`.`;
+    outcome = `${DECIDED.expired}: nobody decided within ${formatDuration(request.expiresAt - request.requestedAt)}. Ask again with \`/deploy ${escape(plan.service)} ${escape(plan.version)} to ${escape(plan.environment)}\`.`;
   else
     outcome = `${DECIDED[request.status]} by ${who(request.decidedBy ?? 'someone')} ${slackDate(request.decidedAt ?? request.requestedAt)}`;
   const launched = view.launch?.result;
@@ -86,7 +91,7 @@ export function approvalMessage(view: ApprovalView): SlackMessage {
   if (request.status === 'pending')
     blocks.push({ type: 'actions', elements: approvalButtons(view) });
   return {
-    text: `${plan.kind} ${plan.service} ${plan.version} to ${plan.environment}: ${request.status === 'pending' ? 'waiting for approval' : request.status}`,
+    text: `${fallback(plan)}: ${request.status === 'pending' ? 'waiting for approval' : request.status}`,
     blocks,
   };
 }
@@ -174,7 +179,10 @@ export function scheduleMessage(schedule: ScheduleView, outcome: ScheduleOutcome
     line += `\n${schedule.reason === 'rollback-after' ? 'Kept' : 'Cancelled'} by ${who(outcome.cancelledBy)} ${slackDate(outcome.at)}.`;
   const blocks: Block[] = [{ type: 'section', text: mrkdwn(line) }];
   if (outcome === 'pending') blocks.push({ type: 'actions', elements: [cancelButton(schedule)] });
-  return { text: `Scheduled rollback of ${schedule.service} in ${schedule.environment}`, blocks };
+  return {
+    text: `Scheduled rollback of ${escape(schedule.service)} in ${escape(schedule.environment)}`,
+    blocks,
+  };
 }
 
 /**
@@ -224,7 +232,7 @@ export function textMessage(text: string, hint?: string): SlackMessage {
 export function preformattedMessage(title: string, lines: readonly string[]): SlackMessage {
   const body = lines.join('\n');
   return {
-    text: title,
+    text: escape(title),
     blocks: [
       { type: 'section', text: mrkdwn(`*${escape(title)}*`) },
       { type: 'section', text: mrkdwn(`\`\`\`${escape(body).slice(0, 2900)}\`\`\``) },

@@ -14,7 +14,7 @@ import {
   type Button,
   type SlackMessage,
 } from './block-kit.js';
-import { who } from './chat-messages.js';
+import { fallback, who } from './chat-messages.js';
 
 const ICON: Record<GroupState['phase'], string> = {
   pending: '◻️',
@@ -161,7 +161,7 @@ export function progressMessage(
     ...(actions.length === 0 ? [] : [{ type: 'actions' as const, elements: actions }]),
   ];
   return {
-    text: `${plan.kind} ${plan.service} ${plan.version} to ${plan.environment}: ${STATUS[state.status]}`,
+    text: `${fallback(plan)}: ${STATUS[state.status]}`,
     blocks,
   };
 }

@@ -2,11 +2,11 @@ export * from './plan.js';
 export {
   planRollout,
   chooseEnvironment,
-  versionProblem,
   type RolloutRequest,
   type PlanResult,
   type PlanErrorCode,
 } from './planner.js';
+export { versionProblem, versionRegExp, VERSION_CHARACTERS_TEXT } from './version.js';
 export { describePlan } from './describe-plan.js';
 export { groupProgress, hostsInPass, PHASE_WORDS, type GroupProgress } from './group-progress.js';
 export * from './state.js';

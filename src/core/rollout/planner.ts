@@ -3,6 +3,7 @@ import { closest } from '../suggest.js';
 import { renderTemplate, type TemplateValues } from '../template.js';
 import type { HostProcedure, Plan, Probe } from './plan.js';
 import { reachOf } from './reach.js';
+import { versionProblem } from './version.js';
 
 export interface RolloutRequest {
   kind: 'deploy' | 'rollback' | 'restart';
@@ -100,16 +101,6 @@ function procedure(
           },
         }),
   };
-}
-
-/** Why `version` may not be used with this playbook, or undefined when it may. */
-export function versionProblem(
-  playbook: Playbook,
-  version: string,
-  label = 'version',
-): string | undefined {
-  if (new RegExp(playbook.versionPattern, 'u').test(version)) return undefined;
-  return `The ${label} '${version}' does not match ${playbook.service}'s version_pattern ${playbook.versionPattern}.`;
 }
 
 /**
