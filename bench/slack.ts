@@ -113,7 +113,7 @@ try {
       history: backend.history,
       audit: backend.audit,
       queue: backend.queue,
-      playbooks: { load: async () => ({ playbooks: new Map(), problems: 0 }) },
+      playbooks: { load: async () => ({ playbooks: new Map(), problems: 0, unusable: new Map() }) },
       clock: systemClock,
       timeZone: 'UTC',
       newId: () => randomUUID(),

@@ -5,7 +5,7 @@ import { systemClock } from './adapters/clock/system-clock.js';
 import { NetworkHealthProbe } from './adapters/health/network-health-probe.js';
 import {
   cachedPlaybookDirectory,
-  loadPlaybookDirectory,
+  servicePlaybook,
 } from './adapters/playbooks/playbook-directory.js';
 import { resolve } from 'node:path';
 import {
@@ -278,7 +278,11 @@ export function chatOpsDeps(
     playbooks: {
       async load() {
         const catalog = await playbooks();
-        return { playbooks: catalog.playbooks, problems: catalog.problems.length };
+        return {
+          playbooks: catalog.playbooks,
+          problems: catalog.problems.length,
+          unusable: catalog.unusable,
+        };
       },
     },
     ...options,
@@ -306,8 +310,7 @@ export function startWorker(
 ): RunningWorker {
   return runWorker(backend, {
     executor: sshExecutor(config, env),
-    playbook: async (service) =>
-      (await loadPlaybookDirectory(config.BATON_PLAYBOOKS)).playbooks.get(service),
+    playbook: (service) => servicePlaybook(config.BATON_PLAYBOOKS, service),
     name,
     warn,
     ...(metrics === undefined ? {} : { metrics }),

@@ -35,7 +35,7 @@ function setup() {
     history,
     audit: history,
     queue,
-    playbooks: { load: async () => ({ playbooks: new Map(), problems: 0 }) },
+    playbooks: { load: async () => ({ playbooks: new Map(), problems: 0, unusable: new Map() }) },
     clock: systemClock,
     timeZone: 'UTC',
     newId: () => 'id',

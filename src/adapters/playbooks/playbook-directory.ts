@@ -1,21 +1,62 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { parsePlaybookText, type Playbook, type SourceProblem } from '../../core/playbook/index.js';
+import {
+  parsePlaybookText,
+  type Playbook,
+  type SourceProblem,
+  type TextResult,
+  type UnusablePlaybook,
+} from '../../core/playbook/index.js';
 
 export interface PlaybookCatalog {
   playbooks: Map<string, Playbook>;
   problems: SourceProblem[];
+  /**
+   * Files that cannot be used, by the service each was meant for (its `service:` when it can be
+   * read, else its name without `.yml`), so that a request for it is told which file and why.
+   */
+  unusable: Map<string, UnusablePlaybook>;
 }
 
 const PLAYBOOK_FILE = /\.ya?ml$/;
+
+/** Far more than any fleet's playbook; reading and parsing more would stall whoever asked. */
+export const MAX_PLAYBOOK_BYTES = 1024 * 1024;
 
 function fileProblem(source: string, message: string, hint?: string): SourceProblem {
   return { source, segments: [], path: '(file)', message, ...(hint === undefined ? {} : { hint }) };
 }
 
+/** One file's playbook, or its problems: whatever is wrong with a file is that file's alone. */
+async function readPlaybookFile(source: string): Promise<TextResult> {
+  let text: string;
+  try {
+    const { size } = await stat(source);
+    if (size > MAX_PLAYBOOK_BYTES)
+      return {
+        ok: false,
+        problems: [
+          fileProblem(
+            source,
+            `the file is ${Math.ceil(size / 1024)} KiB; a playbook may be at most ${MAX_PLAYBOOK_BYTES / 1024} KiB`,
+            'is it the right file? a playbook describes one service',
+          ),
+        ],
+      };
+    text = await readFile(source, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? String(error);
+    return {
+      ok: false,
+      problems: [fileProblem(source, `cannot read: ${code}`, 'make it a readable file')],
+    };
+  }
+  return parsePlaybookText(text, source);
+}
+
 /** Reads every `*.yml`/`*.yaml` in `directory`; a bad file is reported, never half-loaded. */
 export async function loadPlaybookDirectory(directory: string): Promise<PlaybookCatalog> {
-  const catalog: PlaybookCatalog = { playbooks: new Map(), problems: [] };
+  const catalog: PlaybookCatalog = { playbooks: new Map(), problems: [], unusable: new Map() };
   let names: string[];
   try {
     names = (await readdir(directory)).filter((name) => PLAYBOOK_FILE.test(name)).sort();
@@ -42,9 +83,12 @@ export async function loadPlaybookDirectory(directory: string): Promise<Playbook
   const sources = new Map<string, string>();
   for (const name of names) {
     const source = join(directory, name);
-    const result = parsePlaybookText(await readFile(source, 'utf8'), source);
+    const result = await readPlaybookFile(source);
     if (!result.ok) {
       catalog.problems.push(...result.problems);
+      const meantFor = result.service ?? name.replace(PLAYBOOK_FILE, '');
+      if (!catalog.unusable.has(meantFor))
+        catalog.unusable.set(meantFor, { source, problems: result.problems });
       continue;
     }
     const { service } = result.playbook;
@@ -63,6 +107,17 @@ export async function loadPlaybookDirectory(directory: string): Promise<Playbook
     catalog.playbooks.set(service, result.playbook);
   }
   return catalog;
+}
+
+/**
+ * The valid playbook of one service as the directory has it now, or undefined: for a scheduled
+ * rollback firing, when a broken file must make that one rollback skip, not fail the firer.
+ */
+export async function servicePlaybook(
+  directory: string,
+  service: string,
+): Promise<Playbook | undefined> {
+  return (await loadPlaybookDirectory(directory)).playbooks.get(service);
 }
 
 /**

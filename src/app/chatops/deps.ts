@@ -1,5 +1,5 @@
 import type { RolloutJob, ScheduledRollback } from '../../adapters/queue/rollout-jobs.js';
-import type { Playbook } from '../../core/playbook/index.js';
+import type { Playbook, UnusablePlaybook } from '../../core/playbook/index.js';
 import type { Clock } from '../ports.js';
 import type { AuditLog, HistoryStore, LockStore, RolloutStore } from '../store-ports.js';
 import type { Chat, ChatOpsStore, UserDirectory } from './ports.js';
@@ -13,7 +13,12 @@ export interface RolloutQueue {
 
 /** The playbooks as they are now: valid ones by service, and what is wrong with the others. */
 export interface PlaybookSource {
-  load(): Promise<{ playbooks: Map<string, Playbook>; problems: number }>;
+  load(): Promise<{
+    playbooks: Map<string, Playbook>;
+    problems: number;
+    /** Files that cannot be used, by the service each was meant for. */
+    unusable: ReadonlyMap<string, UnusablePlaybook>;
+  }>;
 }
 
 /** Everything the chat use cases act on; `main` wires Slack and Redis to it. */

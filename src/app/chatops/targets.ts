@@ -1,5 +1,9 @@
 import { VERBS } from '../../core/command/index.js';
-import type { Environment, Playbook } from '../../core/playbook/index.js';
+import {
+  unusablePlaybookMessage,
+  type Environment,
+  type Playbook,
+} from '../../core/playbook/index.js';
 import { canDeploy, type Actor } from '../../core/policy/index.js';
 import { escape } from '../../core/report/block-kit.js';
 import { chooseEnvironment } from '../../core/rollout/index.js';
@@ -14,9 +18,11 @@ export async function actorOf(deps: ChatOpsDeps, user: string): Promise<Actor> {
 
 /** The playbook of a service, or a refusal that lists the services there are. */
 export async function findPlaybook(deps: ChatOpsDeps, service: string): Promise<Playbook | string> {
-  const { playbooks, problems } = await deps.playbooks.load();
+  const { playbooks, problems, unusable } = await deps.playbooks.load();
   const playbook = playbooks.get(service);
   if (playbook !== undefined) return playbook;
+  const unusableFile = unusable.get(service);
+  if (unusableFile !== undefined) return escape(unusablePlaybookMessage(unusableFile));
   const known = [...playbooks.keys()];
   const verb = closest(service, VERBS);
   if (verb !== undefined && !known.includes(service))
