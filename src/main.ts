@@ -11,7 +11,6 @@ import { resolve } from 'node:path';
 import {
   BullRolloutQueue,
   RedisQueueStorage,
-  duplicateConnection,
   redisConnection,
   type RedisTrouble,
 } from './adapters/queue/bullmq-rollout-queue.js';
@@ -78,10 +77,10 @@ export function openRedisBackend({ url, prefix, trouble }: RedisSettings): Backe
     rollouts: new RedisRolloutStore(redis, keys),
     history: new RedisHistoryStore(redis, keys),
     audit: new RedisAuditLog(redis, keys),
-    queue: new BullRolloutQueue(new RedisQueueStorage(redis, prefix, trouble)),
+    queue: new BullRolloutQueue(new RedisQueueStorage(redis, prefix)),
     chatops: new RedisChatOpsStore(redis, keys),
     blocking() {
-      const connection = duplicateConnection(redis, trouble);
+      const connection = redis.duplicateWatched();
       extra.push(connection);
       return new RedisRolloutStore(connection, keys);
     },

@@ -1,11 +1,13 @@
 import { Queue, Worker, type Job, type WorkerOptions } from 'bullmq';
-import { Redis } from 'ioredis';
+import type { WatchedRedis } from './redis-connection.js';
 import {
   RolloutJobSchema,
   ScheduledRollbackSchema,
   type RolloutJob,
   type ScheduledRollback,
 } from './rollout-jobs.js';
+
+export { redisConnection, type RedisTrouble, type WatchedRedis } from './redis-connection.js';
 
 const QUEUE = 'rollouts';
 const SCHEDULES = 'schedules';
@@ -28,42 +30,6 @@ local current = redis.call('GET', KEYS[1])
 if current and current ~= ARGV[1] then return 0 end
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
 return 1`;
-
-/** Called when a connection to Redis fails; ioredis keeps reconnecting, commands wait meanwhile. */
-export type RedisTrouble = (message: string) => void;
-
-/**
- * Commands wait for Redis to come back rather than fail after a few retries (BullMQ needs that
- * for blocking commands, and a rollout would rather pause than lose a checkpoint).
- */
-export function redisConnection(url: string, trouble: RedisTrouble): Redis {
-  const redis = new Redis(url, { maxRetriesPerRequest: null });
-  watch(redis, trouble);
-  return redis;
-}
-
-/** Reports the first error of each outage, and the recovery, instead of one line per retry. */
-function watch(redis: Redis, trouble: RedisTrouble): void {
-  let down = false;
-  redis.on('error', (error: Error) => {
-    if (down) return;
-    down = true;
-    trouble(
-      `Redis is unreachable (${(error as NodeJS.ErrnoException).code ?? error.message}); waiting for it to come back`,
-    );
-  });
-  redis.on('ready', () => {
-    if (!down) return;
-    down = false;
-    trouble('Redis is back');
-  });
-}
-
-export function duplicateConnection(redis: Redis, trouble: RedisTrouble): Redis {
-  const copy = redis.duplicate();
-  watch(copy, trouble);
-  return copy;
-}
 
 /**
  * Firing and cancelling a scheduled rollback race for one record, so a rollback is either
@@ -94,13 +60,12 @@ export interface QueueStorage {
 
 export class RedisQueueStorage implements QueueStorage {
   /** Connections made for workers; BullMQ leaves connections it was given open, so we close them. */
-  private readonly workerConnections: Redis[] = [];
+  private readonly workerConnections: WatchedRedis[] = [];
   readonly claims: ScheduleClaims;
 
   constructor(
-    private readonly connection: Redis,
+    private readonly connection: WatchedRedis,
     private readonly prefix: string,
-    private readonly trouble: RedisTrouble,
   ) {
     const key = (id: string) => `${prefix}:schedule-claim:${id}`;
     this.claims = {
@@ -110,13 +75,22 @@ export class RedisQueueStorage implements QueueStorage {
   }
 
   queue(name: string): Queue {
-    return new Queue(name, { connection: this.connection, prefix: `${this.prefix}:bull` });
+    const queue = new Queue(name, { connection: this.connection, prefix: `${this.prefix}:bull` });
+    // Unheard, BullMQ prints each error on stderr, many a second while Redis is away.
+    queue.on('error', (error) => this.connection.health.sawError(error));
+    return queue;
   }
 
   worker(name: string, handle: Handler, settings: WorkerSettings): Worker {
-    const connection = duplicateConnection(this.connection, this.trouble);
+    const connection = this.connection.duplicateWatched();
     this.workerConnections.push(connection);
-    return new Worker(name, handle, { ...settings, connection, prefix: `${this.prefix}:bull` });
+    const worker = new Worker(name, handle, {
+      ...settings,
+      connection,
+      prefix: `${this.prefix}:bull`,
+    });
+    worker.on('error', (error) => this.connection.health.sawError(error));
+    return worker;
   }
 
   async close(): Promise<void> {
