@@ -7,6 +7,7 @@ import {
   type StoredUpdate,
   type Target,
 } from '../app/store-ports.js';
+import { patientRedis } from '../adapters/store/redis-patience.js';
 import type { Config } from '../config/env.js';
 import { formatSeconds } from '../core/duration.js';
 import type { Plan, RolloutState } from '../core/rollout/index.js';
@@ -54,17 +55,19 @@ async function follow(
   by: string,
 ): Promise<number> {
   const reader = backend.blocking();
+  // A Redis failover lets go of the blocked read and refuses writes for a while: wait it out.
+  const patiently = patientRedis((message) => io.stderr(`baton: ${message}\n`));
   const report = reporterFor(options, io);
   const answered = new Set<string>();
   const started = io.now();
   let cursor = '0';
   let hinted = false;
   const release = io.onInterrupt?.(
-    () => void backend.rollouts.requestCancel(rollout, `${by} (interrupt)`),
+    () => void patiently(() => backend.rollouts.requestCancel(rollout, `${by} (interrupt)`)),
   );
   try {
     for (;;) {
-      const entries = await reader.read(rollout, cursor, 1000);
+      const entries = await patiently(() => reader.read(rollout, cursor, 1000));
       let state: RolloutState | undefined;
       for (const entry of entries) {
         cursor = entry.cursor;
@@ -78,7 +81,7 @@ async function follow(
           return entry.update.reason === 'locked' ? EXIT.locked : EXIT.cannotConnect;
         }
         if (entry.update.kind === 'finished') return OUTCOME_EXIT[entry.update.status];
-        state = await backend.rollouts.load(rollout);
+        state = await patiently(() => backend.rollouts.load(rollout));
         if (state === undefined) continue;
         const update = toUpdate(entry.update, state);
         if (update !== undefined) report(update);
@@ -88,17 +91,14 @@ async function follow(
       ) ?? []) {
         if (answered.has(group.name)) continue;
         answered.add(group.name);
-        await backend.rollouts.answerGate(
-          rollout,
-          group.name,
-          await answerGate(group.name, options, io),
-        );
+        const answer = await answerGate(group.name, options, io);
+        await patiently(() => backend.rollouts.answerGate(rollout, group.name, answer));
       }
       if (
         !hinted &&
         entries.length === 0 &&
         io.now() - started > NO_WORKER_HINT_MS &&
-        (await backend.queue.state(rollout)) === 'waiting'
+        (await patiently(() => backend.queue.state(rollout))) === 'waiting'
       ) {
         hinted = true;
         io.stderr(
