@@ -110,6 +110,7 @@ try {
         notes: [],
         warnings: [],
         sshConfigs: [],
+        unusable: new Map(),
       })),
       timeZone: 'UTC',
     });

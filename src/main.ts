@@ -13,7 +13,6 @@ import type { ReadinessCheck } from './adapters/ops/ops-server.js';
 import {
   BullRolloutQueue,
   RedisQueueStorage,
-  duplicateConnection,
   redisConnection,
   type RedisTrouble,
 } from './adapters/queue/bullmq-rollout-queue.js';
@@ -118,7 +117,7 @@ export function openRedisBackend({ url, prefix, trouble }: RedisSettings): Backe
   const redis = redisConnection(url, trouble);
   const keys = new RedisKeys(prefix);
   const extra: Redis[] = [];
-  const queue = new BullRolloutQueue(new RedisQueueStorage(redis, prefix, trouble));
+  const queue = new BullRolloutQueue(new RedisQueueStorage(redis, prefix));
   const history = new RedisHistoryStore(redis, keys);
   return {
     description: `Redis at ${redactUrl(url)} (prefix ${prefix})`,
@@ -136,7 +135,7 @@ export function openRedisBackend({ url, prefix, trouble }: RedisSettings): Backe
     ),
     work: queue,
     blocking() {
-      const connection = duplicateConnection(redis, trouble);
+      const connection = redis.duplicateWatched();
       extra.push(connection);
       return retryingPort(
         new RedisRolloutStore(connection, keys),
@@ -279,7 +278,11 @@ export function playbookSource(
   return {
     async load() {
       const read = await load();
-      return { playbooks: read.playbooks, problems: read.problems.length };
+      return {
+        playbooks: read.playbooks,
+        problems: read.problems.length,
+        unusable: read.unusable,
+      };
     },
   };
 }

@@ -1,3 +1,4 @@
+import { patientRedis } from '../adapters/store/redis-patience.js';
 import type { StoredUpdate } from '../app/store-ports.js';
 import type { UseCaseDeps } from '../app/use-cases/deps.js';
 import { answerGate, cancelRollout } from '../app/use-cases/rollout-controls.js';
@@ -43,6 +44,8 @@ export async function followRollout(
   io: CliIo,
 ): Promise<number> {
   const reader = backend.blocking();
+  // A Redis failover lets go of the blocked read and refuses writes for a while: wait it out.
+  const patiently = patientRedis((message) => io.stderr(`baton: ${message}\n`));
   const report = reporterFor(options, io);
   const answered = new Set<string>();
   const started = io.now();
@@ -50,13 +53,13 @@ export async function followRollout(
   let hinted = false;
   const release = io.onInterrupt?.(
     () =>
-      void cancelRollout(deps, operator(), { rollout }).catch((error: unknown) =>
+      void patiently(() => cancelRollout(deps, operator(), { rollout })).catch((error: unknown) =>
         io.stderr(`baton: could not ask to cancel: ${(error as Error).message}\n`),
       ),
   );
   try {
     for (;;) {
-      const entries = await reader.read(rollout, cursor, 1000);
+      const entries = await patiently(() => reader.read(rollout, cursor, 1000));
       let state: RolloutState | undefined;
       for (const entry of entries) {
         cursor = entry.cursor;
@@ -70,7 +73,7 @@ export async function followRollout(
           return entry.update.reason === 'locked' ? EXIT.locked : EXIT.cannotConnect;
         }
         if (entry.update.kind === 'finished') return OUTCOME_EXIT[entry.update.status];
-        state = await backend.rollouts.load(rollout);
+        state = await patiently(() => backend.rollouts.load(rollout));
         if (state === undefined) continue;
         const update = toUpdate(entry.update, state);
         if (update !== undefined) report(update);
@@ -81,18 +84,16 @@ export async function followRollout(
         if (answered.has(group.name)) continue;
         answered.add(group.name);
         const answer = await askAtGate(group.name, options, io);
-        const done = await answerGate(deps, operator(), {
-          rollout,
-          group: group.name,
-          continue: answer.continue,
-        });
+        const done = await patiently(() =>
+          answerGate(deps, operator(), { rollout, group: group.name, continue: answer.continue }),
+        );
         if (!done.ok) io.stderr(`baton: ${plain(done.message)}\n`);
       }
       if (
         !hinted &&
         entries.length === 0 &&
         io.now() - started > NO_WORKER_HINT_MS &&
-        (await backend.queue.state(rollout)) === 'waiting'
+        (await patiently(() => backend.queue.state(rollout))) === 'waiting'
       ) {
         hinted = true;
         io.stderr(

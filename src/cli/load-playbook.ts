@@ -2,7 +2,11 @@ import {
   loadPlaybookDirectory,
   playbookOptions,
 } from '../adapters/playbooks/playbook-directory.js';
-import { formatSourceProblem, type Playbook } from '../core/playbook/index.js';
+import {
+  formatSourceProblem,
+  unusablePlaybookMessage,
+  type Playbook,
+} from '../core/playbook/index.js';
 import { planRollout, type Plan } from '../core/rollout/index.js';
 import { didYouMean } from '../core/suggest.js';
 import type { CliIo } from './io.js';
@@ -15,6 +19,12 @@ export async function loadServicePlaybook(
 ): Promise<Playbook | undefined> {
   const catalog = await loadPlaybookDirectory(directory, playbookOptions(io.env));
   const playbook = catalog.playbooks.get(service);
+  const unusable = catalog.unusable.get(service);
+  if (playbook === undefined && unusable !== undefined) {
+    for (const problem of unusable.problems) io.stderr(`${formatSourceProblem(problem)}\n`);
+    io.stderr(`baton: ${unusablePlaybookMessage(unusable)}\n`);
+    return undefined;
+  }
   if (playbook === undefined) {
     for (const problem of catalog.problems) io.stderr(`${formatSourceProblem(problem)}\n`);
     const known = [...catalog.playbooks.keys()];

@@ -2,6 +2,7 @@ import { createLogger, type Logger } from '../adapters/log/logger.js';
 import { scrub, urlSecrets } from '../adapters/log/redact.js';
 import type { BatonMetrics } from '../adapters/ops/metrics.js';
 import { startOpsServer, type OpsServer, type ReadinessCheck } from '../adapters/ops/ops-server.js';
+import type { RedisTrouble } from '../adapters/queue/redis-connection.js';
 import type { Config } from '../config/env.js';
 import { parseDuration } from '../core/duration.js';
 import type { CliIo } from './io.js';
@@ -39,6 +40,12 @@ export function processLogger(config: Config, io: CliIo, name: string): Logger {
     redact: config.BATON_LOG_REDACT,
     base: { process: name },
   });
+}
+
+/** Redis's comings and goings as log lines, with the change as fields (`redis: down|back|error`). */
+export function logRedisTrouble(log: Logger): RedisTrouble {
+  return (message, fields) =>
+    fields.redis === 'back' ? log.info(fields, message) : log.warn(fields, message);
 }
 
 /** Starts /healthz and /metrics when BATON_OPS_PORT is set, on BATON_OPS_HOST, and says where. */

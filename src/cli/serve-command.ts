@@ -2,7 +2,7 @@ import { slackAppSettings, type Config } from '../config/env.js';
 import { openBackend, startSlackApp, startWorker, type RunningWorker } from '../main.js';
 import { BatonMetrics } from '../adapters/ops/metrics.js';
 import { EXIT } from './exit-codes.js';
-import { graceMs, processLogger, startOperations } from './operations.js';
+import { graceMs, logRedisTrouble, processLogger, startOperations } from './operations.js';
 import type { CliIo } from './io.js';
 import { needKnownHosts } from './target-args.js';
 
@@ -34,7 +34,7 @@ export async function serveCommand(
   const warn = (message: string) => log.warn(message);
   const backend = await openBackend(config, {
     command: `baton ${options.worker ? 'start' : 'serve'}`,
-    trouble: warn,
+    trouble: logRedisTrouble(log),
     creating: (dir) =>
       log.info(`creating the embedded database in ${dir} (first use only: a few seconds)`),
   });

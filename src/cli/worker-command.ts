@@ -2,7 +2,7 @@ import type { Config } from '../config/env.js';
 import { openBackend, startWorker } from '../main.js';
 import { BatonMetrics } from '../adapters/ops/metrics.js';
 import { EXIT } from './exit-codes.js';
-import { graceMs, processLogger, startOperations } from './operations.js';
+import { graceMs, logRedisTrouble, processLogger, startOperations } from './operations.js';
 import type { CliIo } from './io.js';
 import { needKnownHosts } from './target-args.js';
 
@@ -19,7 +19,7 @@ export async function workerCommand(
   const log = processLogger(config, io, name);
   const backend = await openBackend(config, {
     command: 'baton worker',
-    trouble: (message) => log.warn(message),
+    trouble: logRedisTrouble(log),
     creating: (dir) =>
       log.info(`creating the embedded database in ${dir} (first use only: a few seconds)`),
   });

@@ -17,9 +17,8 @@ rolloutQueueContract('BullMQ on Redis', async () => {
   const prefix = testPrefix('queue');
   prefixes.push(prefix);
   const connection = redisConnection(REDIS_URL, () => {});
-  return bullQueueSubject(
-    new BullRolloutQueue(new RedisQueueStorage(connection, prefix, () => {})),
-    () => connection.disconnect(),
+  return bullQueueSubject(new BullRolloutQueue(new RedisQueueStorage(connection, prefix)), () =>
+    connection.disconnect(),
   );
 });
 

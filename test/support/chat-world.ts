@@ -6,7 +6,7 @@ import {
 } from '../../src/app/chat-ports.js';
 import type { ChatFrontDeps, Interaction } from '../../src/app/chatops/deps.js';
 import { ChatView } from '../../src/app/outbox/chat-view.js';
-import type { UseCaseDeps } from '../../src/app/use-cases/deps.js';
+import type { PlaybookSource, UseCaseDeps } from '../../src/app/use-cases/deps.js';
 import type { WorkerDeps } from '../../src/app/worker/deps.js';
 import { processRolloutJob } from '../../src/app/worker/process-rollout-job.js';
 import type { Playbook } from '../../src/core/playbook/index.js';
@@ -156,16 +156,21 @@ export class ChatWorld {
   private ids = 0;
   private clicks = 0;
 
-  constructor(playbooks: Playbook[], groups: Record<string, string[]> = { UDAVE: ['@sre'] }) {
+  constructor(
+    playbooks: Playbook[] | PlaybookSource,
+    groups: Record<string, string[]> = { UDAVE: ['@sre'] },
+  ) {
     const directory: UserDirectory = { groupsOf: async (user) => groups[user] ?? [] };
     const warn = (message: string) => void this.warnings.push(message);
     this.deps = {
-      playbooks: {
-        load: async () => ({
-          playbooks: new Map(playbooks.map((playbook) => [playbook.service, playbook])),
-          problems: 0,
-        }),
-      },
+      playbooks: Array.isArray(playbooks)
+        ? {
+            load: async () => ({
+              playbooks: new Map(playbooks.map((playbook) => [playbook.service, playbook])),
+              problems: 0,
+            }),
+          }
+        : playbooks,
       directory,
       locks: new InMemoryLockStore(this.clock),
       rollouts: new InMemoryRolloutStore(),

@@ -54,3 +54,15 @@ export function planFor(
   if (!result.ok) throw new Error(result.error.message);
   return result.plan;
 }
+
+/** A playbook whose aliases would expand to 10^8 nodes: ten aliases to ten aliases, eight deep. */
+export function aliasBomb(service: string): string {
+  const lines = [`service: ${service}`, 'a0: &a0 [x, x, x, x, x, x, x, x, x, x]'];
+  for (let level = 1; level <= 8; level += 1)
+    lines.push(
+      `a${level}: &a${level} [${Array(10)
+        .fill(`*a${level - 1}`)
+        .join(', ')}]`,
+    );
+  return `${lines.join('\n')}\n`;
+}

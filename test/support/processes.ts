@@ -12,7 +12,10 @@ process.once('exit', () => {
 /** A `baton` process run from the sources (through tsx), for tests that need several processes. */
 export class BatonProcess {
   readonly child: ChildProcess;
+  /** stdout and stderr as they came, interleaved. */
   output = '';
+  stdout = '';
+  stderr = '';
 
   /** Kills every baton process a test file started that still runs (for after hooks). */
   static async killAll(): Promise<void> {
@@ -34,8 +37,14 @@ export class BatonProcess {
     });
     running.add(this.child);
     this.child.once('exit', () => running.delete(this.child));
-    this.child.stdout?.on('data', (chunk: Buffer) => (this.output += chunk.toString()));
-    this.child.stderr?.on('data', (chunk: Buffer) => (this.output += chunk.toString()));
+    this.child.stdout?.on('data', (chunk: Buffer) => {
+      this.output += chunk.toString();
+      this.stdout += chunk.toString();
+    });
+    this.child.stderr?.on('data', (chunk: Buffer) => {
+      this.output += chunk.toString();
+      this.stderr += chunk.toString();
+    });
   }
 
   get pid(): number {

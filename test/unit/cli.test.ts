@@ -1,9 +1,10 @@
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { PlanSchema } from '../../src/core/rollout/index.js';
 import { baton } from '../support/cli.js';
+import { aliasBomb } from '../support/playbooks.js';
 
 let scratch: string;
 beforeEach(async () => {
@@ -27,18 +28,16 @@ environments:
 `;
 
 describe('baton validate', () => {
-  it('passes the shipped playbooks, saying which environments anyone may deploy to', async () => {
-    const run = await baton(['validate', 'playbooks']);
-    expect(run).toEqual({
-      status: 0,
-      stdout: '2 playbooks valid: billing-api, parser\n',
-      stderr: [
-        "playbooks/billing-api.yml:41: environments.staging.deployers: warning: not set, so anyone in the channel may deploy billing-api to staging (list who may, e.g. deployers: ['@deploy', U012ABCDEF])",
-        "playbooks/parser.yml:37: environments.staging.deployers: warning: not set, so anyone in the channel may deploy parser to staging (list who may, e.g. deployers: ['@deploy', U012ABCDEF])",
-        '2 warnings: the playbooks are valid and do what these say (--strict counts warnings as problems).',
-        '',
-      ].join('\n'),
-    });
+  it('passes the shipped playbooks, which say who may deploy everywhere, even with --strict', async () => {
+    for (const args of [
+      ['validate', 'playbooks'],
+      ['validate', 'playbooks', '--strict'],
+    ])
+      expect(await baton(args)).toEqual({
+        status: 0,
+        stdout: '2 playbooks valid: billing-api, parser\n',
+        stderr: '',
+      });
   });
 
   it('warns of an approval anyone but the requester may give, and --strict refuses both defaults', async () => {
@@ -109,6 +108,17 @@ environments:
     );
   });
 
+  it('reports a playbook it cannot read (an alias bomb) by its file name, and exits 1', async () => {
+    await writeFile(join(scratch, 'bomb.yml'), aliasBomb('search'));
+    await copyFile(join('playbooks', 'parser.yml'), join(scratch, 'parser.yml'));
+    const run = await baton(['validate', scratch]);
+    expect(run).toEqual({
+      status: 1,
+      stdout: '',
+      stderr: `${join(scratch, 'bomb.yml')}: (top level): YAML: its aliases (*name) expand it too far (write the repeated parts out, or use fewer aliases)\n\n1 problem in 1 file; 1 playbook valid.\n`,
+    });
+  });
+
   it('says what is wrong with a missing or empty directory', async () => {
     expect((await baton(['validate', join(scratch, 'nope')])).stderr).toContain(
       'no such directory (set BATON_PLAYBOOKS or pass --playbooks DIR)',
@@ -157,6 +167,24 @@ describe('baton plan', () => {
     });
   });
 
+  it('names the file of a service whose playbook cannot be used, and plans the others', async () => {
+    await writeFile(join(scratch, 'bomb.yml'), aliasBomb('search'));
+    await copyFile(join('playbooks', 'parser.yml'), join(scratch, 'parser.yml'));
+    const file = join(scratch, 'bomb.yml');
+    expect(await baton(['plan', 'search', 'v1', '--playbooks', scratch])).toEqual({
+      status: 2,
+      stdout: '',
+      stderr:
+        `${file}: (top level): YAML: its aliases (*name) expand it too far (write the repeated parts out, or use fewer aliases)\n` +
+        `baton: ${file} cannot be used: YAML: its aliases (*name) expand it too far (write the repeated parts out, or use fewer aliases). Fix it and run \`baton validate\`.\n`,
+    });
+    const other = await baton(['plan', 'parser', 'v1.4', '--playbooks', scratch]);
+    expect(other.status).toBe(0);
+    expect(other.stderr).toBe(
+      `note: other playbooks in ${scratch} have problems; run \`baton validate ${scratch}\`.\n`,
+    );
+  });
+
   it('suggests the service that was meant', async () => {
     const run = await baton(['plan', 'parsr', 'v1.4']);
     expect(run.status).toBe(2);
@@ -170,7 +198,9 @@ describe('baton plan', () => {
     const run = await baton(['plan', 'web', 'v1', '--playbooks', scratch]);
     expect(run.status).toBe(2);
     expect(run.stderr).toContain("stpes: unknown key 'stpes'");
-    expect(run.stderr).toContain("no valid playbook for 'web'");
+    expect(run.stderr).toContain(
+      `baton: ${join(scratch, 'web.yml')} cannot be used: line 1: steps: 'steps' is required (array) (and 4 more problems). Fix it and run \`baton validate\`.\n`,
+    );
   });
 
   it('names an unknown environment and the ones that exist', async () => {

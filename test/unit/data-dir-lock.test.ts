@@ -1,8 +1,10 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcessByStdio } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import type { Readable, Writable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DataDirBusyError, DataDirLock } from '../../src/adapters/embedded/data-dir-lock.js';
 
@@ -30,6 +32,42 @@ function deadPid(): number {
 
 const lockFile = () => join(dir, 'baton.lock');
 
+const contenderScript = fileURLToPath(new URL('../support/lock-contender.ts', import.meta.url));
+
+/** Another process that tries for the directory when told to, and answers how it went. */
+class Contender {
+  private readonly child: ChildProcessByStdio<Writable, Readable, null>;
+  private readonly answers: string[] = [];
+  private waiting: { resolve(line: string): void; reject(error: Error): void } | undefined;
+
+  constructor(directory: string) {
+    this.child = spawn(process.execPath, ['--import', 'tsx', contenderScript, directory], {
+      stdio: ['pipe', 'pipe', 'inherit'],
+    });
+    createInterface({ input: this.child.stdout }).on('line', (line) => {
+      const waiting = this.waiting;
+      this.waiting = undefined;
+      if (waiting === undefined) this.answers.push(line);
+      else waiting.resolve(line);
+    });
+    this.child.once('exit', (code) => this.waiting?.reject(new Error(`contender exited ${code}`)));
+  }
+
+  tell(command: 'try' | 'release'): void {
+    this.child.stdin.write(`${command}\n`);
+  }
+
+  answer(): Promise<string> {
+    const line = this.answers.shift();
+    if (line !== undefined) return Promise.resolve(line);
+    return new Promise((resolve, reject) => (this.waiting = { resolve, reject }));
+  }
+
+  stop(): void {
+    this.child.kill('SIGKILL');
+  }
+}
+
 describe('DataDirLock', () => {
   it('refuses the directory to a second holder while the first lives, naming it', () => {
     take('baton worker');
@@ -43,18 +81,17 @@ describe('DataDirLock', () => {
     expect((refused as Error).message).toContain(
       `is in use by baton process ${process.pid} on ${hostname()} (baton worker`,
     );
-    expect((refused as DataDirBusyError).holder.pid).toBe(process.pid);
+    expect((refused as DataDirBusyError).holder?.pid).toBe(process.pid);
   });
 
-  it('frees the directory on release, and only its own lock', async () => {
+  it('frees the directory on release, and only its own lock', () => {
     const first = take();
     first.release();
-    expect(existsSync(lockFile())).toBe(false);
     const second = take();
     first.release();
-    expect(existsSync(lockFile())).toBe(true);
+    expect(() => take()).toThrow(DataDirBusyError);
     second.release();
-    expect(existsSync(lockFile())).toBe(false);
+    expect(() => take()).not.toThrow();
   });
 
   it('takes over a lock left by a process that died (kill -9 leaves the file behind)', async () => {
@@ -97,5 +134,38 @@ describe('DataDirLock', () => {
       JSON.stringify({ pid: 1, host: 'elsewhere', started: null, command: 'x', since: 1 }),
     );
     expect(() => take()).toThrow(DataDirBusyError);
+  });
+
+  it('has one holder, never two, when eight processes take over a stale lock at once (50 rounds)', async () => {
+    const contenders = Array.from({ length: 8 }, () => new Contender(dir));
+    try {
+      expect(await Promise.all(contenders.map((contender) => contender.answer()))).toEqual(
+        Array(8).fill('ready'),
+      );
+      const stale = JSON.stringify({
+        pid: deadPid(),
+        host: hostname(),
+        started: null,
+        command: 'x',
+        since: 1,
+      });
+      const rounds: string[][] = [];
+      for (let round = 0; round < 50; round += 1) {
+        await writeFile(lockFile(), stale);
+        for (const contender of contenders) contender.tell('try');
+        const answers = await Promise.all(contenders.map((contender) => contender.answer()));
+        rounds.push(answers);
+        const holders = contenders.filter((_, index) => answers[index] === 'held');
+        for (const holder of holders) holder.tell('release');
+        await Promise.all(holders.map((holder) => holder.answer()));
+      }
+      const tally = rounds.map((answers) => ({
+        held: answers.filter((answer) => answer === 'held').length,
+        busy: answers.filter((answer) => answer === 'busy').length,
+      }));
+      expect(tally).toEqual(Array(50).fill({ held: 1, busy: 7 }));
+    } finally {
+      for (const contender of contenders) contender.stop();
+    }
   });
 });

@@ -7,6 +7,7 @@ import {
   validatePlaybook,
   type Playbook,
 } from '../../src/core/playbook/index.js';
+import { aliasBomb } from '../support/playbooks.js';
 
 const MINIMAL = `
 service: web
@@ -357,8 +358,26 @@ environments:
     ['a duplicate YAML key', MINIMAL + 'service: other\n', /YAML: Map keys must be unique/],
     ['an empty file', '', /the file is empty/],
     ['a list at the top', '- a\n- b\n', /\(top level\): expected object, got a list/],
+    [
+      'an alias bomb',
+      aliasBomb('web'),
+      /^bad\.yml: \(top level\): YAML: its aliases \(\*name\) expand it too far \(write/,
+    ],
+    ['an alias to no anchor', MINIMAL + 'extra: *nowhere\n', /YAML: Unresolved alias/],
   ])('%s', (_, text, expected) => {
     expect(problems(text).join('\n')).toMatch(expected);
+  });
+
+  it('says which service a file that fails was meant for, when it names one plainly', () => {
+    const meantFor = (text: string) => {
+      const result = parsePlaybookText(text, 'bad.yml');
+      return result.ok ? 'valid' : result.service;
+    };
+    expect(meantFor(aliasBomb('search'))).toBe('search');
+    expect(meantFor('service: web\nsteps: [a\n')).toBe('web');
+    expect(meantFor(MINIMAL.replace('tcp: { port: 8080 }', 'tcp: {}'))).toBe('web');
+    expect(meantFor('service: [web]\n')).toBeUndefined();
+    expect(meantFor('x: &s web\nservice: *s\n')).toBeUndefined();
   });
 
   it('validates plain data without YAML, with the same messages', () => {

@@ -1,6 +1,7 @@
-import { linkSync, mkdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, ftruncateSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
+import { tryLock } from 'fs-native-extensions';
 
 /** Who holds a data directory: enough to tell a live holder from one that died. */
 export interface DirHolder {
@@ -15,10 +16,11 @@ export interface DirHolder {
 export class DataDirBusyError extends Error {
   constructor(
     readonly dir: string,
-    readonly holder: DirHolder,
+    /** Unknown only while the holder is still writing its name, in the instant after it locked. */
+    readonly holder: DirHolder | undefined,
   ) {
     super(
-      `${dir} is in use by baton process ${holder.pid} on ${holder.host} (${holder.command}, since ${new Date(holder.since).toISOString()}). ` +
+      `${dir} is in use by ${holder === undefined ? 'another baton process' : `baton process ${holder.pid} on ${holder.host} (${holder.command}, since ${new Date(holder.since).toISOString()})`}. ` +
         'Only one baton process at a time can use the embedded backend: stop that one first, ' +
         'point BATON_DATA_DIR at another directory, or set REDIS_URL so that several processes share state.',
     );
@@ -47,20 +49,21 @@ function alive(holder: DirHolder): boolean {
   return holder.started === null || startTicks(holder.pid) === holder.started;
 }
 
-function readHolder(path: string): DirHolder | undefined {
+/** The holder the lock file names, if it names one (it is empty once released). */
+function namedHolder(path: string): DirHolder | undefined {
   try {
-    return JSON.parse(readFileSync(path, 'utf8')) as DirHolder;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    // Unreadable (a crash while writing it): nobody can be holding it through this file.
-    return { pid: 0, host: hostname(), started: null, command: 'unknown', since: 0 };
+    const holder = JSON.parse(readFileSync(path, 'utf8')) as DirHolder;
+    return typeof holder === 'object' && holder !== null ? holder : undefined;
+  } catch {
+    return undefined;
   }
 }
 
 /**
- * Holds a data directory for this process alone. The lock is a file naming this process; a lock
- * left by a process that died (kill -9, power loss) is taken over at once, since its pid is gone
- * or now belongs to a process that started later.
+ * Holds a data directory for this process alone, with a lock the kernel keeps on the lock file
+ * (an open-file-description lock, released when the process ends however it ends): of any number
+ * of processes trying at once, exactly one gets it, and a lock left by a process that died
+ * (kill -9, power loss) is free at once. The file names the holder, for the refusals.
  */
 export class DataDirLock {
   private held = true;
@@ -68,8 +71,7 @@ export class DataDirLock {
 
   private constructor(
     readonly dir: string,
-    private readonly path: string,
-    private readonly me: DirHolder,
+    private readonly fd: number,
   ) {
     process.on('exit', this.onExit);
   }
@@ -77,44 +79,36 @@ export class DataDirLock {
   static acquire(dir: string, command: string): DataDirLock {
     mkdirSync(dir, { recursive: true });
     const path = join(dir, 'baton.lock');
-    const me: DirHolder = {
-      pid: process.pid,
-      host: hostname(),
-      started: startTicks(process.pid),
-      command,
-      since: Date.now(),
-    };
-    for (let attempt = 0; attempt < 5; attempt += 1) {
-      // Written whole under another name, then linked: the lock never exists half-written.
-      const draft = `${path}.${process.pid}`;
-      writeFileSync(draft, JSON.stringify(me));
-      try {
-        linkSync(draft, path);
-        return new DataDirLock(dir, path, me);
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      } finally {
-        unlinkSync(draft);
-      }
-      const holder = readHolder(path);
-      if (holder === undefined) continue;
-      if (alive(holder)) throw new DataDirBusyError(dir, holder);
-      // Moved aside rather than deleted: of two processes taking over at once, one rename wins.
-      try {
-        renameSync(path, `${path}.stale-${process.pid}`);
-        unlinkSync(`${path}.stale-${process.pid}`);
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-      }
+    // Never deleted: a process that opened it before the deletion would lock a file nobody sees.
+    const fd = openSync(path, 'a+');
+    try {
+      if (!tryLock(fd)) throw new DataDirBusyError(dir, namedHolder(path));
+      // On a network file system the kernel's lock may not reach the other machine, and an older
+      // baton held the directory by the file alone: a live holder the file names keeps it.
+      const named = namedHolder(path);
+      if (named !== undefined && alive(named)) throw new DataDirBusyError(dir, named);
+      const me: DirHolder = {
+        pid: process.pid,
+        host: hostname(),
+        started: startTicks(process.pid),
+        command,
+        since: Date.now(),
+      };
+      ftruncateSync(fd, 0);
+      writeSync(fd, JSON.stringify(me));
+      return new DataDirLock(dir, fd);
+    } catch (error) {
+      closeSync(fd);
+      throw error;
     }
-    throw new Error(`could not lock ${dir}: its lock file keeps changing`);
   }
 
   release(): void {
     if (!this.held) return;
     this.held = false;
     process.off('exit', this.onExit);
-    const holder = readHolder(this.path);
-    if (holder?.pid === this.me.pid && holder.since === this.me.since) unlinkSync(this.path);
+    ftruncateSync(this.fd, 0);
+    // Closing the only descriptor of the open file releases the kernel's lock.
+    closeSync(this.fd);
   }
 }

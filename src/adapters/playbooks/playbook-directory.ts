@@ -1,7 +1,12 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { parsePlaybookText, type Playbook, type SourceProblem } from '../../core/playbook/index.js';
+import {
+  parsePlaybookText,
+  type Playbook,
+  type SourceProblem,
+  type UnusablePlaybook,
+} from '../../core/playbook/index.js';
 import { SshConfigFile } from '../ssh/ssh-config-file.js';
 
 export interface PlaybookCatalog {
@@ -13,6 +18,11 @@ export interface PlaybookCatalog {
   warnings: SourceProblem[];
   /** The ssh config files read besides the playbooks. */
   sshConfigs: string[];
+  /**
+   * Files that cannot be used, by the service each was meant for (its `service:` when it can be
+   * read, else its name without `.yml`), so that a request for it is told which file and why.
+   */
+  unusable: Map<string, UnusablePlaybook>;
 }
 
 export interface PlaybookOptions {
@@ -30,8 +40,40 @@ const withHome = (path: string): string => path.replace(/^~(?=\/|$)/, homedir())
 
 const PLAYBOOK_FILE = /\.ya?ml$/;
 
+/** Far more than any fleet's playbook; reading and parsing more would stall whoever asked. */
+export const MAX_PLAYBOOK_BYTES = 1024 * 1024;
+
 function fileProblem(source: string, message: string, hint?: string): SourceProblem {
   return { source, segments: [], path: '(file)', message, ...(hint === undefined ? {} : { hint }) };
+}
+
+/** One file's playbook, or its problems: whatever is wrong with a file is that file's alone. */
+async function readPlaybookFile(
+  source: string,
+): Promise<{ text: string } | { ok: false; problems: SourceProblem[]; service?: string }> {
+  let text: string;
+  try {
+    const { size } = await stat(source);
+    if (size > MAX_PLAYBOOK_BYTES)
+      return {
+        ok: false,
+        problems: [
+          fileProblem(
+            source,
+            `the file is ${Math.ceil(size / 1024)} KiB; a playbook may be at most ${MAX_PLAYBOOK_BYTES / 1024} KiB`,
+            'is it the right file? a playbook describes one service',
+          ),
+        ],
+      };
+    text = await readFile(source, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? String(error);
+    return {
+      ok: false,
+      problems: [fileProblem(source, `cannot read: ${code}`, 'make it a readable file')],
+    };
+  }
+  return { text };
 }
 
 /** Reads every `*.yml`/`*.yaml` in `directory`; a bad file is reported, never half-loaded. */
@@ -45,6 +87,7 @@ export async function loadPlaybookDirectory(
     notes: [],
     warnings: [],
     sshConfigs: [],
+    unusable: new Map(),
   };
   // Playbooks of one directory usually share one ssh config: read each file once.
   const sshConfigs = new Map<string, Promise<SshConfigFile>>();
@@ -83,8 +126,8 @@ export async function loadPlaybookDirectory(
   const sources = new Map<string, string>();
   for (const name of names) {
     const source = join(directory, name);
-    const text = await readFile(source, 'utf8');
-    let result = parsePlaybookText(text, source);
+    const read = await readPlaybookFile(source);
+    let result = 'problems' in read ? read : parsePlaybookText(read.text, source);
     // Where the hosts are is known once the playbook is read: read it again with its ssh config.
     const configPath = !result.ok
       ? undefined
@@ -93,10 +136,13 @@ export async function loadPlaybookDirectory(
         : options.sshConfig === undefined
           ? undefined
           : resolve(withHome(options.sshConfig));
-    if (configPath !== undefined)
-      result = parsePlaybookText(text, source, { sshConfig: await sshConfig(configPath) });
+    if (configPath !== undefined && 'text' in read)
+      result = parsePlaybookText(read.text, source, { sshConfig: await sshConfig(configPath) });
     if (!result.ok) {
       catalog.problems.push(...result.problems);
+      const meantFor = result.service ?? name.replace(PLAYBOOK_FILE, '');
+      if (!catalog.unusable.has(meantFor))
+        catalog.unusable.set(meantFor, { source, problems: result.problems });
       continue;
     }
     const { service } = result.playbook;

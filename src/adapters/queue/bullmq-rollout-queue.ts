@@ -1,5 +1,5 @@
 import { Queue, Worker, type Job, type WorkerOptions } from 'bullmq';
-import { Redis } from 'ioredis';
+import type { WatchedRedis } from './redis-connection.js';
 import {
   RolloutJobSchema,
   ScheduledRollbackSchema,
@@ -12,6 +12,8 @@ import type {
   RolloutQueue,
   RolloutWorkSource,
 } from '../../app/queue-ports.js';
+
+export { redisConnection, type RedisTrouble, type WatchedRedis } from './redis-connection.js';
 
 const QUEUE = 'rollouts';
 const SCHEDULES = 'schedules';
@@ -34,42 +36,6 @@ const retryAfter = (attemptsMade: number) =>
   Math.min(MAX_BACKOFF_MS, 1000 * 2 ** Math.max(0, attemptsMade - 1));
 const RETRIED = { attempts: JOB_ATTEMPTS, backoff: { type: 'capped' } } as const;
 
-/** Called when a connection to Redis fails; ioredis keeps reconnecting, commands wait meanwhile. */
-export type RedisTrouble = (message: string) => void;
-
-/**
- * Commands wait for Redis to come back rather than fail after a few retries (BullMQ needs that
- * for blocking commands, and a rollout would rather pause than lose a checkpoint).
- */
-export function redisConnection(url: string, trouble: RedisTrouble): Redis {
-  const redis = new Redis(url, { maxRetriesPerRequest: null });
-  watch(redis, trouble);
-  return redis;
-}
-
-/** Reports the first error of each outage, and the recovery, instead of one line per retry. */
-function watch(redis: Redis, trouble: RedisTrouble): void {
-  let down = false;
-  redis.on('error', (error: Error) => {
-    if (down) return;
-    down = true;
-    trouble(
-      `Redis is unreachable (${(error as NodeJS.ErrnoException).code ?? error.message}); waiting for it to come back`,
-    );
-  });
-  redis.on('ready', () => {
-    if (!down) return;
-    down = false;
-    trouble('Redis is back');
-  });
-}
-
-export function duplicateConnection(redis: Redis, trouble: RedisTrouble): Redis {
-  const copy = redis.duplicate();
-  watch(copy, trouble);
-  return copy;
-}
-
 export type Handler = (job: Job) => Promise<void>;
 export type WorkerSettings = Pick<
   WorkerOptions,
@@ -86,22 +52,30 @@ export interface QueueStorage {
 
 export class RedisQueueStorage implements QueueStorage {
   /** Connections made for workers; BullMQ leaves connections it was given open, so we close them. */
-  private readonly workerConnections: Redis[] = [];
+  private readonly workerConnections: WatchedRedis[] = [];
 
   constructor(
-    private readonly connection: Redis,
+    private readonly connection: WatchedRedis,
     private readonly prefix: string,
-    private readonly trouble: RedisTrouble,
   ) {}
 
   queue(name: string): Queue {
-    return new Queue(name, { connection: this.connection, prefix: `${this.prefix}:bull` });
+    const queue = new Queue(name, { connection: this.connection, prefix: `${this.prefix}:bull` });
+    // Unheard, BullMQ prints each error on stderr, many a second while Redis is away.
+    queue.on('error', (error) => this.connection.health.sawError(error));
+    return queue;
   }
 
   worker(name: string, handle: Handler, settings: WorkerSettings): Worker {
-    const connection = duplicateConnection(this.connection, this.trouble);
+    const connection = this.connection.duplicateWatched();
     this.workerConnections.push(connection);
-    return new Worker(name, handle, { ...settings, connection, prefix: `${this.prefix}:bull` });
+    const worker = new Worker(name, handle, {
+      ...settings,
+      connection,
+      prefix: `${this.prefix}:bull`,
+    });
+    worker.on('error', (error) => this.connection.health.sawError(error));
+    return worker;
   }
 
   async close(): Promise<void> {

@@ -1,5 +1,9 @@
 import { VERBS } from '../../core/command/index.js';
-import type { Environment, Playbook } from '../../core/playbook/index.js';
+import {
+  unusablePlaybookMessage,
+  type Environment,
+  type Playbook,
+} from '../../core/playbook/index.js';
 import { canDeploy, type Actor } from '../../core/policy/index.js';
 import { escape } from '../../core/report/block-kit.js';
 import { chooseEnvironment } from '../../core/rollout/index.js';
@@ -27,16 +31,12 @@ export async function findPlaybook(
   deps: UseCaseDeps,
   service: string,
 ): Promise<Playbook | Refusal> {
-  const { playbooks, problems, broken } = await deps.playbooks.load();
+  const { playbooks, problems, unusable } = await deps.playbooks.load();
   const playbook = playbooks.get(service);
   if (playbook !== undefined) return playbook;
-  const why = broken?.get(service);
-  if (why !== undefined)
-    return refusal(
-      'broken_playbook',
-      escape(why),
-      'Fix that file and check it with `baton validate`.',
-    );
+  const broken = unusable?.get(service);
+  if (broken !== undefined)
+    return refusal('broken_playbook', escape(unusablePlaybookMessage(broken)));
   const known = [...playbooks.keys()];
   const verb = closest(service, VERBS);
   if (verb !== undefined && !known.includes(service))

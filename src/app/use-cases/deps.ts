@@ -1,4 +1,4 @@
-import type { Playbook } from '../../core/playbook/index.js';
+import type { Playbook, UnusablePlaybook } from '../../core/playbook/index.js';
 import type { RequestStore } from '../approval-ports.js';
 import type { AuditLog } from '../audit.js';
 import type { UserDirectory } from '../chat-ports.js';
@@ -13,8 +13,8 @@ export interface PlaybookCatalogView {
   playbooks: Map<string, Playbook>;
   /** How many problems the invalid playbooks have. */
   problems: number;
-  /** Why the playbook meant for a service cannot be used, by service. */
-  broken?: Map<string, string>;
+  /** Files that cannot be used, by the service each was meant for. */
+  unusable?: ReadonlyMap<string, UnusablePlaybook>;
 }
 
 export interface PlaybookSource {

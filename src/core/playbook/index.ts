@@ -12,3 +12,4 @@ export {
   type SourceProblem,
   type TextResult,
 } from './parse-text.js';
+export { unusablePlaybookMessage, type UnusablePlaybook } from './unusable.js';

@@ -18,7 +18,15 @@ export type TextResult =
       /** Permissive defaults in use, said aloud (see warnings.ts). */
       warnings: SourceProblem[];
     }
-  | { ok: false; problems: SourceProblem[] };
+  | {
+      ok: false;
+      problems: SourceProblem[];
+      /** The `service:` the text names, when it names one plainly: who the problems are for. */
+      service?: string;
+    };
+
+/** More than a playbook needs, few enough that no alias can expand into a huge document. */
+const MAX_ALIAS_COUNT = 50;
 
 /**
  * The line of the key at `segments` if there is one, else of the deepest node that exists along
@@ -58,19 +66,42 @@ export function parsePlaybookText(
     uniqueKeys: true,
     prettyErrors: false,
   });
+  // Read from the node itself, never through an alias, so even a file that fails says its service.
+  const named: unknown = document.get('service');
+  const failed = (problems: SourceProblem[]): TextResult => ({
+    ok: false,
+    problems,
+    ...(typeof named === 'string' ? { service: named } : {}),
+  });
   if (document.errors.length > 0) {
-    return {
-      ok: false,
-      problems: document.errors.map((error) => ({
+    return failed(
+      document.errors.map((error) => ({
         source,
         segments: [],
         path: formatPath([]),
         message: `YAML: ${error.message.split('\n')[0] ?? error.code}`,
         line: lines.linePos(error.pos[0]).line,
       })),
-    };
+    );
   }
-  const data: unknown = document.toJS({ maxAliasCount: 50 });
+  let data: unknown;
+  try {
+    data = document.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+  } catch (error) {
+    // yaml throws here for an alias to no anchor, and for aliases that would expand the document
+    // past the limit (an "alias bomb").
+    const message = (error as Error).message;
+    const bomb = message.startsWith('Excessive alias count');
+    return failed([
+      {
+        source,
+        segments: [],
+        path: formatPath([]),
+        message: bomb ? 'YAML: its aliases (*name) expand it too far' : `YAML: ${message}`,
+        ...(bomb ? { hint: 'write the repeated parts out, or use fewer aliases' } : {}),
+      },
+    ]);
+  }
   if (data === null || data === undefined) {
     return {
       ok: false,
@@ -101,7 +132,7 @@ export function parsePlaybookText(
       notes: located(result.notes),
       warnings: located(playbookWarnings(result.playbook)),
     };
-  return { ok: false, problems: located(result.problems) };
+  return failed(located(result.problems));
 }
 
 function sortByLine(problems: SourceProblem[]): SourceProblem[] {
