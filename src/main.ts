@@ -324,6 +324,7 @@ export function workerDeps(
   name: string,
   warn: (message: string) => void,
   metrics?: RolloutMetrics,
+  say?: (message: string) => void,
 ): WorkerDeps {
   return {
     worker: name,
@@ -346,6 +347,7 @@ export function workerDeps(
     active: new Set(),
     warn,
     ...(metrics === undefined ? {} : { metrics }),
+    ...(say === undefined ? {} : { say }),
   };
 }
 
@@ -359,10 +361,11 @@ export function runWorker(
     timeZone: string;
     warn: (message: string) => void;
     metrics?: RolloutMetrics;
+    say?: (message: string) => void;
   },
 ): RunningWorker {
   const { executor, name, warn } = options;
-  const deps = workerDeps(backend, executor, name, warn, options.metrics);
+  const deps = workerDeps(backend, executor, name, warn, options.metrics, options.say);
   const scheduler = useCaseDeps(backend, {
     playbooks: options.playbooks,
     timeZone: options.timeZone,
@@ -383,6 +386,7 @@ export function startWorker(
   name: string,
   warn: (message: string) => void,
   metrics?: RolloutMetrics,
+  say?: (message: string) => void,
 ): RunningWorker {
   return runWorker(backend, {
     executor: sshExecutor(config, env),
@@ -391,6 +395,7 @@ export function startWorker(
     timeZone: config.BATON_TIMEZONE,
     warn,
     ...(metrics === undefined ? {} : { metrics }),
+    ...(say === undefined ? {} : { say }),
   });
 }
 

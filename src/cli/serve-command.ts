@@ -49,7 +49,9 @@ export async function serveCommand(
     if (app === undefined) return EXIT.cannotConnect;
     metrics.watchSlack(app.chat.calls);
     if (options.worker) {
-      worker = startWorker(backend, config, io.env, name, warn, metrics);
+      worker = startWorker(backend, config, io.env, name, warn, metrics, (message) =>
+        log.info(message),
+      );
       await worker.consumer.waitUntilReady();
     }
     const running = worker;

@@ -32,6 +32,7 @@ export async function workerCommand(
     name,
     (message) => log.warn(message),
     metrics,
+    (message) => log.info(message),
   );
   await running.consumer.waitUntilReady();
   const ops = await startOperations(

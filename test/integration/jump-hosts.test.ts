@@ -261,9 +261,9 @@ describe('hosts behind a bastion', () => {
     });
     expect(status).toBe(4);
     expect(stderr).toContain(
-      `On the way to h1 (${fleet.hosts[0]?.address}:2222): The host key of jump host ${INNER_GW} (${INNER_GW}:2222) does not match ${wrong}`,
+      `On the way to h1 (${fleet.hosts[0]?.address}:2222): The host key of jump host ${INNER_GW} (${INNER_GW}:2222) does not match the BATON_KNOWN_HOSTS file`,
     );
-    expect(stderr).toContain(`ssh-keygen -R '[${INNER_GW}]:2222' -f ${wrong}`);
+    expect(stderr).toContain(`ssh-keygen -R '[${INNER_GW}]:2222' -f "$BATON_KNOWN_HOSTS"`);
     expect(stderr).toContain('3 hosts cannot be used; nothing was changed on any host.');
     expect(Object.values(report.restarts)).toEqual([0, 0, 0]);
     expect(seen.inner).toBe(0);
@@ -290,16 +290,18 @@ describe('hosts behind a bastion', () => {
       BATON_KNOWN_HOSTS: wrong,
     });
     expect(status).toBe(4);
-    expect(stderr).toContain(`The host key of h1 (${h1.address}:2222) does not match ${wrong}`);
+    expect(stderr).toContain(
+      `The host key of h1 (${h1.address}:2222) does not match the BATON_KNOWN_HOSTS file`,
+    );
     const { stdout: h2Key } = await run('cat', [
       join(fleet.dir, 'hosts', h2.address, 'ssh_host_ed25519_key.pub'),
     ]);
     // ssh-keyscan cannot get behind the bastion: the line to add is given instead.
     expect(stderr).toContain(
-      `h2 (${h2.address}:2222) is not in ${wrong}; it presented ssh-ed25519 SHA256:`,
+      `h2 (${h2.address}:2222) is not in the BATON_KNOWN_HOSTS file; it presented ssh-ed25519 SHA256:`,
     );
     expect(stderr).toContain(
-      `echo '[${h2.address}]:2222 ${h2Key.split(' ').slice(0, 2).join(' ')}' >> ${wrong}`,
+      `echo '[${h2.address}]:2222 ${h2Key.split(' ').slice(0, 2).join(' ')}' >> "$BATON_KNOWN_HOSTS"`,
     );
     expect(Object.values(report.restarts)).toEqual([0, 0, 0]);
   });
@@ -344,7 +346,9 @@ describe('hosts behind a bastion', () => {
         .replace(/\{ address: [0-9.]+, name: h(\d) \}/g, 'web-$1'),
     );
     const validate = await baton(['validate', fleet.playbooksDir], fleet.env());
-    expect(validate).toMatchObject({ status: 0, stderr: '' });
+    // Every setting of the aliases is one baton uses: nothing to note (only the open deployers).
+    expect(validate.status).toBe(0);
+    expect(validate.stderr).not.toContain('note:');
     const plan = await baton(['plan', 'aliased', 'v6', '--env', 'test'], fleet.env());
     expect(plan.stdout).toContain(
       `   hosts: web-2 (port 2222, as root), web-3 (port 2222, as root)\n   through: root@gw (${INNER_GW}:2222)\n`,

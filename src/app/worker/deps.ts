@@ -33,6 +33,8 @@ export interface WorkerDeps {
   active: Set<RolloutRun>;
   /** Says something went wrong that the rollout survives (an update that could not be stored). */
   warn(message: string): void;
+  /** Says what a person reading the log wants to know: a rollout ended, and how. */
+  say?(message: string): void;
   metrics?: RolloutMetrics;
 }
 

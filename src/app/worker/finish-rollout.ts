@@ -58,6 +58,10 @@ export async function finishRollout(
         deps.metrics.groupFinished(group.finishedAt - group.startedAt);
   }
   if (recorded)
+    deps.say?.(
+      `rollout ${job.rollout} (${job.plan.kind} ${target.service} ${job.plan.version} to ${target.environment}) ended: ${result}`,
+    );
+  if (recorded)
     await deps.audit.append(
       auditEntry('rollout.finished', {
         at: now,
