@@ -36,7 +36,7 @@ import { handleCommand } from './app/chatops/handle-command.js';
 import { ChatView } from './app/outbox/chat-view.js';
 import type { OutboxStore } from './app/outbox/ports.js';
 import type { Clock, RemoteExecutor } from './app/ports.js';
-import type { RolloutQueue, RolloutWorkSource } from './app/queue-ports.js';
+import { producerOf, type RolloutQueue, type RolloutWorkSource } from './app/queue-ports.js';
 import { retryingPort, STORE_RETRY } from './app/retry.js';
 import type { ScheduleStore } from './app/schedule-ports.js';
 import type { HistoryStore, LockStore, RolloutStore } from './app/store-ports.js';
@@ -92,15 +92,7 @@ function retried<T extends Stores>(
 ): Stores & { queue: RolloutQueue } {
   const wrap = <P extends object>(port: P, name: string) =>
     retryingPort(port, name, STORE_RETRY, () => {});
-  const facade: RolloutQueue = {
-    add: (job) => queue.add(job),
-    schedule: (rollback, now) => queue.schedule(rollback, now),
-    unschedule: (id) => queue.unschedule(id),
-    state: (rollout) => queue.state(rollout),
-    depth: () => queue.depth(),
-    failed: () => queue.failed(),
-    retry: (rollout) => queue.retry(rollout),
-  };
+  const facade = producerOf(queue);
   return {
     locks: wrap(stores.locks, 'locks'),
     rollouts: wrap(stores.rollouts, 'rollouts'),

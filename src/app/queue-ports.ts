@@ -47,3 +47,19 @@ export interface RolloutWorkSource {
   ): QueueConsumer;
   workSchedules(name: string, fire: (rollback: ScheduledRollback) => Promise<void>): QueueConsumer;
 }
+
+/**
+ * The producing side alone of a queue that also consumes, so that wrapping it (in retries)
+ * wraps only the calls that are requests.
+ */
+export function producerOf(queue: RolloutQueue): RolloutQueue {
+  return {
+    add: (job) => queue.add(job),
+    schedule: (rollback, now) => queue.schedule(rollback, now),
+    unschedule: (id) => queue.unschedule(id),
+    state: (rollout) => queue.state(rollout),
+    depth: () => queue.depth(),
+    failed: () => queue.failed(),
+    retry: (rollout) => queue.retry(rollout),
+  };
+}

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { RolloutQueue } from '../../src/app/queue-ports.js';
+import { producerOf } from '../../src/app/queue-ports.js';
 import { CallTimedOutError } from '../../src/app/retry.js';
 import { decideApproval, expireAndFollowUp } from '../../src/app/use-cases/decide-approval.js';
 import type { Principal, UseCaseDeps } from '../../src/app/use-cases/deps.js';
@@ -15,6 +15,7 @@ import {
 } from '../../src/app/worker/process-rollout-job.js';
 import { isTerminal } from '../../src/core/rollout/index.js';
 import { twoGroups } from '../support/chat-world.js';
+import { deployedBefore } from '../support/history.js';
 import { InMemoryHosts } from '../support/in-memory-hosts.js';
 import { InMemoryOutbox } from '../support/memory/memory-outbox.js';
 import { InMemoryQueue } from '../support/memory/memory-queue.js';
@@ -84,15 +85,7 @@ function faultWorld(faults: (Fault | null)[]) {
     outbox: new InMemoryOutbox(clock),
   };
   const queue = new InMemoryQueue(() => {}, ATTEMPTS);
-  const queueFacade: RolloutQueue = {
-    add: (job) => queue.add(job),
-    schedule: (rollback, now) => queue.schedule(rollback, now),
-    unschedule: (id) => queue.unschedule(id),
-    state: (rollout) => queue.state(rollout),
-    depth: () => queue.depth(),
-    failed: () => queue.failed(),
-    retry: (rollout) => queue.retry(rollout),
-  };
+  const queueFacade = producerOf(queue);
   const stores = {
     locks: wrap(raw.locks),
     rollouts: wrap(raw.rollouts),
@@ -284,19 +277,12 @@ describe('whatever the stores do', () => {
     await fc.assert(
       fc.asyncProperty(faultsArbitrary, async (faults) => {
         const world = faultWorld(faults);
-        for (const version of ['v1', 'v2'])
-          await world.raw.history.record({
-            service: 'parser',
-            environment: 'staging',
-            rollout: `seed-${version}`,
-            kind: 'deploy',
-            version,
-            previousVersion: null,
-            by: 'UALICE',
-            startedAt: 0,
-            finishedAt: 0,
-            result: 'succeeded',
-          });
+        await deployedBefore(
+          world.raw.history,
+          { service: 'parser', environment: 'staging' },
+          'v1',
+          'v2',
+        );
         const scheduled = await persist(() =>
           scheduleRollback(world.deps, alice, {
             service: 'parser',

@@ -6,6 +6,7 @@ import { render } from '../../src/app/outbox/render.js';
 import { expireAndFollowUp } from '../../src/app/use-cases/decide-approval.js';
 import { fireScheduledRollback } from '../../src/app/use-cases/fire-scheduled-rollback.js';
 import { ChatWorld, twoGroups, type ChatFault } from '../support/chat-world.js';
+import { deployedBefore } from '../support/history.js';
 
 type Step = (world: ChatWorld) => Promise<void>;
 
@@ -19,21 +20,8 @@ const click =
     handleAction(world.front, action, await value(world), world.from(user));
 const seed =
   (environment: string, ...versions: string[]): Step =>
-  async (world) => {
-    for (const version of versions)
-      await world.history.record({
-        service: 'parser',
-        environment,
-        rollout: `seed-${environment}-${version}`,
-        kind: 'deploy',
-        version,
-        previousVersion: null,
-        by: 'UALICE',
-        startedAt: 0,
-        finishedAt: 0,
-        result: 'succeeded',
-      });
-  };
+  (world) =>
+    deployedBefore(world.history, { service: 'parser', environment }, ...versions);
 const approval = async (world: ChatWorld) => (await world.deps.requests.pending())[0]?.id ?? '';
 /** The first request of a world: ids are handed out in order. */
 const firstRequest = async () => 'id-1';

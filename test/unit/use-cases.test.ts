@@ -15,6 +15,7 @@ import { requestRollout } from '../../src/app/use-cases/request-rollout.js';
 import { answerGate, cancelRollout } from '../../src/app/use-cases/rollout-controls.js';
 import { scheduleRollback, stopSchedule } from '../../src/app/use-cases/schedules.js';
 import { buttonsOf, ChatWorld, textOf, twoGroups } from '../support/chat-world.js';
+import { deployedBefore } from '../support/history.js';
 
 const alice: Principal = { id: 'UALICE', kind: 'person' };
 const bob: Principal = { id: 'UBOB', kind: 'person' };
@@ -26,19 +27,8 @@ const production = { service: 'parser', environment: 'production' };
 const staging = { service: 'parser', environment: 'staging' };
 
 /** The history of `target` says `version` runs there. */
-async function running(world: ChatWorld, version: string, target = production) {
-  await world.history.record({
-    ...target,
-    rollout: `seed-${version}`,
-    kind: 'deploy',
-    version,
-    previousVersion: null,
-    by: 'UALICE',
-    startedAt: 0,
-    finishedAt: 0,
-    result: 'succeeded',
-  });
-}
+const running = (world: ChatWorld, version: string, target = production) =>
+  deployedBefore(world.history, target, version);
 
 const actions = (world: ChatWorld) => world.history.audit.map((entry) => entry.action).reverse();
 
