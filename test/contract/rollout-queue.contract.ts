@@ -8,6 +8,7 @@ import type {
   RolloutWorkSource,
 } from '../../src/app/queue-ports.js';
 import { fleetPlaybook, planFor } from '../support/playbooks.js';
+import { until } from '../support/until.js';
 
 export interface QueueUnderTest {
   queue: RolloutQueue & RolloutWorkSource;
@@ -28,14 +29,6 @@ const rollback = (id: string, runAt: number): ScheduledRollback => ({
   requestedBy: 'UALICE',
   reason: 'scheduled',
 });
-
-async function until(condition: () => boolean | Promise<boolean>, ms = 10_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`not within ${ms} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 /** BullRolloutQueue as a subject, whatever its storage; `after` closes what the storage used. */
 export function bullQueueSubject(

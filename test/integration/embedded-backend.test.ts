@@ -5,6 +5,7 @@ import { Fleet, type FleetHost } from '../fleet/fleet.js';
 import { FleetMonitor } from '../fleet/monitor.js';
 import { baton } from '../support/cli.js';
 import { BatonProcess } from '../support/processes.js';
+import { until } from '../support/until.js';
 
 // No REDIS_URL anywhere here: every baton keeps its queue and state in the fleet's data directory.
 let fleet: Fleet;
@@ -15,14 +16,6 @@ function start(args: string[]): BatonProcess {
 
 async function versions(): Promise<string[]> {
   return Promise.all(fleet.hosts.map((host: FleetHost) => fleet.health(host)));
-}
-
-async function until(condition: () => Promise<boolean>, ms: number, what: string): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${ms} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
 }
 
 async function stop(child: BatonProcess): Promise<void> {
@@ -55,11 +48,10 @@ describe('the embedded backend (no REDIS_URL)', () => {
     // The lock left by the killed process is taken over; the rollout's job lapses and is resumed.
     const worker = start(['worker', '--grace', '20s']);
     await worker.waitFor('taking rollouts from the embedded database');
-    await until(
-      async () => (await versions()).every((version) => version === '200 ok v2'),
-      60_000,
-      'every host on v2',
-    );
+    await until(async () => (await versions()).every((version) => version === '200 ok v2'), {
+      ms: 60_000,
+      what: 'every host on v2',
+    });
     await stop(worker);
     const report = await monitor.stop();
     // g1 was healthy before the kill: it was not restarted again.

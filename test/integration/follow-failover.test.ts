@@ -8,6 +8,7 @@ import { loadConfig } from '../../src/config/env.js';
 import { openRedisBackend, playbookSource, useCaseDeps, type Backend } from '../../src/main.js';
 import { freePort } from '../support/ports.js';
 import { OwnRedis } from '../support/redis-server.js';
+import { until } from '../support/until.js';
 
 let redis: OwnRedis;
 let admin: Redis;
@@ -22,14 +23,6 @@ afterAll(async () => {
   admin?.disconnect();
   await redis?.stop();
 });
-
-async function until(condition: () => Promise<boolean> | boolean, ms = 10_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`not within ${ms} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 /** Whether some client is blocked in XREAD right now. */
 async function blockedInXread(): Promise<boolean> {

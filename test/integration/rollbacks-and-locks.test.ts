@@ -7,6 +7,7 @@ import { Fleet, type FleetHost } from '../fleet/fleet.js';
 import { baton } from '../support/cli.js';
 import { BatonProcess } from '../support/processes.js';
 import { dropPrefix, REDIS_URL, testPrefix } from '../support/redis.js';
+import { until } from '../support/until.js';
 
 let fleet: Fleet;
 let redis: Redis;
@@ -28,15 +29,6 @@ async function stop(child: BatonProcess): Promise<void> {
 
 async function versions(): Promise<string[]> {
   return Promise.all(fleet.hosts.map((host: FleetHost) => fleet.health(host)));
-}
-
-async function waitUntil(condition: () => Promise<boolean>, timeoutMs: number): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await condition()) return true;
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-  return false;
 }
 
 const history = () => new RedisHistoryStore(redis, new RedisKeys(prefix)).list(target, 20);
@@ -69,7 +61,7 @@ describe('rollbacks, schedules and locks', () => {
     );
     await stop(before);
     const after = await worker();
-    const fired = await waitUntil(async () => (await history())[0]?.kind === 'rollback', 20_000);
+    const fired = await until(async () => (await history())[0]?.kind === 'rollback', 20_000);
     await stop(after);
     expect(fired).toBe(true);
     expect((await history())[0]).toMatchObject({
@@ -168,10 +160,7 @@ describe('rollbacks, schedules and locks', () => {
       env(),
     );
     expect(forgotten.status).toBe(0);
-    const rolledBack = await waitUntil(
-      async () => (await history())[0]?.kind === 'rollback',
-      20_000,
-    );
+    const rolledBack = await until(async () => (await history())[0]?.kind === 'rollback', 20_000);
     await stop(running);
     expect(rolledBack).toBe(true);
     expect((await history()).slice(0, 3).map((entry) => `${entry.kind} ${entry.version}`)).toEqual([

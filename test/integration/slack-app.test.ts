@@ -27,6 +27,7 @@ import { baton } from '../support/cli.js';
 import { freePort } from '../support/ports.js';
 import { BatonProcess } from '../support/processes.js';
 import { dropPrefix, REDIS_URL, testPrefix } from '../support/redis.js';
+import { until } from '../support/until.js';
 
 const SECRET = 'test-signing-secret';
 const prefix = testPrefix('slack');
@@ -44,19 +45,6 @@ const warnings: string[] = [];
 /** Moved forward by tests that need time to pass (approval expiry). */
 let offsetMs = 0;
 const clock: Clock = { now: () => Date.now() + offsetMs, sleep: systemClock.sleep };
-
-async function until<T>(
-  probe: () => T | undefined | Promise<T | undefined>,
-  ms = 20_000,
-): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`not seen within ${ms} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 /** Types `/deploy <text>` as `user`; resolves once Slack's request was acknowledged. */
 async function command(text: string, user: string, retryNum?: number, channel = 'C1') {

@@ -12,6 +12,7 @@ import {
 import { FakeSlack, sendSigned, slackSettings, slashCommand } from '../support/fake-slack.js';
 import { freePort } from '../support/ports.js';
 import { dropPrefix, REDIS_URL, testPrefix } from '../support/redis.js';
+import { until } from '../support/until.js';
 
 const SECRET = 'verification-signing-secret';
 const prefix = testPrefix('slack-verify');
@@ -23,16 +24,6 @@ let backend: Backend;
 let app: RunningSlackApp;
 let url: string;
 const warnings: string[] = [];
-
-async function until<T>(probe: () => T | undefined, ms = 20_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`not seen within ${ms} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'baton-verify-'));

@@ -18,6 +18,7 @@ import {
   textOf,
 } from '../support/fake-slack.js';
 import { dropPrefix, REDIS_URL, testPrefix } from '../support/redis.js';
+import { until } from '../support/until.js';
 
 const prefix = testPrefix('socket');
 let slack: FakeSlack;
@@ -25,16 +26,6 @@ let backend: Backend;
 let app: RunningSlackApp;
 let playbooks: string;
 const warnings: string[] = [];
-
-async function until<T>(probe: () => T | undefined | false, ms = 15_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`not seen within ${ms} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
 
 beforeAll(async () => {
   playbooks = await mkdtemp(join(tmpdir(), 'baton-socket-'));

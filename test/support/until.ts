@@ -4,8 +4,10 @@
  */
 export async function until<T>(
   probe: () => T | undefined | false | Promise<T | undefined | false>,
-  { ms = 20_000, what = 'the condition' }: { ms?: number; what?: string } = {},
+  within: number | { ms?: number; what?: string } = {},
 ): Promise<T> {
+  const { ms = 20_000, what = 'the condition' } =
+    typeof within === 'number' ? { ms: within } : within;
   const deadline = Date.now() + ms;
   for (;;) {
     const value = await probe();
