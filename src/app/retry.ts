@@ -10,13 +10,15 @@ export interface RetryPolicy {
 }
 
 /**
- * About six seconds of trying, with jittered doubling: enough to ride out a failover. An attempt
- * may take 15 s before it counts as hung (a following terminal blocks up to a second in a read).
+ * About twenty seconds of trying, with jittered doubling up to 5 s apart: a failover is over by
+ * then, and a rollout waiting on its checkpoint meanwhile starts nothing, so it pauses rather
+ * than suspends (which would repeat the steps in flight). An attempt may take 15 s before it
+ * counts as hung (a following terminal blocks up to a second in a read).
  */
 export const STORE_RETRY: RetryPolicy = {
-  retries: 5,
+  retries: 8,
   minTimeoutMs: 200,
-  maxTimeoutMs: 3000,
+  maxTimeoutMs: 5000,
   attemptTimeoutMs: 15_000,
 };
 
