@@ -52,10 +52,15 @@ export interface Approval {
   expiresMs: number;
 }
 
+/** Unreachable hosts a rollout may leave out: a count, or a whole percentage of its hosts. */
+export type UnreachableBudget = { count: number } | { percent: number };
+
 export interface Environment {
   name: string;
   /** Absent: anyone may deploy. */
   deployers?: string[];
+  /** Absent: none (an unreachable host refuses the rollout). */
+  maxUnreachable?: UnreachableBudget;
   approval: Approval;
   groups: Group[];
 }

@@ -219,8 +219,23 @@ export const GroupSchema = z.strictObject({
   ssh: jumpOnly,
 });
 
+/** A count of hosts, or a percentage of the hosts a rollout covers: 0 to 100, whole numbers. */
+export const BUDGET_PERCENT = /^(?:100|[1-9]?\d)%$/;
+export const MaxUnreachableSchema = z
+  .union([
+    z.int().min(0, { message: 'max_unreachable counts hosts: 0 or more' }).max(100_000),
+    z.string().regex(BUDGET_PERCENT, {
+      message: "a percentage is written as a whole number from 0 to 100 with %, e.g. '10%'",
+    }),
+  ])
+  .meta({
+    description:
+      "How many hosts that cannot be connected to before a rollout are left out of it (not updated) instead of refusing it: a count (2) or a share of the rollout's hosts ('10%', rounded down). Default 0: any unreachable host refuses the rollout.",
+  });
+
 export const EnvironmentSchema = z.strictObject({
   deployers: z.array(principal).optional(),
+  max_unreachable: MaxUnreachableSchema.optional(),
   approval: z
     .strictObject({
       required: z.boolean().default(false),
@@ -285,3 +300,4 @@ export const PlaybookSchema = z
 export type PlaybookDocument = z.output<typeof PlaybookSchema>;
 export type HostEntry = z.output<typeof HostSchema>;
 export type JumpEntry = z.output<typeof JumpSchema>;
+export type MaxUnreachableEntry = z.output<typeof MaxUnreachableSchema>;

@@ -1,7 +1,7 @@
 import { parseDuration } from '../duration.js';
-import type { Environment, HealthCheck, Host, Playbook } from './model.js';
+import type { Environment, HealthCheck, Host, Playbook, UnreachableBudget } from './model.js';
 import { hostKey, type Reach } from './reach.js';
-import type { PlaybookDocument } from './schema.js';
+import type { MaxUnreachableEntry, PlaybookDocument } from './schema.js';
 
 /** From the document as written (snake_case, durations as text) to the model the planner uses. */
 
@@ -35,11 +35,20 @@ function toHealth(health: PlaybookDocument['health']): HealthCheck {
   return { kind: 'command', run: command.run, commandTimeoutMs: ms(command.timeout), ...timing };
 }
 
+function toBudget(written: MaxUnreachableEntry): UnreachableBudget {
+  return typeof written === 'number'
+    ? { count: written }
+    : { percent: Number(written.slice(0, -1)) };
+}
+
 export function toModel(document: PlaybookDocument, reach: Reach): Playbook {
   const environments: Environment[] = Object.entries(document.environments).map(
     ([name, environment]) => ({
       name,
       ...(environment.deployers === undefined ? {} : { deployers: environment.deployers }),
+      ...(environment.max_unreachable === undefined
+        ? {}
+        : { maxUnreachable: toBudget(environment.max_unreachable) }),
       approval: {
         required: environment.approval?.required ?? false,
         expiresMs: ms(environment.approval?.expires ?? '30m'),

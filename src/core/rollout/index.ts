@@ -12,3 +12,9 @@ export { groupProgress, hostsInPass, PHASE_WORDS, type GroupProgress } from './g
 export * from './state.js';
 export type * from './events.js';
 export { startRollout, applyEvent, resumeEffects, inFlight, type Transition } from './machine.js';
+export {
+  allowedUnreachable,
+  withinBudget,
+  type UnreachableHost,
+  type BudgetDecision,
+} from './budget.js';

@@ -67,6 +67,26 @@ export const PlannedGroupSchema = z.object({
   hosts: z.array(PlannedHostSchema).min(1),
 });
 
+/** What `--hosts` and `--groups` asked for, as given; absent: the whole environment. */
+export const PlanFilterSchema = z.object({
+  hosts: z.array(z.string()).optional(),
+  groups: z.array(z.string()).optional(),
+});
+
+/** How many unreachable hosts may be left out, worked out for this plan's hosts. */
+export const UnreachableAllowanceSchema = z.object({
+  allowed: z.int().min(0),
+  /** `max_unreachable` as the playbook says it: `2`, `10%`. */
+  written: z.string(),
+});
+
+/** A host of the plan that the rollout left out because pre-flight could not connect to it. */
+export const NotUpdatedHostSchema = z.object({
+  host: z.string(),
+  group: z.string(),
+  detail: z.string(),
+});
+
 export const PlanSchema = z.object({
   kind: z.enum(['deploy', 'rollback', 'restart']),
   service: z.string(),
@@ -82,6 +102,11 @@ export const PlanSchema = z.object({
     successes: z.int().positive(),
   }),
   groups: z.array(PlannedGroupSchema).min(1),
+  only: PlanFilterSchema.optional(),
+  /** Absent: no host may be left out (older plans, and max_unreachable 0). */
+  unreachable: UnreachableAllowanceSchema.optional(),
+  /** Set when the rollout starts: hosts left out (in no group above), within the allowance. */
+  notUpdated: z.array(NotUpdatedHostSchema).optional(),
 });
 
 export type PlannedStep = z.infer<typeof PlannedStepSchema>;
@@ -90,4 +115,6 @@ export type HostProcedure = z.infer<typeof HostProcedureSchema>;
 export type PlannedJump = z.infer<typeof PlannedJumpSchema>;
 export type PlannedHost = z.infer<typeof PlannedHostSchema>;
 export type PlannedGroup = z.infer<typeof PlannedGroupSchema>;
+export type PlanFilter = z.infer<typeof PlanFilterSchema>;
+export type NotUpdatedHost = z.infer<typeof NotUpdatedHostSchema>;
 export type Plan = z.infer<typeof PlanSchema>;
