@@ -45,7 +45,13 @@ export type AuditDetails = {
   'rollout.abort_refused': Refused;
   'gate.continued': { rollout: string; group: string };
   'gate.aborted': { rollout: string; group: string };
-  'rollout.started': { rollout: string; version: string; worker: string };
+  'rollout.started': {
+    rollout: string;
+    version: string;
+    worker: string;
+    /** Hosts left out because pre-flight could not connect to them (within max_unreachable). */
+    notUpdated?: string[];
+  };
   'rollout.resumed': { rollout: string; sequence: number };
   'rollout.suspended': { rollout: string; why: string; attempt: number; attempts: number };
   'rollout.gave_up': { rollout: string; why: string };
@@ -53,6 +59,7 @@ export type AuditDetails = {
     rollout: string;
     result: RolloutState['status'] | 'cannot_connect';
     version: string;
+    notUpdated?: string[];
   };
   'schedule.created': {
     schedule: string;

@@ -1,6 +1,6 @@
 import { needsApproval, openApproval } from '../../core/policy/index.js';
 import { escape } from '../../core/report/block-kit.js';
-import { describePlan, planRollout, type Plan } from '../../core/rollout/index.js';
+import { describePlan, planRollout, type Plan, type PlanFilter } from '../../core/rollout/index.js';
 import type { Approval } from '../approval-ports.js';
 import { auditEntry } from '../audit.js';
 import { rollbackVersion, runningVersion } from '../history.js';
@@ -24,6 +24,8 @@ export interface RolloutAsk {
   previousVersion?: string;
   /** An operator confirmed, at the terminal, an environment that requires approval. */
   confirmed?: boolean;
+  /** `--hosts` / `--groups`: only this part of the environment. */
+  only?: PlanFilter;
 }
 
 export type RolloutRequested =
@@ -74,6 +76,7 @@ export async function requestRollout(
       environment: environment.name,
       version,
       previousVersion: running,
+      ...(ask.only === undefined ? {} : { only: ask.only }),
     },
     now,
   );

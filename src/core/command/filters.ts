@@ -1,6 +1,5 @@
 import { didYouMean } from '../suggest.js';
-import type { Cursor } from './cursor.js';
-import { fail, NAME_PATTERN } from './cursor.js';
+import { Cursor, fail, Failure, NAME_PATTERN } from './cursor.js';
 import type { Token } from './tokenize.js';
 import type { TargetFilter } from './types.js';
 
@@ -89,4 +88,24 @@ export function readFilterFlags(cursor: Cursor, others: readonly string[] = []):
   }
   cursor.end();
   return filter;
+}
+
+/**
+ * `--hosts` / `--groups` given to the `baton` command: the same names the grammar takes, or
+ * the message saying what is wrong with them.
+ */
+export function checkFilterOptions(options: {
+  hosts?: string;
+  groups?: string;
+}): { ok: true; filter: TargetFilter } | { ok: false; message: string } {
+  const words = [
+    ...(options.hosts === undefined ? [] : ['--hosts', options.hosts]),
+    ...(options.groups === undefined ? [] : ['--groups', options.groups]),
+  ].map((text) => ({ text, quoted: !text.startsWith('--') }));
+  try {
+    return { ok: true, filter: readFilterFlags(new Cursor(words, 'deploy')) };
+  } catch (error) {
+    if (error instanceof Failure) return { ok: false, message: error.detail.message };
+    throw error;
+  }
 }

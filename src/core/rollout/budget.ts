@@ -23,8 +23,10 @@ export interface UnreachableHost {
   detail: string;
 }
 
+/** Refused: `detail` has one line per host; `summary`, when there is one, what the budget made of them. */
 export type BudgetDecision =
-  { ok: true; plan: Plan; notUpdated: NotUpdatedHost[] } | { ok: false; detail: string[] };
+  | { ok: true; plan: Plan; notUpdated: NotUpdatedHost[] }
+  | { ok: false; summary?: string; detail: string[] };
 
 const plural = (count: number, word: string): string => `${count} ${word}${count === 1 ? '' : 's'}`;
 
@@ -37,26 +39,19 @@ export function withinBudget(plan: Plan, unreachable: UnreachableHost[]): Budget
   const total = plan.groups.reduce((sum, group) => sum + group.hosts.length, 0);
   const allowed = plan.unreachable?.allowed ?? 0;
   const failures = unreachable.map((failure) => failure.detail);
-  if (unreachable.length > allowed) {
-    const budget =
-      plan.unreachable === undefined
-        ? 'max_unreachable is 0'
-        : `max_unreachable ${plan.unreachable.written} allows ${allowed} of these ${total}`;
+  // Without a budget, as before there was one: the hosts' own failures say it all.
+  if (plan.unreachable === undefined) return { ok: false, detail: failures };
+  if (unreachable.length > allowed)
     return {
       ok: false,
-      detail: [
-        `${plural(unreachable.length, 'host')} of ${total} cannot be connected to (${budget}); nothing was changed:`,
-        ...failures,
-      ],
+      summary: `${plural(unreachable.length, 'host')} of ${total} cannot be connected to, more than max_unreachable ${plan.unreachable.written} allows (${allowed})`,
+      detail: failures,
     };
-  }
   if (unreachable.length === total)
     return {
       ok: false,
-      detail: [
-        `none of the ${plural(total, 'host')} can be connected to; nothing was changed:`,
-        ...failures,
-      ],
+      summary: `none of the ${plural(total, 'host')} can be connected to`,
+      detail: failures,
     };
   const why = new Map(unreachable.map((failure) => [failure.host, failure.detail]));
   const notUpdated: NotUpdatedHost[] = plan.groups.flatMap((group) =>

@@ -85,12 +85,17 @@ function describeGroup(plan: Plan, group: PlannedGroup, index: number): string[]
   return lines;
 }
 
-/** What `--groups` / `--hosts` kept, and what happens to hosts pre-flight cannot reach. */
-function describeCoverage(plan: Plan): string[] {
-  const only = [
+/** `--groups a --hosts h1`: what a rollout was restricted to; empty when it was not. */
+export function onlyText(plan: Pick<Plan, 'only'>): string {
+  return [
     ...(plan.only?.groups === undefined ? [] : [`--groups ${plan.only.groups.join(',')}`]),
     ...(plan.only?.hosts === undefined ? [] : [`--hosts ${plan.only.hosts.join(',')}`]),
-  ];
+  ].join(' ');
+}
+
+/** What `--groups` / `--hosts` kept, and what happens to hosts pre-flight cannot reach. */
+function describeCoverage(plan: Plan): string[] {
+  const only = onlyText(plan);
   const budget =
     plan.unreachable === undefined || plan.unreachable.allowed === 0
       ? `any one refuses the rollout (max_unreachable ${plan.unreachable?.written ?? '0'})`
@@ -98,11 +103,7 @@ function describeCoverage(plan: Plan): string[] {
   const notUpdated = (plan.notUpdated ?? []).map(
     (left) => `not updated: ${left.host} (${left.group}): ${left.detail}`,
   );
-  return [
-    ...(only.length === 0 ? [] : [`only: ${only.join(' ')}`]),
-    `unreachable hosts: ${budget}`,
-    ...notUpdated,
-  ];
+  return [...(only === '' ? [] : [`only: ${only}`]), `unreachable hosts: ${budget}`, ...notUpdated];
 }
 
 /** The plan as a person reads it before approving: what runs where, in what order, and what if it fails. */
