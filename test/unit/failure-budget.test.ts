@@ -5,6 +5,8 @@ import {
   parsePlaybookText,
   type Playbook,
 } from '../../src/core/playbook/index.js';
+import { openApproval } from '../../src/core/policy/index.js';
+import { approvalMessage } from '../../src/core/report/chat-messages.js';
 import {
   allowedUnreachable,
   describePlan,
@@ -161,20 +163,26 @@ describe('what pre-flight failures do to a plan', () => {
     ]);
     expect(decision).toEqual({
       ok: false,
+      summary: '2 hosts of 5 cannot be connected to, more than max_unreachable 20% allows (1)',
       detail: [
-        '2 hosts of 5 cannot be connected to (max_unreachable 20% allows 1 of these 5); nothing was changed:',
         'parser-02.prod.internal: connection refused',
         'parser-05.prod.internal: connection refused',
       ],
     });
   });
 
-  it('refuses any unreachable host without a budget: what baton always did', () => {
-    const decision = withinBudget(plan(parser()), [failure('parser-05.prod.internal')]);
-    expect(decision.ok).toBe(false);
-    if (decision.ok) return;
-    expect(decision.detail[0]).toMatch(
-      /1 host of 5 cannot be connected to \(max_unreachable is 0\)/,
+  it('refuses any unreachable host without a budget, in the words it always had', () => {
+    expect(withinBudget(plan(parser()), [failure('parser-05.prod.internal')])).toEqual({
+      ok: false,
+      detail: ['parser-05.prod.internal: connection refused'],
+    });
+    const zero = withinBudget(plan(parser('    max_unreachable: 0\n')), [
+      failure('parser-05.prod.internal'),
+    ]);
+    expect(zero.ok).toBe(false);
+    if (zero.ok) return;
+    expect(zero.summary).toBe(
+      '1 host of 5 cannot be connected to, more than max_unreachable 0 allows (0)',
     );
   });
 
@@ -186,7 +194,7 @@ describe('what pre-flight failures do to a plan', () => {
     ]);
     expect(decision.ok).toBe(false);
     if (decision.ok) return;
-    expect(decision.detail[0]).toMatch(/none of the 2 hosts can be connected to/);
+    expect(decision.summary).toBe('none of the hosts can be connected to (2 of 2)');
   });
 });
 
@@ -271,5 +279,35 @@ describe('--hosts and --groups in the planner', () => {
     expect(describePlan(plan(parser()))).toContain(
       'unreachable hosts: any one refuses the rollout (max_unreachable 0)',
     );
+  });
+});
+
+describe('the approval request', () => {
+  it('shows the part of the fleet and how many unreachable hosts may be left out', () => {
+    const playbook = parser("    max_unreachable: '50%'\n");
+    const planned = plan(playbook, { groups: ['a', 'b'] });
+    const message = approvalMessage({
+      id: 'ap1',
+      plan: planned,
+      request: openApproval(playbook.environments[0] as Playbook['environments'][number], 'U1', 0),
+    });
+    const text = JSON.stringify(message.blocks);
+    expect(text).toContain('only --groups a,b');
+    expect(text).toContain(
+      'up to 2 unreachable hosts may be left out, not updated (max_unreachable 50%)',
+    );
+    const plain = JSON.stringify(
+      approvalMessage({
+        id: 'ap2',
+        plan: plan(parser()),
+        request: openApproval(
+          parser().environments[0] as Playbook['environments'][number],
+          'U1',
+          0,
+        ),
+      }).blocks,
+    );
+    expect(plain).not.toContain('unreachable');
+    expect(plain).not.toContain('only');
   });
 });

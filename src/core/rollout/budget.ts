@@ -50,7 +50,7 @@ export function withinBudget(plan: Plan, unreachable: UnreachableHost[]): Budget
   if (unreachable.length === total)
     return {
       ok: false,
-      summary: `none of the ${plural(total, 'host')} can be connected to`,
+      summary: `none of the hosts can be connected to (${total} of ${total})`,
       detail: failures,
     };
   const why = new Map(unreachable.map((failure) => [failure.host, failure.detail]));
