@@ -1,4 +1,4 @@
-import type { Announcement, RolloutState } from '../core/rollout/index.js';
+import type { Announcement, InventoryChange, RolloutState } from '../core/rollout/index.js';
 import type { Target } from './target.js';
 
 type Kind = 'deploy' | 'rollback' | 'restart';
@@ -49,8 +49,10 @@ export type AuditDetails = {
     rollout: string;
     version: string;
     worker: string;
-    /** Hosts left out because pre-flight could not connect to them (within max_unreachable). */
+    /** Hosts left out: pre-flight could not connect to them (within max_unreachable), or gone from an inventory. */
     notUpdated?: string[];
+    /** Groups whose inventory (hosts_from) lists other hosts than when the rollout was planned. */
+    inventoryChanges?: InventoryChange[];
   };
   'rollout.resumed': { rollout: string; sequence: number };
   'rollout.suspended': { rollout: string; why: string; attempt: number; attempts: number };

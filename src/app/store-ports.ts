@@ -35,7 +35,7 @@ export type StoredUpdate = { worker: string } & (
   /** The worker did not start the rollout: its hosts could not be reached, or the lock was taken. */
   | {
       kind: 'refused';
-      reason: 'cannot_connect' | 'locked';
+      reason: 'cannot_connect' | 'locked' | 'inventory_failed';
       /** What the failures amount to (the failure budget's verdict), when more than a list. */
       summary?: string;
       detail: string[];

@@ -68,6 +68,8 @@ export async function followRollout(
           const count = entry.update.detail.length;
           if (entry.update.summary !== undefined)
             io.stderr(`baton: ${entry.update.summary}; nothing was changed on any host.\n`);
+          else if (entry.update.reason === 'inventory_failed')
+            io.stderr('baton: nothing was changed on any host.\n');
           else if (entry.update.reason === 'cannot_connect')
             io.stderr(
               `baton: ${count} host${count === 1 ? '' : 's'} cannot be used; nothing was changed on any host.\n`,

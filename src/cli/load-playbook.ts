@@ -7,7 +7,14 @@ import {
   unusablePlaybookMessage,
   type Playbook,
 } from '../core/playbook/index.js';
-import { planRollout, type Plan, type PlanFilter } from '../core/rollout/index.js';
+import { readInventories } from '../app/inventory.js';
+import {
+  chooseEnvironment,
+  planRollout,
+  type Plan,
+  type PlanFilter,
+} from '../core/rollout/index.js';
+import { inventorySource } from '../main.js';
 import { checkFilterOptions } from '../core/command/index.js';
 import { didYouMean } from '../core/suggest.js';
 import type { CliIo } from './io.js';
@@ -77,8 +84,20 @@ export async function loadPlan(
 ): Promise<{ playbook: Playbook; plan: Plan } | undefined> {
   const filter = filterOption(options, io);
   if (filter === null) return undefined;
-  const playbook = await loadServicePlaybook(service, options.playbooks, io);
-  if (playbook === undefined) return undefined;
+  const written = await loadServicePlaybook(service, options.playbooks, io);
+  if (written === undefined) return undefined;
+  const environment = chooseEnvironment(written, options.env);
+  let playbook = written;
+  if (typeof environment !== 'string') {
+    const inventories = await readInventories(inventorySource(), written, environment);
+    if (!inventories.ok) {
+      io.stderr(
+        `baton: ${service} in ${environment.name} cannot be planned: ${inventories.message}\n`,
+      );
+      return undefined;
+    }
+    playbook = inventories.playbook;
+  }
   const plan = (previousVersion: string | null) =>
     planRollout(
       playbook,

@@ -18,7 +18,7 @@ export type RolloutEnd =
   | { kind: 'finished' }
   | {
       kind: 'refused';
-      reason: 'cannot_connect' | 'locked';
+      reason: 'cannot_connect' | 'locked' | 'inventory_failed';
       summary?: string;
       detail: string[];
     };

@@ -3,6 +3,7 @@ import { escape } from '../../core/report/block-kit.js';
 import { describePlan, planRollout, type Plan, type PlanFilter } from '../../core/rollout/index.js';
 import type { Approval } from '../approval-ports.js';
 import { auditEntry } from '../audit.js';
+import { readInventories } from '../inventory.js';
 import { rollbackVersion, runningVersion } from '../history.js';
 import { actorFor, command, refuseUnlessDeployer, resolveTarget } from './authorize.js';
 import type { ChatOrigin, Principal, UseCaseDeps } from './deps.js';
@@ -50,7 +51,15 @@ export async function requestRollout(
     ...(ask.version === undefined ? {} : { version: ask.version }),
   });
   if (denied !== undefined) return denied;
-  const { playbook, environment, target } = resolved;
+  const { environment, target } = resolved;
+  const inventories = await readInventories(deps.inventory, resolved.playbook, environment);
+  if (!inventories.ok)
+    return refusal(
+      'inventory_failed',
+      `${escape(ask.service)} in ${escape(environment.name)} cannot be planned: ${escape(inventories.message)}`,
+      'Nothing was started. Fix the command, or list the hosts in the playbook.',
+    );
+  const { playbook } = inventories;
   const now = deps.clock.now();
   const entries = await deps.history.list(target, 50);
   const running = ask.previousVersion ?? runningVersion(entries);

@@ -4,6 +4,7 @@ import type { RolloutJob } from '../jobs.js';
 import type { JobAttempt } from '../queue-ports.js';
 import type { JobOutcome, WorkerDeps } from './deps.js';
 import { finishRollout, targetOf } from './finish-rollout.js';
+import { inventoryAtStart } from './inventory-at-start.js';
 import { preflightWithinBudget } from './preflight.js';
 import { rolloutPorts } from './rollout-ports.js';
 import { RolloutRun, type RolloutOutcome } from './run-rollout.js';
@@ -64,7 +65,19 @@ export async function processRolloutJob(
   // What runs: the approved plan, less the hosts pre-flight left out within the failure budget.
   let plan = job.plan;
   if (saved === undefined) {
-    const decision = await preflightWithinBudget(job.plan, deps.executor);
+    const listed = await inventoryAtStart(job.plan, deps.inventory);
+    if (!listed.ok) {
+      await finishRollout(job, deps, undefined, 'cannot_connect');
+      await deps.rollouts.append(job.rollout, {
+        kind: 'refused',
+        reason: 'inventory_failed',
+        detail: listed.detail,
+        at: at(),
+        worker: deps.worker,
+      });
+      return { kind: 'refused' };
+    }
+    const decision = await preflightWithinBudget(listed.plan, deps.executor);
     if (!decision.ok) {
       await finishRollout(job, deps, undefined, 'cannot_connect');
       await deps.rollouts.append(job.rollout, {
@@ -78,7 +91,7 @@ export async function processRolloutJob(
       return { kind: 'refused' };
     }
     plan = decision.plan;
-    const notUpdated = decision.notUpdated.map((left) => left.host);
+    const notUpdated = (plan.notUpdated ?? []).map((left) => left.host);
     await deps.audit.append(
       auditEntry('rollout.started', {
         at: at(),
@@ -89,6 +102,7 @@ export async function processRolloutJob(
           version: job.plan.version,
           worker: deps.worker,
           ...(notUpdated.length === 0 ? {} : { notUpdated }),
+          ...(listed.changes.length === 0 ? {} : { inventoryChanges: listed.changes }),
         },
       }),
     );

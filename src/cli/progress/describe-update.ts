@@ -1,5 +1,5 @@
 import type { RolloutUpdate } from '../../app/worker/run-rollout.js';
-import { onlyText, type RolloutState } from '../../core/rollout/index.js';
+import { describeInventoryChanges, onlyText, type RolloutState } from '../../core/rollout/index.js';
 import { hostSummary } from './host-summary.js';
 
 /** `4.2s` under a minute, `3m07s` above. */
@@ -30,9 +30,11 @@ export function describeUpdate(update: RolloutUpdate): string | undefined {
         const only = onlyText(plan);
         return [
           `${plan.kind} ${plan.service} to ${plan.environment}: ${change}, ${plan.groups.length} groups, ${hosts} hosts${only === '' ? '' : ` (only ${only})`}`,
-          ...(plan.notUpdated ?? []).map(
-            (left) =>
-              `not updated: ${left.host} (${left.group}), left out within max_unreachable ${plan.unreachable?.written ?? ''}: ${left.detail}`,
+          ...describeInventoryChanges(plan.inventoryChanges ?? []),
+          ...(plan.notUpdated ?? []).map((left) =>
+            left.detail === 'no longer listed by its inventory'
+              ? `not updated: ${left.host} (${left.group}), no longer listed by its inventory`
+              : `not updated: ${left.host} (${left.group}), left out within max_unreachable ${plan.unreachable?.written ?? ''}: ${left.detail}`,
           ),
         ].join('\n');
       }
@@ -56,7 +58,7 @@ export function describeUpdate(update: RolloutUpdate): string | undefined {
         const hosts = plan.groups.reduce((sum, group) => sum + group.hosts.length, 0);
         return [
           `done: ${plan.service} ${plan.version} is on ${hosts} host${hosts === 1 ? '' : 's'} of ${plan.environment}${plan.only === undefined ? '' : ` (only ${onlyText(plan)})`} (${time})`,
-          ...(left.length === 0 ? [] : [`  not updated (unreachable): ${left.join(', ')}`]),
+          ...(left.length === 0 ? [] : [`  not updated: ${left.join(', ')}`]),
         ].join('\n');
       }
       case 'rollout.halted':

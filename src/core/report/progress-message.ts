@@ -1,6 +1,7 @@
 import { formatSeconds } from '../duration.js';
 import {
   groupProgress,
+  describeInventoryChanges,
   onlyText,
   PHASE_WORDS,
   type GroupState,
@@ -88,11 +89,26 @@ function groupBlocks(state: RolloutState, now: number, room: number): Block[] {
   }));
 }
 
+const GONE = /^no longer listed by its inventory$/;
+
 /** The hosts pre-flight left out within max_unreachable: they keep the version they had. */
 function notUpdatedLine(plan: RolloutState['plan']): string | undefined {
   const left = plan.notUpdated ?? [];
   if (left.length === 0) return undefined;
-  return `⚠️ *Not updated* (unreachable, within max_unreachable ${escape(plan.unreachable?.written ?? '')}): ${hostList(left.map((host) => `${host.host} (${host.group})`))}`;
+  const unreachable = left.filter((host) => !GONE.test(host.detail));
+  const gone = left.filter((host) => GONE.test(host.detail));
+  return [
+    ...(unreachable.length === 0
+      ? []
+      : [
+          `⚠️ *Not updated* (unreachable, within max_unreachable ${escape(plan.unreachable?.written ?? '')}): ${hostList(unreachable.map((host) => `${host.host} (${host.group})`))}`,
+        ]),
+    ...(gone.length === 0
+      ? []
+      : [
+          `⚠️ *Not updated* (no longer in the inventory): ${hostList(gone.map((host) => `${host.host} (${host.group})`))}`,
+        ]),
+  ].join('\n');
 }
 
 function buttons(state: RolloutState): Button[] {
@@ -161,7 +177,13 @@ export function progressMessage(
       : state.failure === undefined
         ? undefined
         : `*Failed:* ${escape(state.failure.detail)}`;
-  const left = notUpdatedLine(plan);
+  const left =
+    [
+      ...describeInventoryChanges(plan.inventoryChanges ?? []).map((line) => `⚠️ ${escape(line)}`),
+      notUpdatedLine(plan),
+    ]
+      .filter((line) => line !== undefined)
+      .join('\n') || undefined;
   const fixed =
     2 +
     (failure === undefined ? 0 : 1) +

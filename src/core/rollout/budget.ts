@@ -35,7 +35,7 @@ const plural = (count: number, word: string): string => `${count} ${word}${count
  * those hosts (and says so in `notUpdated`); over it, or with no host left, it is refused.
  */
 export function withinBudget(plan: Plan, unreachable: UnreachableHost[]): BudgetDecision {
-  if (unreachable.length === 0) return { ok: true, plan, notUpdated: [] };
+  if (unreachable.length === 0) return { ok: true, plan, notUpdated: plan.notUpdated ?? [] };
   const total = plan.groups.reduce((sum, group) => sum + group.hosts.length, 0);
   const allowed = plan.unreachable?.allowed ?? 0;
   const failures = unreachable.map((failure) => failure.detail);
@@ -65,5 +65,6 @@ export function withinBudget(plan: Plan, unreachable: UnreachableHost[]): Budget
       return { ...group, hosts, parallel: Math.max(1, Math.min(group.parallel, hosts.length)) };
     })
     .filter((group) => group.hosts.length > 0);
-  return { ok: true, plan: { ...plan, groups, notUpdated }, notUpdated };
+  const all = [...(plan.notUpdated ?? []), ...notUpdated];
+  return { ok: true, plan: { ...plan, groups, notUpdated: all }, notUpdated: all };
 }

@@ -59,6 +59,9 @@ function describeGroup(plan: Plan, group: PlannedGroup, index: number): string[]
   const lines = [
     `${index + 1}. ${group.name}: ${count} host${count === 1 ? '' : 's'}, ${group.parallel} at a time${extras.length > 0 ? `, ${extras.join(', ')}` : ''}`,
     `   hosts: ${group.hosts.map((host) => describeHost(plan, host)).join(', ')}`,
+    ...(group.inventory === undefined
+      ? []
+      : [`   listed by: ${group.inventory.command} (run again when the rollout starts)`]),
     ...describeJumps(group),
   ];
   const first = group.hosts[0];

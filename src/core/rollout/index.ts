@@ -18,3 +18,4 @@ export {
   type UnreachableHost,
   type BudgetDecision,
 } from './budget.js';
+export { applyInventoryChanges, describeInventoryChanges } from './inventory-change.js';

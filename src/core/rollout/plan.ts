@@ -65,6 +65,17 @@ export const PlannedGroupSchema = z.object({
   parallel: z.int().positive(),
   gate: z.enum(['auto', 'manual']),
   hosts: z.array(PlannedHostSchema).min(1),
+  /** The group's hosts came from this command (hosts_from): it is run again when the rollout starts. */
+  inventory: z.object({ command: z.string(), timeoutMs: z.int().positive() }).optional(),
+});
+
+/** How a group's inventory changed between the plan and the start of its rollout. */
+export const InventoryChangeSchema = z.object({
+  group: z.string(),
+  /** Listed now, not in the plan: not deployed to (they were not approved). */
+  added: z.array(z.string()),
+  /** In the plan, no longer listed: left out, not updated. */
+  removed: z.array(z.string()),
 });
 
 /** What `--hosts` and `--groups` asked for, as given; absent: the whole environment. */
@@ -107,6 +118,8 @@ export const PlanSchema = z.object({
   unreachable: UnreachableAllowanceSchema.optional(),
   /** Set when the rollout starts: hosts left out (in no group above), within the allowance. */
   notUpdated: z.array(NotUpdatedHostSchema).optional(),
+  /** Set when the rollout starts, when an inventory lists other hosts than when it was planned. */
+  inventoryChanges: z.array(InventoryChangeSchema).optional(),
 });
 
 export type PlannedStep = z.infer<typeof PlannedStepSchema>;
@@ -117,4 +130,5 @@ export type PlannedHost = z.infer<typeof PlannedHostSchema>;
 export type PlannedGroup = z.infer<typeof PlannedGroupSchema>;
 export type PlanFilter = z.infer<typeof PlanFilterSchema>;
 export type NotUpdatedHost = z.infer<typeof NotUpdatedHostSchema>;
+export type InventoryChange = z.infer<typeof InventoryChangeSchema>;
 export type Plan = z.infer<typeof PlanSchema>;

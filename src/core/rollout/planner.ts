@@ -23,7 +23,8 @@ export type PlanErrorCode =
   | 'unknown_environment'
   | 'no_environment'
   | 'version_mismatch'
-  | 'unknown_host_or_group';
+  | 'unknown_host_or_group'
+  | 'inventory_not_run';
 export type PlanResult =
   { ok: true; plan: Plan } | { ok: false; error: { code: PlanErrorCode; message: string } };
 
@@ -136,6 +137,12 @@ export function planRollout(playbook: Playbook, request: RolloutRequest, now: nu
     const problem = version === null ? undefined : versionProblem(playbook, version, label);
     if (problem !== undefined) return refuse('version_mismatch', problem);
   }
+  const unread = environment.groups.find((group) => group.hosts.length === 0);
+  if (unread !== undefined)
+    return refuse(
+      'inventory_not_run',
+      `group ${unread.name} lists its hosts with hosts_from, which has not been run for this plan.`,
+    );
   const covered = filterGroups(environment, request.only);
   if (!covered.ok) return refuse('unknown_host_or_group', covered.message);
   const hostCount = covered.groups.reduce((sum, group) => sum + group.hosts.length, 0);
@@ -172,6 +179,14 @@ export function planRollout(playbook: Playbook, request: RolloutRequest, now: nu
         name: group.name,
         parallel: Math.min(group.parallel, group.hosts.length),
         gate: group.gate,
+        ...(group.inventory === undefined
+          ? {}
+          : {
+              inventory: {
+                command: group.inventory.command,
+                timeoutMs: group.inventory.timeoutMs,
+              },
+            }),
         hosts: group.hosts.map((host) => ({
           name: host.name,
           address: host.address,
