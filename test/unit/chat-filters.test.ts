@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { handleAction } from '../../src/app/chatops/handle-action.js';
 import { handleCommand } from '../../src/app/chatops/handle-command.js';
 import { approvalMessageKey } from '../../src/app/use-cases/request-rollout.js';
 import { rolloutMessageKey } from '../../src/app/use-cases/launch.js';
@@ -35,6 +36,10 @@ describe('--hosts and --groups in chat', () => {
     const text = textOf(await world.message(approvalMessageKey(pending?.id ?? '')));
     expect(text).toContain('1 group, 1 host: g2 (1)');
     expect(text).toContain('only --groups g2');
+    // Approving plans it again: still only g2.
+    await handleAction(world.front, 'approval.approve', pending?.id ?? '', world.from('UBOB'));
+    await world.rolloutsIdle();
+    expect(world.hosts.log).toEqual(['b: restart v2']);
   });
 
   it('an unknown group is refused with a hint, and nothing is queued', async () => {

@@ -45,7 +45,18 @@ function planSummary(plan: Plan): string {
 /** What the rollout is restricted to, and how many unreachable hosts it may leave out. */
 function coverage(plan: Plan): string[] {
   const allowed = plan.unreachable?.allowed ?? 0;
+  const listed = plan.groups
+    .filter((group) => group.inventory !== undefined)
+    .map((group) => {
+      const names = group.hosts.map((host) => escape(host.name));
+      const shown =
+        names.length > 10
+          ? `${names.slice(0, 10).join(', ')} and ${names.length - 10} more`
+          : names.join(', ');
+      return `${escape(group.name)} as its inventory lists it now: ${shown}`;
+    });
   return [
+    ...listed,
     ...(plan.only === undefined ? [] : [`only ${escape(onlyText(plan))}`]),
     ...(allowed === 0
       ? []

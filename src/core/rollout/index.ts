@@ -18,4 +18,8 @@ export {
   type UnreachableHost,
   type BudgetDecision,
 } from './budget.js';
-export { applyInventoryChanges, describeInventoryChanges } from './inventory-change.js';
+export {
+  applyInventoryChanges,
+  describeInventoryChanges,
+  plannedInventories,
+} from './inventory-change.js';

@@ -1,3 +1,4 @@
+import type { Host } from '../playbook/model.js';
 import type { InventoryChange, NotUpdatedHost, Plan } from './plan.js';
 
 /**
@@ -51,4 +52,26 @@ export function describeInventoryChanges(changes: readonly InventoryChange[]): s
     ];
     return `inventory of ${change.group} changed since the plan: ${parts.join('; ')}`;
   });
+}
+
+/**
+ * The hosts a plan's inventories listed, as playbook hosts: planning an approved request again
+ * (the playbook or running version may have changed) keeps the hosts that were approved.
+ */
+export function plannedInventories(plan: Plan): Map<string, Host[]> {
+  return new Map(
+    plan.groups
+      .filter((group) => group.inventory !== undefined)
+      .map((group) => [
+        group.name,
+        group.hosts.map((host) => ({
+          name: host.name,
+          address: host.address,
+          port: host.port,
+          ...(host.user === undefined ? {} : { user: host.user }),
+          ...(host.identityFile === undefined ? {} : { identityFile: host.identityFile }),
+          ...(host.jump === undefined ? {} : { jump: host.jump }),
+        })),
+      ]),
+  );
 }
