@@ -62,6 +62,12 @@ export async function runCli(args: readonly string[], io: CliIo): Promise<number
       io.stdout(`${JSON.stringify(playbookJsonSchema(), null, 2)}\n`);
     });
 
+  const hostsOption = [
+    '--hosts <h1,h2>',
+    "only these hosts (the playbook's names, addresses or short names), comma-separated",
+  ] as const;
+  const groupsOption = ['--groups <g1,g2>', 'only these groups, comma-separated'] as const;
+
   program
     .command('plan')
     .description('show exactly what a deploy would run, where and in what order')
@@ -70,12 +76,21 @@ export async function runCli(args: readonly string[], io: CliIo): Promise<number
     .option('--env <environment>', "environment (default: the playbook's default_environment)")
     .option('--previous <version>', 'the version running now, to show the rollback')
     .option('--json', 'print the plan as JSON')
+    .option(...hostsOption)
+    .option(...groupsOption)
     .option('--playbooks <dir>', 'playbook directory', config.BATON_PLAYBOOKS)
     .action(
       async (
         service: string,
         version: string,
-        options: { env?: string; previous?: string; json?: boolean; playbooks: string },
+        options: {
+          env?: string;
+          previous?: string;
+          json?: boolean;
+          playbooks: string;
+          hosts?: string;
+          groups?: string;
+        },
       ) => {
         status = await planCommand(service, version, options, io);
       },
@@ -98,6 +113,8 @@ export async function runCli(args: readonly string[], io: CliIo): Promise<number
       '--rollback-after <duration>',
       'once healthy, roll back after this long unless someone runs baton keep',
     )
+    .option(...hostsOption)
+    .option(...groupsOption)
     .option('--playbooks <dir>', 'playbook directory', config.BATON_PLAYBOOKS)
     .action(async (service: string, version: string, options: DeployOptions) => {
       status = await deployCommand(service, version, options, config, io);
@@ -125,6 +142,8 @@ export async function runCli(args: readonly string[], io: CliIo): Promise<number
     .option('--yes', 'answer approval and manual gates with yes')
     .option('--json', 'print one JSON event per line')
     .option('--worker', 'with REDIS_URL: also run a worker in this process')
+    .option(...hostsOption)
+    .option(...groupsOption)
     .option(...playbooksOption)
     .action(async (service: string, version: string | undefined, options: RollbackOptions) => {
       status = await rollbackCommand(service, version, options, config, io);

@@ -19,6 +19,8 @@ import {
 import { createSlackApp } from './adapters/slack/bolt-app.js';
 import { WebApiChat } from './adapters/slack/web-api-chat.js';
 import { SshExecutor } from './adapters/ssh/ssh-executor.js';
+import { CommandInventory } from './adapters/inventory/command-inventory.js';
+import type { InventorySource } from './app/inventory-ports.js';
 import { redactUrl } from './adapters/log/redact.js';
 import { RedisAuditLog, RedisHistoryStore } from './adapters/store/redis-history.js';
 import { RedisKeys } from './adapters/store/redis-keys.js';
@@ -282,6 +284,11 @@ export function playbookSource(
 /** Nobody is in a user group where there is no chat to ask (the scheduler, the terminal). */
 export const NO_GROUPS: UserDirectory = { groupsOf: async () => [] };
 
+/** Where hosts_from commands run: this process's machine. */
+export function inventorySource(): InventorySource {
+  return new CommandInventory();
+}
+
 /** The use cases' dependencies on a backend, whoever calls them. */
 export function useCaseDeps(
   backend: Backend,
@@ -306,6 +313,7 @@ export function useCaseDeps(
     clock: options.clock ?? systemClock,
     timeZone: options.timeZone,
     newId: () => randomUUID(),
+    inventory: inventorySource(),
   };
 }
 
@@ -338,6 +346,7 @@ export function workerDeps(
     pollMs: 250,
     active: new Set(),
     warn,
+    inventory: inventorySource(),
     ...(metrics === undefined ? {} : { metrics }),
     ...(say === undefined ? {} : { say }),
   };

@@ -1,4 +1,4 @@
-import type { Announcement, RolloutState } from '../core/rollout/index.js';
+import type { Announcement, InventoryChange, RolloutState } from '../core/rollout/index.js';
 import type { Target } from './target.js';
 
 type Kind = 'deploy' | 'rollback' | 'restart';
@@ -45,7 +45,15 @@ export type AuditDetails = {
   'rollout.abort_refused': Refused;
   'gate.continued': { rollout: string; group: string };
   'gate.aborted': { rollout: string; group: string };
-  'rollout.started': { rollout: string; version: string; worker: string };
+  'rollout.started': {
+    rollout: string;
+    version: string;
+    worker: string;
+    /** Hosts left out: pre-flight could not connect to them (within max_unreachable), or gone from an inventory. */
+    notUpdated?: string[];
+    /** Groups whose inventory (hosts_from) lists other hosts than when the rollout was planned. */
+    inventoryChanges?: InventoryChange[];
+  };
   'rollout.resumed': { rollout: string; sequence: number };
   'rollout.suspended': { rollout: string; why: string; attempt: number; attempts: number };
   'rollout.gave_up': { rollout: string; why: string };
@@ -53,6 +61,7 @@ export type AuditDetails = {
     rollout: string;
     result: RolloutState['status'] | 'cannot_connect';
     version: string;
+    notUpdated?: string[];
   };
   'schedule.created': {
     schedule: string;

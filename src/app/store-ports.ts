@@ -33,7 +33,14 @@ export type StoredUpdate = { worker: string } & (
   | { kind: 'event'; event: RolloutEvent; sequence: number }
   | { kind: 'announcement'; announcement: Announcement; at: number; sequence: number }
   /** The worker did not start the rollout: its hosts could not be reached, or the lock was taken. */
-  | { kind: 'refused'; reason: 'cannot_connect' | 'locked'; detail: string[]; at: number }
+  | {
+      kind: 'refused';
+      reason: 'cannot_connect' | 'locked' | 'inventory_failed';
+      /** What the failures amount to (the failure budget's verdict), when more than a list. */
+      summary?: string;
+      detail: string[];
+      at: number;
+    }
   /** The last update: history, audit and any dead-man rollback are recorded, and the lock is free. */
   | { kind: 'finished'; status: RolloutState['status']; at: number }
 );

@@ -9,6 +9,7 @@ import { EXIT } from './exit-codes.js';
 import { followRollout } from './follow-rollout.js';
 import type { CliIo } from './io.js';
 import { operator, plain, refused, withUseCases } from './operator.js';
+import { filterOption } from './load-playbook.js';
 import { needKnownHosts } from './target-args.js';
 
 /** --rollback-after as milliseconds; null (after saying why) when it cannot be used. */
@@ -58,6 +59,8 @@ export async function rolloutCommand(
   config: Config,
   io: CliIo,
 ): Promise<number> {
+  const filter = filterOption(options, io);
+  if (filter === null) return EXIT.badInput;
   const runHere = config.REDIS_URL === undefined || options.worker === true;
   // SSH runs here unless the workers run it: checked before anything is opened.
   if (runHere && !needKnownHosts(config, io)) return EXIT.badInput;
@@ -69,6 +72,7 @@ export async function rolloutCommand(
         ...ask,
         ...(options.env === undefined ? {} : { environment: options.env }),
         ...(options.previous === undefined ? {} : { previousVersion: options.previous }),
+        ...filter,
       },
       options,
       config,

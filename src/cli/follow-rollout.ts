@@ -66,7 +66,11 @@ export async function followRollout(
         if (entry.update.kind === 'refused') {
           for (const line of entry.update.detail) io.stderr(`baton: ${line}\n`);
           const count = entry.update.detail.length;
-          if (entry.update.reason === 'cannot_connect')
+          if (entry.update.summary !== undefined)
+            io.stderr(`baton: ${entry.update.summary}; nothing was changed on any host.\n`);
+          else if (entry.update.reason === 'inventory_failed')
+            io.stderr('baton: nothing was changed on any host.\n');
+          else if (entry.update.reason === 'cannot_connect')
             io.stderr(
               `baton: ${count} host${count === 1 ? '' : 's'} cannot be used; nothing was changed on any host.\n`,
             );

@@ -7,7 +7,15 @@ import {
   unusablePlaybookMessage,
   type Playbook,
 } from '../core/playbook/index.js';
-import { planRollout, type Plan } from '../core/rollout/index.js';
+import { readInventories } from '../app/inventory.js';
+import {
+  chooseEnvironment,
+  planRollout,
+  type Plan,
+  type PlanFilter,
+} from '../core/rollout/index.js';
+import { inventorySource } from '../main.js';
+import { checkFilterOptions } from '../core/command/index.js';
 import { didYouMean } from '../core/suggest.js';
 import type { CliIo } from './io.js';
 
@@ -49,6 +57,18 @@ export interface PlanArguments {
   playbooks: string;
   /** A deploy unless said otherwise. */
   kind?: 'deploy' | 'rollback' | 'restart';
+  /** `--hosts h1,h2` / `--groups a,b`, as typed. */
+  hosts?: string;
+  groups?: string;
+}
+
+/** --hosts and --groups as the planner takes them; null (after saying why) when they are malformed. */
+export function filterOption(options: PlanArguments, io: CliIo): { only?: PlanFilter } | null {
+  if (options.hosts === undefined && options.groups === undefined) return {};
+  const checked = checkFilterOptions(options);
+  if (checked.ok) return { only: checked.filter };
+  io.stderr(`baton: ${checked.message}\n`);
+  return null;
 }
 
 /**
@@ -62,8 +82,22 @@ export async function loadPlan(
   io: CliIo,
   previousFor?: (target: { service: string; environment: string }) => Promise<string | null>,
 ): Promise<{ playbook: Playbook; plan: Plan } | undefined> {
-  const playbook = await loadServicePlaybook(service, options.playbooks, io);
-  if (playbook === undefined) return undefined;
+  const filter = filterOption(options, io);
+  if (filter === null) return undefined;
+  const written = await loadServicePlaybook(service, options.playbooks, io);
+  if (written === undefined) return undefined;
+  const environment = chooseEnvironment(written, options.env);
+  let playbook = written;
+  if (typeof environment !== 'string') {
+    const inventories = await readInventories(inventorySource(), written, environment);
+    if (!inventories.ok) {
+      io.stderr(
+        `baton: ${service} in ${environment.name} cannot be planned: ${inventories.message}\n`,
+      );
+      return undefined;
+    }
+    playbook = inventories.playbook;
+  }
   const plan = (previousVersion: string | null) =>
     planRollout(
       playbook,
@@ -73,6 +107,7 @@ export async function loadPlan(
         version,
         previousVersion,
         ...(options.env === undefined ? {} : { environment: options.env }),
+        ...filter,
       },
       io.now(),
     );

@@ -48,6 +48,12 @@ export async function rollbackCommand(
     io.stderr(`baton: ${runAt}.\n`);
     return EXIT.badInput;
   }
+  if (runAt !== undefined && (options.hosts !== undefined || options.groups !== undefined)) {
+    io.stderr(
+      'baton: --hosts and --groups apply to a rollback run now; a scheduled rollback covers the whole environment.\n',
+    );
+    return EXIT.badInput;
+  }
   if (runAt === undefined)
     return rolloutCommand(
       { kind: 'rollback', service, ...(version === undefined ? {} : { version }) },

@@ -61,6 +61,8 @@ export interface PlaybookOptions {
 /** A set of fake hosts on loopback: a real sshd and a small HTTP service each. */
 export class Fleet {
   private readonly children: ChildProcess[] = [];
+  /** Each host's sshd, by host name: a test may stop one to make that host unreachable. */
+  private readonly sshds = new Map<string, ChildProcess>();
   readonly hosts: FleetHost[] = [];
   private readonly stopOnExit = () => this.killAll();
 
@@ -184,11 +186,12 @@ export class Fleet {
       'LogLevel ERROR',
     ].join('\n');
     await writeFile(join(hostDir, 'sshd_config'), `${config}\n`);
-    this.track(
+    const sshd = this.track(
       this.spawn(SSHD, ['-D', '-e', '-f', join(hostDir, 'sshd_config')], {
         stdio: ['ignore', 'ignore', 'pipe'],
       }),
     );
+    this.sshds.set(host.name, sshd);
     const service = this.track(
       this.spawn(
         process.execPath,
@@ -231,6 +234,20 @@ export class Fleet {
   private track(child: ChildProcess): ChildProcess {
     this.children.push(child);
     return child;
+  }
+
+  /**
+   * Stops a host's sshd (its service keeps running): the host can no longer be connected to.
+   * Resolves once sshd has exited and its address refuses connections.
+   */
+  async stopSsh(host: FleetHost): Promise<void> {
+    const sshd = this.sshds.get(host.name);
+    if (sshd === undefined) throw new Error(`no sshd for ${host.name}`);
+    if (sshd.exitCode === null && sshd.signalCode === null) {
+      const exited = new Promise((resolve) => sshd.once('exit', resolve));
+      sshd.kill('SIGTERM');
+      await exited;
+    }
   }
 
   /** Makes every host treat `version` this way from now on. */

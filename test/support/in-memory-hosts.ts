@@ -1,10 +1,12 @@
-import type {
-  Clock,
-  CommandResult,
-  HealthProbe,
-  HostTarget,
-  ProbeResult,
-  RemoteExecutor,
+import {
+  ConnectionError,
+  type Clock,
+  type CommandResult,
+  type ConnectionFailure,
+  type HealthProbe,
+  type HostTarget,
+  type ProbeResult,
+  type RemoteExecutor,
 } from '../../src/app/ports.js';
 
 /**
@@ -17,6 +19,8 @@ export class InMemoryHosts implements RemoteExecutor, HealthProbe {
   /** Every restart: the host is down from `at` until it serves again at `readyAt`. */
   readonly restarts: { host: string; version: string; at: number; readyAt: number }[] = [];
   readonly failing = new Set<string>();
+  /** Hosts that cannot be connected to, by name, and how. */
+  readonly refusing = new Map<string, ConnectionFailure>();
   private readonly versions = new Map<string, { version: string; readyAt: number }>();
   private readonly waiters: (() => void)[] = [];
   private readonly watchers: { count: number; resolve: () => void }[] = [];
@@ -27,7 +31,11 @@ export class InMemoryHosts implements RemoteExecutor, HealthProbe {
 
   constructor(private readonly clock: Clock) {}
 
-  async connect(): Promise<void> {}
+  async connect(target: HostTarget): Promise<void> {
+    const code = this.refusing.get(target.name);
+    if (code !== undefined)
+      throw new ConnectionError(code, target.name, `Cannot connect to ${target.name}: ${code}.`);
+  }
   async close(): Promise<void> {}
 
   release(): void {

@@ -270,6 +270,13 @@ function optional<K extends string, V>(key: K, value: V | undefined): Partial<Re
   return value === undefined ? {} : ({ [key]: value } as Record<K, V>);
 }
 
+const hostWord = fc.stringMatching(/^[a-z0-9][a-z0-9.-]{0,20}(?::[1-9]\d{0,3})?$/);
+const names = <T>(item: fc.Arbitrary<T>) =>
+  fc.option(fc.uniqueArray(item, { minLength: 1, maxLength: 4 }), { nil: undefined });
+const filter = fc
+  .record({ hosts: names(hostWord), groups: names(name) })
+  .map((f) => ({ ...optional('hosts', f.hosts), ...optional('groups', f.groups) }));
+
 const commandArbitrary: fc.Arbitrary<Command> = fc.oneof(
   fc
     .record({
@@ -278,6 +285,7 @@ const commandArbitrary: fc.Arbitrary<Command> = fc.oneof(
       environment,
       dryRun: fc.boolean(),
       rollbackAfterMs: fc.option(durationMs, { nil: undefined }),
+      filter,
     })
     .map((c): Command => ({
       verb: 'deploy',
@@ -286,7 +294,23 @@ const commandArbitrary: fc.Arbitrary<Command> = fc.oneof(
       dryRun: c.dryRun,
       ...optional('environment', c.environment),
       ...optional('rollbackAfterMs', c.rollbackAfterMs),
+      ...c.filter,
     })),
+  fc
+    .record({ service: name, version: fc.option(version, { nil: undefined }), environment, filter })
+    .map((c): Command => ({
+      verb: 'rollback',
+      service: c.service,
+      ...optional('version', c.version),
+      ...optional('environment', c.environment),
+      ...c.filter,
+    })),
+  fc.record({ service: name, environment, filter }).map((c): Command => ({
+    verb: 'restart',
+    service: c.service,
+    ...optional('environment', c.environment),
+    ...c.filter,
+  })),
   fc
     .record({
       service: name,
@@ -341,6 +365,74 @@ const commandArbitrary: fc.Arbitrary<Command> = fc.oneof(
     })
     .map((topic): Command => ({ verb: 'help', ...optional('topic', topic) })),
 );
+
+describe('--hosts and --groups', () => {
+  it.each<[string, Command]>([
+    [
+      'parser v1.4 to production --hosts parser-03',
+      {
+        verb: 'deploy',
+        service: 'parser',
+        version: 'v1.4',
+        environment: 'production',
+        dryRun: false,
+        hosts: ['parser-03'],
+      },
+    ],
+    [
+      'parser v1.4 --groups=canary,a --dry-run --hosts 10.0.0.5:2222,[::1]:22',
+      {
+        verb: 'deploy',
+        service: 'parser',
+        version: 'v1.4',
+        dryRun: true,
+        groups: ['canary', 'a'],
+        hosts: ['10.0.0.5:2222', '[::1]:22'],
+      },
+    ],
+    [
+      'restart parser to staging --groups b',
+      { verb: 'restart', service: 'parser', environment: 'staging', groups: ['b'] },
+    ],
+    [
+      'rollback parser v1.3 to production --hosts parser-01,parser-01,parser-02',
+      {
+        verb: 'rollback',
+        service: 'parser',
+        version: 'v1.3',
+        environment: 'production',
+        hosts: ['parser-01', 'parser-02'],
+      },
+    ],
+  ])('%s', (text, expected) => {
+    expect(ok(text)).toEqual(expected);
+  });
+
+  it.each<[string, string, RegExp]>([
+    ['parser v1 --hosts', 'missing_argument', /'--hosts' needs a comma-separated list/],
+    ['parser v1 --hosts a,,b', 'invalid_filter', /empty host name/],
+    ['parser v1 --hosts a, b', 'invalid_filter', /empty host name/],
+    ['parser v1 --groups Canary', 'invalid_filter', /'Canary' is not a group name/],
+    ['parser v1 --hosts "a;rm -rf"', 'invalid_filter', /not a host name/],
+    ['parser v1 --hosts a --hosts b', 'duplicate_option', /given twice/],
+    ['restart parser --host a', 'unknown_flag', /Did you mean '--hosts'\?/],
+    ['rollback parser --grups a', 'unknown_flag', /Did you mean '--groups'\?/],
+    ['parser v1 --gruops a', 'unknown_flag', /Did you mean '--groups'\?/],
+    ['rollback parser in 30m --hosts a', 'invalid_filter', /scheduled rollback covers the whole/],
+    ['history parser --hosts a', 'unknown_flag', /not an option of history/],
+  ])('%s is refused', (text, code, message) => {
+    const failure = error(text);
+    expect(failure.code).toBe(code);
+    expect(failure.message).toMatch(message);
+  });
+
+  it('help names the flags where they apply', () => {
+    expect(helpText('deploy')).toMatch(/--hosts <h1,h2>.*--groups <g1,g2>/);
+    expect(helpText('restart')).toMatch(/--hosts \/ --groups: only these hosts or groups/);
+    expect(helpText()).toContain('--hosts / --groups');
+    expect(helpText('history')).not.toContain('--hosts');
+  });
+});
 
 describe('properties', () => {
   it('never throws, whatever the input', () => {

@@ -10,6 +10,8 @@ import {
   InMemoryLockStore,
   InMemoryRolloutStore,
 } from '../support/memory/memory-stores.js';
+import { progressMessage } from '../../src/core/report/progress-message.js';
+import type { RolloutState } from '../../src/core/rollout/index.js';
 import { planFor, playbookFrom } from '../support/playbooks.js';
 import { VirtualClock } from '../support/virtual-clock.js';
 
@@ -62,6 +64,69 @@ function setup() {
 const failing = (what: string) => async () => {
   throw new Error(what);
 };
+
+describe('processRolloutJob and max_unreachable', () => {
+  const budgeted = playbookFrom({
+    service: 'svc',
+    steps: [{ name: 'restart', run: 'restart {{version}}' }],
+    health: { http: { url: 'http://{{host}}/health', body_contains: '{{version}}' } },
+    environments: {
+      test: {
+        max_unreachable: 1,
+        groups: [
+          { name: 'g1', hosts: ['a'] },
+          { name: 'g2', hosts: ['b', 'c'] },
+        ],
+      },
+    },
+  });
+  const budgetJob = { ...job, plan: planFor(budgeted) };
+
+  it('leaves an unreachable host out within the budget, and names it in the audit and the state', async () => {
+    const { deps, hosts, history } = setup();
+    hosts.refusing.set('b', 'unreachable');
+    expect(await processRolloutJob(budgetJob, deps)).toEqual({ kind: 'finished' });
+    expect(hosts.log).toEqual(['a: restart v2', 'c: restart v2']);
+    const state = await deps.rollouts.load('r1');
+    expect(state?.status).toBe('succeeded');
+    expect(state?.plan.notUpdated).toEqual([
+      { host: 'b', group: 'g2', detail: 'Cannot connect to b: unreachable.' },
+    ]);
+    expect(
+      progressMessage(state as RolloutState, 0)
+        .blocks.map((block) => JSON.stringify(block))
+        .join('\n'),
+    ).toContain('*Not updated* (unreachable, within max_unreachable 1): b (g2)');
+    const said = history.audit.map((entry) => [entry.action, entry.detail]);
+    expect(said).toContainEqual([
+      'rollout.started',
+      expect.objectContaining({ rollout: 'r1', notUpdated: ['b'] }),
+    ]);
+    expect(said).toContainEqual([
+      'rollout.finished',
+      expect.objectContaining({ result: 'succeeded', notUpdated: ['b'] }),
+    ]);
+  });
+
+  it('refuses over the budget, and never counts a wrong host key against it', async () => {
+    for (const [refusing, summary] of [
+      [
+        { b: 'unreachable', c: 'timeout' },
+        '2 hosts of 3 cannot be connected to, more than max_unreachable 1 allows (1)',
+      ],
+      [{ b: 'host_key_mismatch' }, undefined],
+    ] as const) {
+      const { deps, hosts, history } = setup();
+      for (const [name, code] of Object.entries(refusing)) hosts.refusing.set(name, code);
+      expect(await processRolloutJob(budgetJob, deps)).toEqual({ kind: 'refused' });
+      expect(hosts.log).toEqual([]);
+      const last = (await deps.rollouts.read('r1', '0', 0)).at(-1)?.update;
+      expect(last).toMatchObject({ kind: 'refused', reason: 'cannot_connect' });
+      expect(last?.kind === 'refused' ? last.summary : 'none').toBe(summary);
+      expect(history.entries[0]?.result).toBe('cannot_connect');
+    }
+  });
+});
 
 describe('processRolloutJob', () => {
   it('runs the rollout, records it, frees the lock and says it is finished', async () => {

@@ -1,4 +1,9 @@
-import { helpText, parseCommand, type Command } from '../../core/command/index.js';
+import {
+  helpText,
+  parseCommand,
+  type Command,
+  type TargetFilter,
+} from '../../core/command/index.js';
 import { escape } from '../../core/report/block-kit.js';
 import {
   preformattedMessage,
@@ -159,6 +164,7 @@ async function rollout(
         ? { version: command.version }
         : {}),
       ...(command.verb === 'deploy' ? { dryRun: command.dryRun } : {}),
+      ...filterOf(command),
       ...(command.verb === 'deploy' && command.rollbackAfterMs !== undefined
         ? { rollbackAfterMs: command.rollbackAfterMs }
         : {}),
@@ -169,4 +175,15 @@ async function rollout(
   if (done.code === 'planned')
     return reply(deps, from, preformattedMessage(done.message, done.lines));
   return reply(deps, from, textMessage(done.message));
+}
+
+/** `--hosts` / `--groups` of a command, as the request carries them. */
+function filterOf(command: TargetFilter): { only?: TargetFilter } {
+  if (command.hosts === undefined && command.groups === undefined) return {};
+  return {
+    only: {
+      ...(command.hosts === undefined ? {} : { hosts: command.hosts }),
+      ...(command.groups === undefined ? {} : { groups: command.groups }),
+    },
+  };
 }

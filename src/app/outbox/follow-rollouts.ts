@@ -58,7 +58,12 @@ export class RolloutFollower {
     if (update.kind === 'refused')
       await this.deps.outbox.change(record.key, {
         ...view,
-        end: { kind: 'refused', reason: update.reason, detail: update.detail },
+        end: {
+          kind: 'refused',
+          reason: update.reason,
+          ...(update.summary === undefined ? {} : { summary: update.summary }),
+          detail: update.detail,
+        },
       });
     if (
       update.kind === 'announcement' &&

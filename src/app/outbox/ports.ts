@@ -15,7 +15,13 @@ export type Destination =
 
 /** How a rollout ended, as its follower read it from the rollout's updates. */
 export type RolloutEnd =
-  { kind: 'finished' } | { kind: 'refused'; reason: 'cannot_connect' | 'locked'; detail: string[] };
+  | { kind: 'finished' }
+  | {
+      kind: 'refused';
+      reason: 'cannot_connect' | 'locked' | 'inventory_failed';
+      summary?: string;
+      detail: string[];
+    };
 
 /** What a message shows: state it is rendered from whenever it is delivered, or fixed content. */
 export type MessageView =

@@ -90,7 +90,7 @@ export async function render(deps: RenderDeps, view: MessageView): Promise<Rende
       if (view.end?.kind === 'refused')
         return fixed(
           textMessage(
-            `The rollout did not start: ${view.end.detail.map(escape).join('; ')}${view.end.reason === 'cannot_connect' ? '. Nothing was changed on any host.' : ''}`,
+            `The rollout did not start: ${view.end.summary === undefined ? '' : `${escape(view.end.summary)}: `}${view.end.detail.map(escape).join('; ')}${view.end.reason === 'locked' ? '' : '. Nothing was changed on any host.'}`,
           ),
         );
       const state = await deps.rollouts.load(view.rollout);

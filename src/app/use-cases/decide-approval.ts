@@ -5,7 +5,8 @@ import {
   type ApprovalAction,
 } from '../../core/policy/index.js';
 import { escape } from '../../core/report/block-kit.js';
-import { planRollout } from '../../core/rollout/index.js';
+import { plannedInventories, planRollout } from '../../core/rollout/index.js';
+import { withInventories } from '../../core/playbook/index.js';
 import type { Approval, LaunchResult } from '../approval-ports.js';
 import { auditEntry } from '../audit.js';
 import { runningVersion } from '../history.js';
@@ -116,17 +117,29 @@ export async function completeApproval(
   if ('ok' in resolved) {
     result = { started: false, code: resolved.code, message: cannotStart(resolved.message) };
   } else {
-    const fresh = planRollout(
+    // The approved hosts of its inventories; the worker says what changed when it starts.
+    const approved = withInventories(
       resolved.playbook,
-      {
-        kind: plan.kind,
-        service: plan.service,
-        environment: plan.environment,
-        version: plan.version,
-        previousVersion: runningVersion(await deps.history.list(target, 50)),
-      },
-      deps.clock.now(),
+      resolved.environment,
+      plannedInventories(plan),
     );
+    const fresh = !approved.ok
+      ? {
+          ok: false as const,
+          error: { code: 'inventory_failed' as const, message: approved.message },
+        }
+      : planRollout(
+          approved.playbook,
+          {
+            kind: plan.kind,
+            service: plan.service,
+            environment: plan.environment,
+            version: plan.version,
+            previousVersion: runningVersion(await deps.history.list(target, 50)),
+            ...(plan.only === undefined ? {} : { only: plan.only }),
+          },
+          deps.clock.now(),
+        );
     if (!fresh.ok) {
       result = {
         started: false,

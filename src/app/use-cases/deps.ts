@@ -1,3 +1,4 @@
+import type { InventorySource } from '../inventory-ports.js';
 import type { Playbook, UnusablePlaybook } from '../../core/playbook/index.js';
 import type { RequestStore } from '../approval-ports.js';
 import type { AuditLog } from '../audit.js';
@@ -36,6 +37,8 @@ export interface UseCaseDeps {
   clock: Clock;
   timeZone: string;
   newId(): string;
+  /** Runs hosts_from commands when a plan is made; absent, a playbook that has one cannot be planned. */
+  inventory?: InventorySource;
 }
 
 /**

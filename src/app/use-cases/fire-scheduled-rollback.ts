@@ -1,6 +1,7 @@
 import { needsApproval, openApproval, requesterOf, type Actor } from '../../core/policy/index.js';
 import { escape } from '../../core/report/block-kit.js';
 import { planRollout } from '../../core/rollout/index.js';
+import { readInventories } from '../inventory.js';
 import { auditEntry } from '../audit.js';
 import { rollbackVersion, runningVersion } from '../history.js';
 import type { ScheduledRollback } from '../jobs.js';
@@ -77,8 +78,14 @@ export async function fireScheduledRollback(
   const entries = await deps.history.list(target, 50);
   const version = record.version ?? rollbackVersion(entries);
   if (version === null) return skip('no earlier good version to roll back to');
-  const planned = planRollout(
+  const inventories = await readInventories(
+    deps.inventory,
     resolved.playbook,
+    resolved.environment,
+  );
+  if (!inventories.ok) return skip(escape(inventories.message));
+  const planned = planRollout(
+    inventories.playbook,
     {
       kind: 'rollback',
       service: record.service,

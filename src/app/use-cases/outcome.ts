@@ -24,7 +24,8 @@ export type RefusalCode =
   | 'nothing_to_keep'
   | 'lock_held_by_rollout'
   | 'lock_held_by_other'
-  | 'lock_changed';
+  | 'lock_changed'
+  | 'inventory_failed';
 
 export interface Refusal {
   ok: false;

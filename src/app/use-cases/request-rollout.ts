@@ -1,8 +1,9 @@
 import { needsApproval, openApproval } from '../../core/policy/index.js';
 import { escape } from '../../core/report/block-kit.js';
-import { describePlan, planRollout, type Plan } from '../../core/rollout/index.js';
+import { describePlan, planRollout, type Plan, type PlanFilter } from '../../core/rollout/index.js';
 import type { Approval } from '../approval-ports.js';
 import { auditEntry } from '../audit.js';
+import { readInventories } from '../inventory.js';
 import { rollbackVersion, runningVersion } from '../history.js';
 import { actorFor, command, refuseUnlessDeployer, resolveTarget } from './authorize.js';
 import type { ChatOrigin, Principal, UseCaseDeps } from './deps.js';
@@ -24,6 +25,8 @@ export interface RolloutAsk {
   previousVersion?: string;
   /** An operator confirmed, at the terminal, an environment that requires approval. */
   confirmed?: boolean;
+  /** `--hosts` / `--groups`: only this part of the environment. */
+  only?: PlanFilter;
 }
 
 export type RolloutRequested =
@@ -48,7 +51,15 @@ export async function requestRollout(
     ...(ask.version === undefined ? {} : { version: ask.version }),
   });
   if (denied !== undefined) return denied;
-  const { playbook, environment, target } = resolved;
+  const { environment, target } = resolved;
+  const inventories = await readInventories(deps.inventory, resolved.playbook, environment);
+  if (!inventories.ok)
+    return refusal(
+      'inventory_failed',
+      `${escape(ask.service)} in ${escape(environment.name)} cannot be planned: ${escape(inventories.message)}`,
+      'Nothing was started. Fix the command, or list the hosts in the playbook.',
+    );
+  const { playbook } = inventories;
   const now = deps.clock.now();
   const entries = await deps.history.list(target, 50);
   const running = ask.previousVersion ?? runningVersion(entries);
@@ -74,6 +85,7 @@ export async function requestRollout(
       environment: environment.name,
       version,
       previousVersion: running,
+      ...(ask.only === undefined ? {} : { only: ask.only }),
     },
     now,
   );

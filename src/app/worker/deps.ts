@@ -1,3 +1,4 @@
+import type { InventorySource } from '../inventory-ports.js';
 import type { AuditLog } from '../audit.js';
 import type { OutboxStore } from '../outbox/ports.js';
 import type { Clock, HealthProbe, RemoteExecutor } from '../ports.js';
@@ -36,6 +37,8 @@ export interface WorkerDeps {
   /** Says what a person reading the log wants to know: a rollout ended, and how. */
   say?(message: string): void;
   metrics?: RolloutMetrics;
+  /** Runs hosts_from commands again as a rollout starts; absent, the planned hosts are used. */
+  inventory?: InventorySource;
 }
 
 /**

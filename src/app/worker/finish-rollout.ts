@@ -22,6 +22,7 @@ export async function finishRollout(
 ): Promise<void> {
   const target = targetOf(job);
   const now = deps.clock.now();
+  const notUpdated = (state?.plan.notUpdated ?? []).map((left) => left.host);
   const redone = await deps.history.recorded(target, job.rollout);
   const { rollbackAfterMs } = job;
   const previousVersion = job.plan.previousVersion;
@@ -67,7 +68,12 @@ export async function finishRollout(
         at: now,
         actor: deps.worker,
         target,
-        detail: { rollout: job.rollout, result, version: job.plan.version },
+        detail: {
+          rollout: job.rollout,
+          result,
+          version: job.plan.version,
+          ...(notUpdated.length === 0 ? {} : { notUpdated }),
+        },
       }),
     );
   await deps.locks.release(target, job.lockToken);

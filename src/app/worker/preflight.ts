@@ -1,7 +1,7 @@
 import pLimit from 'p-limit';
-import type { Plan } from '../../core/rollout/index.js';
+import { withinBudget, type BudgetDecision, type Plan } from '../../core/rollout/index.js';
 import { hostTarget } from '../host-target.js';
-import { ConnectionError, type RemoteExecutor } from '../ports.js';
+import { ConnectionError, type ConnectionFailure, type RemoteExecutor } from '../ports.js';
 
 /** Connections opened at once while checking a fleet. */
 const CONCURRENCY = 8;
@@ -27,4 +27,25 @@ export async function preflight(plan: Plan, executor: RemoteExecutor): Promise<C
     ),
   );
   return results.filter((result) => result !== undefined);
+}
+
+/**
+ * Failures that say a host is down or cut off, which max_unreachable may leave out. A host whose
+ * key is wrong or that refuses baton's credentials is a problem to fix, never one to deploy around.
+ */
+const UNREACHABLE: readonly ConnectionFailure[] = ['unreachable', 'timeout', 'lost'];
+
+/** Pre-flight, then the failure budget: the plan to run (perhaps without some hosts), or why not. */
+export async function preflightWithinBudget(
+  plan: Plan,
+  executor: RemoteExecutor,
+): Promise<BudgetDecision> {
+  const failures = await preflight(plan, executor);
+  const untrusted = failures.filter((failure) => !UNREACHABLE.includes(failure.code));
+  if (untrusted.length > 0)
+    return { ok: false, detail: failures.map((failure) => failure.message) };
+  return withinBudget(
+    plan,
+    failures.map((failure) => ({ host: failure.host, detail: failure.message })),
+  );
 }

@@ -4,7 +4,8 @@ import type { RolloutJob } from '../jobs.js';
 import type { JobAttempt } from '../queue-ports.js';
 import type { JobOutcome, WorkerDeps } from './deps.js';
 import { finishRollout, targetOf } from './finish-rollout.js';
-import { preflight } from './preflight.js';
+import { inventoryAtStart } from './inventory-at-start.js';
+import { preflightWithinBudget } from './preflight.js';
 import { rolloutPorts } from './rollout-ports.js';
 import { RolloutRun, type RolloutOutcome } from './run-rollout.js';
 import { watchRollout } from './watch-rollout.js';
@@ -61,25 +62,48 @@ export async function processRolloutJob(
     });
     return { kind: 'refused' };
   }
+  // What runs: the approved plan, less the hosts pre-flight left out within the failure budget.
+  let plan = job.plan;
   if (saved === undefined) {
-    const unreachable = await preflight(job.plan, deps.executor);
-    if (unreachable.length > 0) {
+    const listed = await inventoryAtStart(job.plan, deps.inventory);
+    if (!listed.ok) {
       await finishRollout(job, deps, undefined, 'cannot_connect');
       await deps.rollouts.append(job.rollout, {
         kind: 'refused',
-        reason: 'cannot_connect',
-        detail: unreachable.map((failure) => failure.message),
+        reason: 'inventory_failed',
+        detail: listed.detail,
         at: at(),
         worker: deps.worker,
       });
       return { kind: 'refused' };
     }
+    const decision = await preflightWithinBudget(listed.plan, deps.executor);
+    if (!decision.ok) {
+      await finishRollout(job, deps, undefined, 'cannot_connect');
+      await deps.rollouts.append(job.rollout, {
+        kind: 'refused',
+        reason: 'cannot_connect',
+        ...(decision.summary === undefined ? {} : { summary: decision.summary }),
+        detail: decision.detail,
+        at: at(),
+        worker: deps.worker,
+      });
+      return { kind: 'refused' };
+    }
+    plan = decision.plan;
+    const notUpdated = (plan.notUpdated ?? []).map((left) => left.host);
     await deps.audit.append(
       auditEntry('rollout.started', {
         at: at(),
         actor: job.requestedBy,
         target,
-        detail: { rollout: job.rollout, version: job.plan.version, worker: deps.worker },
+        detail: {
+          rollout: job.rollout,
+          version: job.plan.version,
+          worker: deps.worker,
+          ...(notUpdated.length === 0 ? {} : { notUpdated }),
+          ...(listed.changes.length === 0 ? {} : { inventoryChanges: listed.changes }),
+        },
       }),
     );
   } else {
@@ -98,7 +122,7 @@ export async function processRolloutJob(
   const ports = rolloutPorts(job, deps, (reason, cause) => holder.run?.suspend(reason, cause));
   const run =
     saved === undefined
-      ? RolloutRun.start(job.plan, job.rollout, ports)
+      ? RolloutRun.start(plan, job.rollout, ports)
       : RolloutRun.resume(saved, ports);
   holder.run = run;
   const watch = watchRollout(job, deps, run, takeLock, stop.signal);

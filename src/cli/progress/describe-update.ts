@@ -1,5 +1,5 @@
 import type { RolloutUpdate } from '../../app/worker/run-rollout.js';
-import type { RolloutState } from '../../core/rollout/index.js';
+import { describeInventoryChanges, onlyText, type RolloutState } from '../../core/rollout/index.js';
 import { hostSummary } from './host-summary.js';
 
 /** `4.2s` under a minute, `3m07s` above. */
@@ -27,7 +27,16 @@ export function describeUpdate(update: RolloutUpdate): string | undefined {
           plan.previousVersion === null
             ? plan.version
             : `${plan.previousVersion} → ${plan.version}`;
-        return `${plan.kind} ${plan.service} to ${plan.environment}: ${change}, ${plan.groups.length} groups, ${hosts} hosts`;
+        const only = onlyText(plan);
+        return [
+          `${plan.kind} ${plan.service} to ${plan.environment}: ${change}, ${plan.groups.length} groups, ${hosts} hosts${only === '' ? '' : ` (only ${only})`}`,
+          ...describeInventoryChanges(plan.inventoryChanges ?? []),
+          ...(plan.notUpdated ?? []).map((left) =>
+            left.detail === 'no longer listed by its inventory'
+              ? `not updated: ${left.host} (${left.group}), no longer listed by its inventory`
+              : `not updated: ${left.host} (${left.group}), left out within max_unreachable ${plan.unreachable?.written ?? ''}: ${left.detail}`,
+          ),
+        ].join('\n');
       }
       case 'group.started': {
         const group = plan.groups.find((candidate) => candidate.name === a.group);
@@ -41,8 +50,17 @@ export function describeUpdate(update: RolloutUpdate): string | undefined {
         return `${a.group}: rolling back to ${plan.groups[0]?.hosts[0]?.rollback?.version ?? 'the previous version'}`;
       case 'rollback.finished':
         return `${a.group}: rolled back and healthy`;
-      case 'rollout.completed':
-        return `done: ${plan.service} ${plan.version} is on every host of ${plan.environment} (${elapsed(state, update.at)})`;
+      case 'rollout.completed': {
+        const left = (plan.notUpdated ?? []).map((host) => host.host);
+        const time = elapsed(state, update.at);
+        if (left.length === 0 && plan.only === undefined)
+          return `done: ${plan.service} ${plan.version} is on every host of ${plan.environment} (${time})`;
+        const hosts = plan.groups.reduce((sum, group) => sum + group.hosts.length, 0);
+        return [
+          `done: ${plan.service} ${plan.version} is on ${hosts} host${hosts === 1 ? '' : 's'} of ${plan.environment}${plan.only === undefined ? '' : ` (only ${onlyText(plan)})`} (${time})`,
+          ...(left.length === 0 ? [] : [`  not updated: ${left.join(', ')}`]),
+        ].join('\n');
+      }
       case 'rollout.halted':
         return [
           `stopped (${a.status.replace('_', ' ')}, ${elapsed(state, update.at)}): ${a.detail}`,

@@ -33,5 +33,6 @@ export function hostSummary(state: RolloutState): string[] {
       }
     }
   }
+  for (const left of plan.notUpdated ?? []) add('not updated', left.host);
   return [...buckets.entries()].map(([label, hosts]) => `  ${label}: ${hosts.join(', ')}`);
 }

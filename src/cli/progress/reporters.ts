@@ -12,12 +12,20 @@ export function plainReporter(write: (text: string) => void): Reporter {
   };
 }
 
+const ENDS = new Set(['rollout.started', 'rollout.completed', 'rollout.halted']);
+
 /** One JSON object per line, every update, for scripts. */
 export function jsonReporter(write: (text: string) => void, worker: string): Reporter {
   return (update) => {
     const body = update.kind === 'event' ? update.event : { ...update.announcement, at: update.at };
+    // The start and the end name the hosts max_unreachable left out, so a script can follow up.
+    const left = update.state.plan.notUpdated ?? [];
+    const notUpdated =
+      update.kind === 'announcement' && left.length > 0 && ENDS.has(update.announcement.type)
+        ? { notUpdated: left.map((host) => host.host) }
+        : {};
     write(
-      `${JSON.stringify({ ...body, rollout: update.state.id, status: update.state.status, worker: update.worker ?? worker })}\n`,
+      `${JSON.stringify({ ...body, ...notUpdated, rollout: update.state.id, status: update.state.status, worker: update.worker ?? worker })}\n`,
     );
   };
 }

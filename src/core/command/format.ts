@@ -1,7 +1,14 @@
 import { formatDuration } from '../duration.js';
 import { formatInstant } from './time.js';
 import { quoteToken } from './tokenize.js';
-import type { Command } from './types.js';
+import type { Command, TargetFilter } from './types.js';
+
+function filterWords(filter: TargetFilter): string[] {
+  return [
+    ...(filter.hosts === undefined ? [] : ['--hosts', filter.hosts.join(',')]),
+    ...(filter.groups === undefined ? [] : ['--groups', filter.groups.join(',')]),
+  ];
+}
 
 function env(environment: string | undefined): string[] {
   return environment === undefined ? [] : ['to', environment];
@@ -21,6 +28,7 @@ export function formatCommand(command: Command): string {
       if (command.rollbackAfterMs !== undefined) {
         words.push('--rollback-after', formatDuration(command.rollbackAfterMs));
       }
+      words.push(...filterWords(command));
       break;
     case 'rollback':
       words.push('rollback', command.service);
@@ -29,12 +37,15 @@ export function formatCommand(command: Command): string {
       if (command.schedule?.kind === 'at') words.push('at', formatInstant(command.schedule.runAt));
       if (command.schedule?.kind === 'in')
         words.push('in', formatDuration(command.schedule.delayMs));
+      words.push(...filterWords(command));
       break;
     case 'lock':
       words.push('lock', command.service, ...env(command.environment));
       if (command.reason !== undefined) words.push(quoteToken(command.reason));
       break;
     case 'restart':
+      words.push('restart', command.service, ...env(command.environment), ...filterWords(command));
+      break;
     case 'history':
     case 'cancel':
     case 'unlock':

@@ -3,3 +3,4 @@ export { formatCommand } from './format.js';
 export { resolveTime, isValidTimeZone } from './time.js';
 export { USAGE, ALL_USAGE, VERBS, RESERVED_SERVICE_NAMES, helpText } from './usage.js';
 export type * from './types.js';
+export { checkFilterOptions, FILTER_FLAGS } from './filters.js';

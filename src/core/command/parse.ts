@@ -8,9 +8,10 @@ import {
   MAX_SCHEDULE_MS,
   NAME_PATTERN,
 } from './cursor.js';
+import { FILTER_FLAGS, readFilterFlag, readFilterFlags } from './filters.js';
 import { resolveTime } from './time.js';
 import { tokenize, type Token } from './tokenize.js';
-import type { Command, ParseContext, ParseResult, Schedule, Verb } from './types.js';
+import type { Command, ParseContext, ParseResult, Schedule, TargetFilter, Verb } from './types.js';
 import { ALL_USAGE, VERBS } from './usage.js';
 
 export { NAME_PATTERN, MAX_SCHEDULE_MS } from './cursor.js';
@@ -22,6 +23,7 @@ function parseDeploy(cursor: Cursor, service: string): Command {
   let environment: string | undefined;
   let dryRun = false;
   let rollbackAfterMs: number | undefined;
+  const filter: TargetFilter = {};
   const once = (seen: boolean, text: string) => {
     if (seen) fail('duplicate_option', `'${text}' is given twice.`, 'deploy', text);
   };
@@ -33,6 +35,7 @@ function parseDeploy(cursor: Cursor, service: string): Command {
       continue;
     }
     if (!cursor.isFlag(token)) cursor.end();
+    if (readFilterFlag(cursor, filter)) continue;
     cursor.next();
     const [flag, inlineValue] = token.text.split(/=(.*)/s, 2) as [string, string | undefined];
     if (flag === '--dry-run' && inlineValue === undefined) {
@@ -50,7 +53,7 @@ function parseDeploy(cursor: Cursor, service: string): Command {
         );
       rollbackAfterMs = duration(value, '--rollback-after', 'deploy');
     } else {
-      const hint = didYouMean(flag, ['--dry-run', '--rollback-after']);
+      const hint = didYouMean(flag, ['--dry-run', '--rollback-after', ...FILTER_FLAGS]);
       fail('unknown_flag', `Unknown option '${token.text}'.${hint}`, 'deploy', token.text);
     }
   }
@@ -61,6 +64,7 @@ function parseDeploy(cursor: Cursor, service: string): Command {
     dryRun,
     ...(environment === undefined ? {} : { environment }),
     ...(rollbackAfterMs === undefined ? {} : { rollbackAfterMs }),
+    ...filter,
   };
 }
 
@@ -110,13 +114,20 @@ function parseRollback(cursor: Cursor, context: ParseContext): Command {
     : undefined;
   const environment = cursor.environment();
   const schedule = parseSchedule(cursor, context);
-  cursor.end();
+  const filter = readFilterFlags(cursor);
+  if (schedule !== undefined && (filter.hosts !== undefined || filter.groups !== undefined))
+    fail(
+      'invalid_filter',
+      '--hosts and --groups apply to a rollback run now; a scheduled rollback covers the whole environment.',
+      'rollback',
+    );
   return {
     verb: 'rollback',
     service,
     ...(version === undefined ? {} : { version }),
     ...(environment === undefined ? {} : { environment }),
     ...(schedule === undefined ? {} : { schedule }),
+    ...filter,
   };
 }
 
@@ -140,11 +151,20 @@ function parseLock(cursor: Cursor): Command {
   };
 }
 
+function parseRestart(cursor: Cursor): Command {
+  const service = cursor.name('service');
+  const environment = cursor.environment();
+  const filter = readFilterFlags(cursor);
+  return {
+    verb: 'restart',
+    service,
+    ...(environment === undefined ? {} : { environment }),
+    ...filter,
+  };
+}
+
 /** `<verb> <service> [to <env>]`, shared by several verbs. */
-function parseServiceAndEnv<V extends 'restart' | 'history' | 'cancel' | 'unlock'>(
-  cursor: Cursor,
-  verb: V,
-) {
+function parseServiceAndEnv<V extends 'history' | 'cancel' | 'unlock'>(cursor: Cursor, verb: V) {
   const service = cursor.name('service');
   const environment = cursor.environment();
   cursor.end();
@@ -158,6 +178,7 @@ function parseVerb(verb: Exclude<Verb, 'deploy'>, cursor: Cursor, context: Parse
     case 'lock':
       return parseLock(cursor);
     case 'restart':
+      return parseRestart(cursor);
     case 'history':
     case 'cancel':
     case 'unlock':

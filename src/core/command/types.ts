@@ -1,23 +1,29 @@
 /** When a scheduled rollback runs: an absolute instant (from `at`) or a delay (from `in`). */
 export type Schedule = { kind: 'at'; runAt: number } | { kind: 'in'; delayMs: number };
 
+/** `--hosts` / `--groups`: names as given, without repeats. */
+export interface TargetFilter {
+  hosts?: string[];
+  groups?: string[];
+}
+
 export type Command =
-  | {
+  | ({
       verb: 'deploy';
       service: string;
       version: string;
       environment?: string;
       dryRun: boolean;
       rollbackAfterMs?: number;
-    }
-  | {
+    } & TargetFilter)
+  | ({
       verb: 'rollback';
       service: string;
       version?: string;
       environment?: string;
       schedule?: Schedule;
-    }
-  | { verb: 'restart'; service: string; environment?: string }
+    } & TargetFilter)
+  | ({ verb: 'restart'; service: string; environment?: string } & TargetFilter)
   | { verb: 'status'; service?: string }
   | { verb: 'history'; service: string; environment?: string }
   | { verb: 'cancel'; service: string; environment?: string }
@@ -38,6 +44,7 @@ export type CommandErrorCode =
   | 'time_in_past'
   | 'too_far_ahead'
   | 'unknown_flag'
+  | 'invalid_filter'
   | 'duplicate_option'
   | 'unterminated_quote'
   | 'invalid_reason'

@@ -1,9 +1,11 @@
 import type { Verb } from './types.js';
 
 export const USAGE: Record<Verb, string> = {
-  deploy: '/deploy <service> <version> [to <env>] [--dry-run] [--rollback-after <duration>]',
-  rollback: '/deploy rollback <service> [<version>] [to <env>] [at <time> | in <duration>]',
-  restart: '/deploy restart <service> [to <env>]',
+  deploy:
+    '/deploy <service> <version> [to <env>] [--dry-run] [--rollback-after <duration>] [--hosts <h1,h2>] [--groups <g1,g2>]',
+  rollback:
+    '/deploy rollback <service> [<version>] [to <env>] [at <time> | in <duration> | --hosts <h1,h2> --groups <g1,g2>]',
+  restart: '/deploy restart <service> [to <env>] [--hosts <h1,h2>] [--groups <g1,g2>]',
   status: '/deploy status [<service>]',
   history: '/deploy history <service> [to <env>]',
   cancel: '/deploy cancel <service> [to <env>]',
@@ -40,9 +42,16 @@ export const ALL_USAGE = (Object.keys(USAGE) as Verb[]).map((verb) => USAGE[verb
 export function helpText(topic?: Verb): string {
   const verbs = topic === undefined ? (Object.keys(USAGE) as Verb[]) : [topic];
   const lines = verbs.map((verb) => `${USAGE[verb]}\n    ${SUMMARY[verb]}`);
+  const filterNote =
+    "--hosts / --groups: only these hosts or groups of <env>, comma-separated (a host's playbook name, address or short name: parser-03).";
   const notes = [
     '<duration>: 90s, 30m, 2h (or 1h30m).  <time>: 17:00 (next occurrence) or 2026-12-01T17:00+01:00.',
     '<env> defaults to the playbook\'s default_environment. Quote a reason with spaces: "db migration".',
+    filterNote,
   ];
-  return [...lines, ...(topic === undefined ? ['', ...notes] : [])].join('\n');
+  const filtered = topic === 'deploy' || topic === 'restart' || topic === 'rollback';
+  return [
+    ...lines,
+    ...(topic === undefined ? ['', ...notes] : filtered ? ['', filterNote] : []),
+  ].join('\n');
 }

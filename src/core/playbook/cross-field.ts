@@ -127,6 +127,22 @@ export function crossFieldProblems(document: unknown): Problem[] {
           );
         else groupNames.set(group.name, groupIndex);
       }
+      if (group.hosts !== undefined && group.hosts_from !== undefined)
+        problems.push(
+          problem(
+            [...at, 'hosts_from'],
+            'give hosts or hosts_from, not both',
+            'hosts_from lists every host of the group; move fixed hosts to a group of their own',
+          ),
+        );
+      else if (group.hosts === undefined && group.hosts_from === undefined)
+        problems.push(
+          problem(
+            at,
+            'a group needs hosts',
+            "list them (hosts: [web-01]) or name a command that prints them (hosts_from: { command: './list-hosts' })",
+          ),
+        );
       asArray(group.hosts).forEach((entry, hostIndex) => {
         const key = hostKey(entry, defaultPort);
         if (key === undefined) return;

@@ -13,3 +13,9 @@ export {
   type TextResult,
 } from './parse-text.js';
 export { unusablePlaybookMessage, type UnusablePlaybook } from './unusable.js';
+export {
+  readInventory,
+  withInventories,
+  MAX_INVENTORY_HOSTS,
+  type InventoryHosts,
+} from './inventory.js';

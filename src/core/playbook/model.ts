@@ -37,9 +37,19 @@ export type HealthCheck = (
   | { kind: 'command'; run: string; commandTimeoutMs: number }
 ) & { intervalMs: number; timeoutMs: number; successes: number };
 
+/** A command that lists a group's hosts, and how they are reached unless an entry says otherwise. */
+export interface Inventory {
+  command: string;
+  timeoutMs: number;
+  /** The jump hosts the group inherits (its own ssh.jump, its environment's, the playbook's). */
+  jump?: JumpHost[];
+}
+
 export interface Group {
   name: string;
+  /** Empty while an inventory has not been run: the app fills them in before planning. */
   hosts: Host[];
+  inventory?: Inventory;
   parallel: number;
   verify?: { run: string; timeoutMs: number };
   gate: 'auto' | 'manual';
@@ -52,10 +62,15 @@ export interface Approval {
   expiresMs: number;
 }
 
+/** Unreachable hosts a rollout may leave out: a count, or a whole percentage of its hosts. */
+export type UnreachableBudget = { count: number } | { percent: number };
+
 export interface Environment {
   name: string;
   /** Absent: anyone may deploy. */
   deployers?: string[];
+  /** Absent: none (an unreachable host refuses the rollout). */
+  maxUnreachable?: UnreachableBudget;
   approval: Approval;
   groups: Group[];
 }

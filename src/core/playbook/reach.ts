@@ -42,12 +42,15 @@ export interface SshConfigView {
 export interface Reach {
   /** Keyed by `hostKey`. */
   hosts: Map<string, Host>;
+  /** The jump hosts a group with hosts_from gives its hosts, keyed by `groupKey`. */
+  inventoryJumps: Map<string, JumpHost[]>;
   problems: Problem[];
   notes: Problem[];
 }
 
 export const hostKey = (environment: string, group: number, host: number): string =>
   `${environment}/${group}/${host}`;
+export const groupKey = (environment: string, group: number): string => `${environment}/${group}`;
 
 const MAX_HOPS = 8;
 const DEFAULT_HOP_PORT = 22;
@@ -71,7 +74,7 @@ class Resolver {
     private readonly config: SshConfigView | undefined,
   ) {}
 
-  result(hosts: Map<string, Host>): Reach {
+  result(hosts: Map<string, Host>, inventoryJumps: Map<string, JumpHost[]>): Reach {
     const file = this.config?.file ?? '';
     const notes = [
       ...(this.config?.notes ?? []),
@@ -82,7 +85,7 @@ class Resolver {
     ].map((note) => problem(CONFIG_AT, note));
     for (const trouble of this.config?.problems ?? [])
       this.refuse(CONFIG_AT, `${file}: ${trouble.message}`, trouble.hint);
-    return { hosts, problems: [...this.problems.values()], notes };
+    return { hosts, inventoryJumps, problems: [...this.problems.values()], notes };
   }
 
   private refuse(at: PathSegment[], message: string, hint?: string): void {
@@ -140,6 +143,12 @@ class Resolver {
     };
   }
 
+  /** The jump hosts the innermost level that sets one gives (none when none does). */
+  inherited(levels: { jump: JumpEntry | undefined; at: PathSegment[] }[]): JumpHost[] {
+    const level = levels.findLast((candidate) => candidate.jump !== undefined);
+    return level?.jump === undefined ? [] : this.hops(level.jump, level.at, []);
+  }
+
   /**
    * The hops of one jump setting. As with OpenSSH's ProxyJump, the first hop is itself reached
    * the way the ssh config says (its own ProxyJump included); the others through the hops before
@@ -190,6 +199,7 @@ class Resolver {
 export function resolveReach(document: PlaybookDocument, config?: SshConfigView): Reach {
   const resolver = new Resolver(document, config);
   const hosts = new Map<string, Host>();
+  const inventoryJumps = new Map<string, JumpHost[]>();
   const playbookLevel = { jump: document.ssh.jump, at: ['ssh', 'jump'] };
   for (const [envName, environment] of Object.entries(document.environments)) {
     const envAt = ['environments', envName];
@@ -201,7 +211,9 @@ export function resolveReach(document: PlaybookDocument, config?: SshConfigView)
         envLevel,
         { jump: group.ssh?.jump, at: [...groupAt, 'ssh', 'jump'] },
       ];
-      group.hosts.forEach((entry, hostIndex) => {
+      if (group.hosts_from !== undefined)
+        inventoryJumps.set(groupKey(envName, groupIndex), resolver.inherited(levels));
+      (group.hosts ?? []).forEach((entry, hostIndex) => {
         hosts.set(
           hostKey(envName, groupIndex, hostIndex),
           resolver.host(entry, levels, [...groupAt, 'hosts', hostIndex]),
@@ -209,5 +221,5 @@ export function resolveReach(document: PlaybookDocument, config?: SshConfigView)
       });
     });
   }
-  return resolver.result(hosts);
+  return resolver.result(hosts, inventoryJumps);
 }

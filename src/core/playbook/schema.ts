@@ -210,17 +210,45 @@ export const HealthSchema = z.strictObject({
   successes: z.int().min(1).max(100).default(1),
 });
 
+/** A command on the worker's machine that lists a group's hosts when a plan is made. */
+export const HostsFromSchema = z
+  .strictObject({
+    command: z.string().trim().min(1, { message: 'give the command that lists the hosts' }),
+    timeout: duration('inventory timeout', 1_000, 600_000, '30s'),
+  })
+  .meta({
+    description:
+      "A command run on baton's machine when a plan is made (a deploy request, `baton plan`, and again when the rollout starts) that prints the group's hosts: one per line (name, name:port), or a JSON array of hosts as `hosts` takes them. Instead of `hosts`.",
+  });
+
 export const GroupSchema = z.strictObject({
   name: name('a group name'),
-  hosts: z.array(HostSchema).min(1, { message: 'a group needs at least one host' }),
+  /** Absent only with hosts_from (cross-field.ts says so). */
+  hosts: z.array(HostSchema).min(1, { message: 'a group needs at least one host' }).optional(),
+  hosts_from: HostsFromSchema.optional(),
   parallel: z.int().min(1, { message: 'parallel must be at least 1' }).max(1000).default(1),
   verify: command.optional(),
   gate: z.enum(['auto', 'manual']).default('auto'),
   ssh: jumpOnly,
 });
 
+/** A count of hosts, or a percentage of the hosts a rollout covers: 0 to 100, whole numbers. */
+export const BUDGET_PERCENT = /^(?:100|[1-9]?\d)%$/;
+export const MaxUnreachableSchema = z
+  .union([
+    z.int().min(0, { message: 'max_unreachable counts hosts: 0 or more' }).max(100_000),
+    z.string().regex(BUDGET_PERCENT, {
+      message: "a percentage is written as a whole number from 0 to 100 with %, e.g. '10%'",
+    }),
+  ])
+  .meta({
+    description:
+      "How many hosts that cannot be connected to before a rollout are left out of it (not updated) instead of refusing it: a count (2) or a share of the rollout's hosts ('10%', rounded down). Default 0: any unreachable host refuses the rollout.",
+  });
+
 export const EnvironmentSchema = z.strictObject({
   deployers: z.array(principal).optional(),
+  max_unreachable: MaxUnreachableSchema.optional(),
   approval: z
     .strictObject({
       required: z.boolean().default(false),
@@ -285,3 +313,5 @@ export const PlaybookSchema = z
 export type PlaybookDocument = z.output<typeof PlaybookSchema>;
 export type HostEntry = z.output<typeof HostSchema>;
 export type JumpEntry = z.output<typeof JumpSchema>;
+export type HostsFromEntry = z.output<typeof HostsFromSchema>;
+export type MaxUnreachableEntry = z.output<typeof MaxUnreachableSchema>;

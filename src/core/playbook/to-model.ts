@@ -1,7 +1,15 @@
 import { parseDuration } from '../duration.js';
-import type { Environment, HealthCheck, Host, Playbook } from './model.js';
-import { hostKey, type Reach } from './reach.js';
-import type { PlaybookDocument } from './schema.js';
+import type {
+  Environment,
+  HealthCheck,
+  Host,
+  Inventory,
+  JumpHost,
+  Playbook,
+  UnreachableBudget,
+} from './model.js';
+import { groupKey, hostKey, type Reach } from './reach.js';
+import type { HostsFromEntry, MaxUnreachableEntry, PlaybookDocument } from './schema.js';
 
 /** From the document as written (snake_case, durations as text) to the model the planner uses. */
 
@@ -35,11 +43,28 @@ function toHealth(health: PlaybookDocument['health']): HealthCheck {
   return { kind: 'command', run: command.run, commandTimeoutMs: ms(command.timeout), ...timing };
 }
 
+function toInventory(written: HostsFromEntry, jump: JumpHost[] | undefined): Inventory {
+  return {
+    command: written.command,
+    timeoutMs: ms(written.timeout),
+    ...(jump === undefined || jump.length === 0 ? {} : { jump }),
+  };
+}
+
+function toBudget(written: MaxUnreachableEntry): UnreachableBudget {
+  return typeof written === 'number'
+    ? { count: written }
+    : { percent: Number(written.slice(0, -1)) };
+}
+
 export function toModel(document: PlaybookDocument, reach: Reach): Playbook {
   const environments: Environment[] = Object.entries(document.environments).map(
     ([name, environment]) => ({
       name,
       ...(environment.deployers === undefined ? {} : { deployers: environment.deployers }),
+      ...(environment.max_unreachable === undefined
+        ? {}
+        : { maxUnreachable: toBudget(environment.max_unreachable) }),
       approval: {
         required: environment.approval?.required ?? false,
         expiresMs: ms(environment.approval?.expires ?? '30m'),
@@ -49,9 +74,17 @@ export function toModel(document: PlaybookDocument, reach: Reach): Playbook {
       },
       groups: environment.groups.map((group, groupIndex) => ({
         name: group.name,
-        hosts: group.hosts.map(
+        hosts: (group.hosts ?? []).map(
           (_, hostIndex) => reach.hosts.get(hostKey(name, groupIndex, hostIndex)) as Host,
         ),
+        ...(group.hosts_from === undefined
+          ? {}
+          : {
+              inventory: toInventory(
+                group.hosts_from,
+                reach.inventoryJumps.get(groupKey(name, groupIndex)),
+              ),
+            }),
         parallel: group.parallel,
         gate: group.gate,
         ...(group.verify === undefined

@@ -1,6 +1,6 @@
 import { formatDuration } from '../duration.js';
 import type { ApprovalRequest } from '../policy/index.js';
-import type { Plan } from '../rollout/index.js';
+import { onlyText, type Plan } from '../rollout/index.js';
 import {
   escape,
   LIMITS,
@@ -42,6 +42,30 @@ function planSummary(plan: Plan): string {
   return `${plan.groups.length} group${plan.groups.length === 1 ? '' : 's'}, ${hosts} host${hosts === 1 ? '' : 's'}: ${groups}`;
 }
 
+/** What the rollout is restricted to, and how many unreachable hosts it may leave out. */
+function coverage(plan: Plan): string[] {
+  const allowed = plan.unreachable?.allowed ?? 0;
+  const listed = plan.groups
+    .filter((group) => group.inventory !== undefined)
+    .map((group) => {
+      const names = group.hosts.map((host) => escape(host.name));
+      const shown =
+        names.length > 10
+          ? `${names.slice(0, 10).join(', ')} and ${names.length - 10} more`
+          : names.join(', ');
+      return `${escape(group.name)} as its inventory lists it now: ${shown}`;
+    });
+  return [
+    ...listed,
+    ...(plan.only === undefined ? [] : [`only ${escape(onlyText(plan))}`]),
+    ...(allowed === 0
+      ? []
+      : [
+          `up to ${allowed} unreachable host${allowed === 1 ? '' : 's'} may be left out, not updated (max_unreachable ${escape(plan.unreachable?.written ?? '')})`,
+        ]),
+  ];
+}
+
 export interface ApprovalView {
   id: string;
   plan: Plan;
@@ -71,6 +95,7 @@ export function approvalMessage(view: ApprovalView): SlackMessage {
       : [`rolls back by itself after ${formatDuration(view.rollbackAfterMs)} unless kept`];
   const context = [
     planSummary(plan),
+    ...coverage(plan),
     `requested by ${who(request.requestedBy)}`,
     ...deadMan,
     request.status === 'pending' ? `expires ${slackDate(request.expiresAt)}` : '',

@@ -1,6 +1,8 @@
 import { formatSeconds } from '../duration.js';
 import {
   groupProgress,
+  describeInventoryChanges,
+  onlyText,
   PHASE_WORDS,
   type GroupState,
   type RolloutState,
@@ -87,6 +89,28 @@ function groupBlocks(state: RolloutState, now: number, room: number): Block[] {
   }));
 }
 
+const GONE = /^no longer listed by its inventory$/;
+
+/** The hosts pre-flight left out within max_unreachable: they keep the version they had. */
+function notUpdatedLine(plan: RolloutState['plan']): string | undefined {
+  const left = plan.notUpdated ?? [];
+  if (left.length === 0) return undefined;
+  const unreachable = left.filter((host) => !GONE.test(host.detail));
+  const gone = left.filter((host) => GONE.test(host.detail));
+  return [
+    ...(unreachable.length === 0
+      ? []
+      : [
+          `⚠️ *Not updated* (unreachable, within max_unreachable ${escape(plan.unreachable?.written ?? '')}): ${hostList(unreachable.map((host) => `${host.host} (${host.group})`))}`,
+        ]),
+    ...(gone.length === 0
+      ? []
+      : [
+          `⚠️ *Not updated* (no longer in the inventory): ${hostList(gone.map((host) => `${host.host} (${host.group})`))}`,
+        ]),
+  ].join('\n');
+}
+
 function buttons(state: RolloutState): Button[] {
   const value = state.id;
   if (state.status === 'awaiting_gate') {
@@ -143,6 +167,7 @@ export function progressMessage(
   const context = [
     `${plan.groups.length} groups · ${plan.groups.reduce((sum, group) => sum + group.hosts.length, 0)} hosts`,
   ];
+  if (plan.only !== undefined) context.push(`only ${escape(onlyText(plan))}`);
   if (requestedBy !== undefined) context.push(`requested by ${who(requestedBy)}`);
   if (state.cancel !== undefined) context.push(`cancel requested by ${who(state.cancel.by)}`);
   const actions = buttons(state);
@@ -152,11 +177,23 @@ export function progressMessage(
       : state.failure === undefined
         ? undefined
         : `*Failed:* ${escape(state.failure.detail)}`;
-  const fixed = 2 + (failure === undefined ? 0 : 1) + (actions.length === 0 ? 0 : 1);
+  const left =
+    [
+      ...describeInventoryChanges(plan.inventoryChanges ?? []).map((line) => `⚠️ ${escape(line)}`),
+      notUpdatedLine(plan),
+    ]
+      .filter((line) => line !== undefined)
+      .join('\n') || undefined;
+  const fixed =
+    2 +
+    (failure === undefined ? 0 : 1) +
+    (actions.length === 0 ? 0 : 1) +
+    (left === undefined ? 0 : 1);
   const blocks: Block[] = [
     { type: 'section', text: mrkdwn(header) },
     { type: 'context', elements: context.map((text) => mrkdwn(text, 300)) },
     ...groupBlocks(state, now, LIMITS.blocksPerMessage - fixed),
+    ...(left === undefined ? [] : [{ type: 'section' as const, text: mrkdwn(left) }]),
     ...(failure === undefined ? [] : [{ type: 'section' as const, text: mrkdwn(failure) }]),
     ...(actions.length === 0 ? [] : [{ type: 'actions' as const, elements: actions }]),
   ];

@@ -59,6 +59,9 @@ function describeGroup(plan: Plan, group: PlannedGroup, index: number): string[]
   const lines = [
     `${index + 1}. ${group.name}: ${count} host${count === 1 ? '' : 's'}, ${group.parallel} at a time${extras.length > 0 ? `, ${extras.join(', ')}` : ''}`,
     `   hosts: ${group.hosts.map((host) => describeHost(plan, host)).join(', ')}`,
+    ...(group.inventory === undefined
+      ? []
+      : [`   listed by: ${group.inventory.command} (run again when the rollout starts)`]),
     ...describeJumps(group),
   ];
   const first = group.hosts[0];
@@ -85,6 +88,27 @@ function describeGroup(plan: Plan, group: PlannedGroup, index: number): string[]
   return lines;
 }
 
+/** `--groups a --hosts h1`: what a rollout was restricted to; empty when it was not. */
+export function onlyText(plan: Pick<Plan, 'only'>): string {
+  return [
+    ...(plan.only?.groups === undefined ? [] : [`--groups ${plan.only.groups.join(',')}`]),
+    ...(plan.only?.hosts === undefined ? [] : [`--hosts ${plan.only.hosts.join(',')}`]),
+  ].join(' ');
+}
+
+/** What `--groups` / `--hosts` kept, and what happens to hosts pre-flight cannot reach. */
+function describeCoverage(plan: Plan): string[] {
+  const only = onlyText(plan);
+  const budget =
+    plan.unreachable === undefined || plan.unreachable.allowed === 0
+      ? `any one refuses the rollout (max_unreachable ${plan.unreachable?.written ?? '0'})`
+      : `up to ${plan.unreachable.allowed} left out, not updated (max_unreachable ${plan.unreachable.written}); more refuse the rollout`;
+  const notUpdated = (plan.notUpdated ?? []).map(
+    (left) => `not updated: ${left.host} (${left.group}): ${left.detail}`,
+  );
+  return [...(only === '' ? [] : [`only: ${only}`]), `unreachable hosts: ${budget}`, ...notUpdated];
+}
+
 /** The plan as a person reads it before approving: what runs where, in what order, and what if it fails. */
 export function describePlan(plan: Plan): string {
   const change =
@@ -99,6 +123,7 @@ export function describePlan(plan: Plan): string {
     `${plan.groups.length} group${plan.groups.length === 1 ? '' : 's'}, ${hosts} host${hosts === 1 ? '' : 's'}, one group at a time, as ${plan.sshUser}`,
     `health: every ${formatDuration(health.intervalMs)} at most, ${health.successes} pass${health.successes === 1 ? '' : 'es'} in a row, within ${formatDuration(health.timeoutMs)} per host`,
     `on failure: ${POLICY_TEXT[plan.onFailure]}${rollback === undefined && plan.onFailure !== 'halt' ? ' (but nothing to roll back to: it will stop instead)' : rollback === undefined ? '' : `, going back to ${rollback.version}`}`,
+    ...describeCoverage(plan),
     '',
     ...plan.groups.flatMap((group, index) => describeGroup(plan, group, index)),
   ].join('\n');

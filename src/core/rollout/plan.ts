@@ -65,6 +65,37 @@ export const PlannedGroupSchema = z.object({
   parallel: z.int().positive(),
   gate: z.enum(['auto', 'manual']),
   hosts: z.array(PlannedHostSchema).min(1),
+  /** The group's hosts came from this command (hosts_from): it is run again when the rollout starts. */
+  inventory: z.object({ command: z.string(), timeoutMs: z.int().positive() }).optional(),
+});
+
+/** How a group's inventory changed between the plan and the start of its rollout. */
+export const InventoryChangeSchema = z.object({
+  group: z.string(),
+  /** Listed now, not in the plan: not deployed to (they were not approved). */
+  added: z.array(z.string()),
+  /** In the plan, no longer listed: left out, not updated. */
+  removed: z.array(z.string()),
+});
+
+/** What `--hosts` and `--groups` asked for, as given; absent: the whole environment. */
+export const PlanFilterSchema = z.object({
+  hosts: z.array(z.string()).optional(),
+  groups: z.array(z.string()).optional(),
+});
+
+/** How many unreachable hosts may be left out, worked out for this plan's hosts. */
+export const UnreachableAllowanceSchema = z.object({
+  allowed: z.int().min(0),
+  /** `max_unreachable` as the playbook says it: `2`, `10%`. */
+  written: z.string(),
+});
+
+/** A host of the plan that the rollout left out because pre-flight could not connect to it. */
+export const NotUpdatedHostSchema = z.object({
+  host: z.string(),
+  group: z.string(),
+  detail: z.string(),
 });
 
 export const PlanSchema = z.object({
@@ -82,6 +113,13 @@ export const PlanSchema = z.object({
     successes: z.int().positive(),
   }),
   groups: z.array(PlannedGroupSchema).min(1),
+  only: PlanFilterSchema.optional(),
+  /** Absent: no host may be left out (older plans, and max_unreachable 0). */
+  unreachable: UnreachableAllowanceSchema.optional(),
+  /** Set when the rollout starts: hosts left out (in no group above), within the allowance. */
+  notUpdated: z.array(NotUpdatedHostSchema).optional(),
+  /** Set when the rollout starts, when an inventory lists other hosts than when it was planned. */
+  inventoryChanges: z.array(InventoryChangeSchema).optional(),
 });
 
 export type PlannedStep = z.infer<typeof PlannedStepSchema>;
@@ -90,4 +128,7 @@ export type HostProcedure = z.infer<typeof HostProcedureSchema>;
 export type PlannedJump = z.infer<typeof PlannedJumpSchema>;
 export type PlannedHost = z.infer<typeof PlannedHostSchema>;
 export type PlannedGroup = z.infer<typeof PlannedGroupSchema>;
+export type PlanFilter = z.infer<typeof PlanFilterSchema>;
+export type NotUpdatedHost = z.infer<typeof NotUpdatedHostSchema>;
+export type InventoryChange = z.infer<typeof InventoryChangeSchema>;
 export type Plan = z.infer<typeof PlanSchema>;

@@ -1,7 +1,9 @@
 import type { Environment, HealthCheck, Host, Playbook } from '../playbook/model.js';
 import { closest } from '../suggest.js';
 import { renderTemplate, type TemplateValues } from '../template.js';
-import type { HostProcedure, Plan, Probe } from './plan.js';
+import { allowedUnreachable, writtenBudget } from './budget.js';
+import { filterGroups } from './filter.js';
+import type { HostProcedure, Plan, PlanFilter, Probe } from './plan.js';
 import { reachOf } from './reach.js';
 import { versionProblem } from './version.js';
 
@@ -12,10 +14,17 @@ export interface RolloutRequest {
   environment?: string;
   /** The version running now, if baton knows it; rolling back goes to it. */
   previousVersion: string | null;
+  /** `--hosts` / `--groups`: only these; absent, the whole environment. */
+  only?: PlanFilter;
 }
 
 export type PlanErrorCode =
-  'wrong_service' | 'unknown_environment' | 'no_environment' | 'version_mismatch';
+  | 'wrong_service'
+  | 'unknown_environment'
+  | 'no_environment'
+  | 'version_mismatch'
+  | 'unknown_host_or_group'
+  | 'inventory_not_run';
 export type PlanResult =
   { ok: true; plan: Plan } | { ok: false; error: { code: PlanErrorCode; message: string } };
 
@@ -128,6 +137,16 @@ export function planRollout(playbook: Playbook, request: RolloutRequest, now: nu
     const problem = version === null ? undefined : versionProblem(playbook, version, label);
     if (problem !== undefined) return refuse('version_mismatch', problem);
   }
+  const unread = environment.groups.find((group) => group.hosts.length === 0);
+  if (unread !== undefined)
+    return refuse(
+      'inventory_not_run',
+      `group ${unread.name} lists its hosts with hosts_from, which has not been run for this plan.`,
+    );
+  const covered = filterGroups(environment, request.only);
+  if (!covered.ok) return refuse('unknown_host_or_group', covered.message);
+  const hostCount = covered.groups.reduce((sum, group) => sum + group.hosts.length, 0);
+  const budget = environment.maxUnreachable;
   // Going "back" to the version being rolled out would only repeat it: a failure then halts.
   const rollbackVersion =
     request.previousVersion === request.version ? null : request.previousVersion;
@@ -147,10 +166,27 @@ export function planRollout(playbook: Playbook, request: RolloutRequest, now: nu
         timeoutMs: playbook.health.timeoutMs,
         successes: playbook.health.successes,
       },
-      groups: environment.groups.map((group) => ({
+      ...(request.only === undefined ? {} : { only: request.only }),
+      ...(budget === undefined
+        ? {}
+        : {
+            unreachable: {
+              allowed: allowedUnreachable(budget, hostCount),
+              written: writtenBudget(budget),
+            },
+          }),
+      groups: covered.groups.map((group) => ({
         name: group.name,
         parallel: Math.min(group.parallel, group.hosts.length),
         gate: group.gate,
+        ...(group.inventory === undefined
+          ? {}
+          : {
+              inventory: {
+                command: group.inventory.command,
+                timeoutMs: group.inventory.timeoutMs,
+              },
+            }),
         hosts: group.hosts.map((host) => ({
           name: host.name,
           address: host.address,

@@ -1,0 +1,89 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CommandInventory } from '../../src/adapters/inventory/command-inventory.js';
+import { registerSecrets } from '../../src/adapters/log/redact.js';
+import { until } from '../support/until.js';
+
+/** The adapter that runs hosts_from commands, with real processes. */
+let dir: string;
+const inventory = () => new CommandInventory(dir);
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'baton-inventory-'));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+const alive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+describe('CommandInventory', () => {
+  it('gives what the command printed, run by sh in its directory', async () => {
+    expect(
+      await inventory().list("printf 'web-01\\nweb-02\\n'; pwd >&2", { timeoutMs: 5000 }),
+    ).toEqual({ ok: true, stdout: 'web-01\nweb-02\n' });
+    expect(await inventory().list('pwd', { timeoutMs: 5000 })).toEqual({
+      ok: true,
+      stdout: `${dir}\n`,
+    });
+  });
+
+  it('a failing command gives its exit status and the end of what it said', async () => {
+    expect(
+      await inventory().list('echo listing; echo "no credentials for the cloud API" >&2; exit 3', {
+        timeoutMs: 5000,
+      }),
+    ).toEqual({
+      ok: false,
+      reason: 'failed',
+      exitCode: 3,
+      output: 'no credentials for the cloud API',
+    });
+    expect(await inventory().list('./no-such-command', { timeoutMs: 5000 })).toMatchObject({
+      ok: false,
+      reason: 'failed',
+      exitCode: 127,
+      output: expect.stringContaining('no-such-command'),
+    });
+  });
+
+  it('stops a command at its timeout, with everything it started', async () => {
+    const pidFile = join(dir, 'child.pid');
+    const run = await inventory().list(`sleep 60 & echo $! > ${pidFile}; echo started >&2; wait`, {
+      timeoutMs: 300,
+    });
+    expect(run).toEqual({ ok: false, reason: 'timed_out', exitCode: null, output: 'started' });
+    const pid = Number(await readFile(pidFile, 'utf8'));
+    await until(() => !alive(pid), { ms: 5000, what: `the inventory's child ${pid} ending` });
+  });
+
+  it('refuses output far longer than a list of hosts', async () => {
+    expect(
+      await inventory().list('yes web-01.example.internal | head -c 3000000', {
+        timeoutMs: 10_000,
+      }),
+    ).toEqual({ ok: false, reason: 'too_much_output', exitCode: null, output: '' });
+  });
+
+  it('keeps secrets out of what it shows, and bounds it', async () => {
+    registerSecrets(['s3cr3t-token-value']);
+    const run = await inventory().list(
+      'head -c 5000 /dev/zero | tr "\\0" x >&2; echo "auth failed for s3cr3t-token-value" >&2; exit 1',
+      { timeoutMs: 5000 },
+    );
+    expect(run.ok).toBe(false);
+    if (run.ok) return;
+    expect(run.output).not.toContain('s3cr3t-token-value');
+    expect(run.output).toMatch(/^…x+auth failed for \[redacted\]$/);
+    expect(run.output.length).toBeLessThanOrEqual(2001);
+  });
+});
