@@ -12,3 +12,4 @@ export { groupProgress, hostsInPass, PHASE_WORDS, type GroupProgress } from './g
 export * from './state.js';
 export type * from './events.js';
 export { startRollout, applyEvent, resumeEffects, inFlight, type Transition } from './machine.js';
+export * from './checkpoint.js';
