@@ -114,3 +114,24 @@ export function applyChange(state: RolloutState, change: StateChange): RolloutSt
   }
   return next;
 }
+
+/**
+ * The state a checkpoint's parts describe: its progress, then each change made since, in order.
+ * Changes no newer than the progress are left from before it was written, and skipped.
+ */
+export function fromCheckpoint(
+  plan: Plan,
+  progress: Progress,
+  changes: readonly StateChange[],
+): RolloutState {
+  let state = withPlan(plan, progress);
+  for (const change of changes) {
+    if (change.sequence <= state.sequence) continue;
+    if (change.from !== state.sequence)
+      throw new Error(
+        `its checkpoint has a change from ${change.from} to ${change.sequence} after ${state.sequence}`,
+      );
+    state = applyChange(state, change);
+  }
+  return state;
+}
