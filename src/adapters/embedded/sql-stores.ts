@@ -175,7 +175,7 @@ export class SqlRolloutStore implements RolloutStore {
           changes.rows.map((row) => json<StateChange>(row.change)),
         );
       } catch (error) {
-        throw new Error(`rollout ${id}: ${(error as Error).message}`);
+        throw new Error(`rollout ${id}: ${(error as Error).message}`, { cause: error });
       }
     }
     const parsed = parseRolloutState(state);

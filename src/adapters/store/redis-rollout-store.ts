@@ -93,7 +93,7 @@ export class RedisRolloutStore implements RolloutStore {
             )
           : JSON.parse(data);
     } catch (error) {
-      throw new Error(`rollout ${id}: ${(error as Error).message}`);
+      throw new Error(`rollout ${id}: ${(error as Error).message}`, { cause: error });
     }
     const parsed = parseRolloutState(state);
     if (!parsed.ok) throw new Error(`rollout ${id}: ${parsed.message}`);

@@ -98,7 +98,7 @@ export function changeBetween(previous: RolloutState, next: RolloutState): State
 /** The state `change` leads to from `state`; `state` is not changed. */
 export function applyChange(state: RolloutState, change: StateChange): RolloutState {
   const next: RolloutState = { ...state, ...change.set, sequence: change.sequence };
-  for (const field of change.unset ?? []) delete next[field];
+  for (const field of change.unset ?? []) Reflect.deleteProperty(next, field);
   if (change.groups === undefined) return next;
   next.groups = [...state.groups];
   for (const { index, group, hosts } of change.groups) {
