@@ -54,8 +54,26 @@ function rolloutStates(id: string, hosts: number): RolloutState[] {
 }
 
 /** What every RolloutStore must do; run against Redis and against the in-memory store. */
-export function rolloutStoreContract(name: string, make: () => Promise<RolloutStore>): void {
+export function rolloutStoreContract(
+  name: string,
+  make: () => Promise<RolloutStore>,
+  /** Writes a whole state where releases before per-step changes kept it (the last store made). */
+  writeWhole?: (state: RolloutState) => Promise<void>,
+): void {
   describe(`RolloutStore contract: ${name}`, () => {
+    if (writeWhole !== undefined)
+      it('reads a whole checkpoint an earlier release wrote, and a resumed run goes on from it', async () => {
+        const store = await make();
+        const states = rolloutStates('r8', 2);
+        await writeWhole(states[5] as RolloutState);
+        const loaded = await store.load('r8');
+        expect(loaded).toEqual(states[5]);
+        expect(await store.save(loaded as RolloutState, loaded)).toBe(true);
+        for (let index = 6; index < states.length; index++)
+          expect(await store.save(states[index] as RolloutState, states[index - 1])).toBe(true);
+        expect(await store.load('r8')).toEqual(states.at(-1));
+      });
+
     it('keeps the newest checkpoint: an older one never overwrites it', async () => {
       const store = await make();
       expect(await store.load('r1')).toBeUndefined();
