@@ -102,6 +102,8 @@ interface Figures {
   cpuMs: number;
   checkpointBytes: number;
   peakRssMb: number;
+  /** Resident before the rollout: node, the modules, the connections (and, embedded, the database). */
+  startRssMb: number;
   slackCalls: number;
   status: string;
 }
@@ -133,7 +135,8 @@ async function measure(
   await worker.consumer.waitUntilReady();
   view.start();
   const rollout = `bench-${randomUUID()}`;
-  let peakRss = process.memoryUsage().rss;
+  const startRss = process.memoryUsage().rss;
+  let peakRss = startRss;
   const sampler = setInterval(() => {
     peakRss = Math.max(peakRss, process.memoryUsage().rss);
   }, 20);
@@ -163,6 +166,7 @@ async function measure(
     cpuMs: (used.user + used.system) / 1000,
     checkpointBytes: bytes() - before,
     peakRssMb: peakRss / 2 ** 20,
+    startRssMb: startRss / 2 ** 20,
     slackCalls: chat.calls,
     status: state?.status ?? 'missing',
   };
@@ -239,7 +243,7 @@ const line = (label: string, figures: Figures) =>
     `${label.padEnd(9)} ${figures.status.padEnd(9)} wall ${(figures.wallMs / 1000).toFixed(1)} s · ` +
       `CPU ${(figures.cpuMs / 1000).toFixed(2)} s (target ≤ 2) · ` +
       `checkpoints ${(figures.checkpointBytes / 1e6).toFixed(2)} MB (≤ 10) · ` +
-      `peak RSS ${figures.peakRssMb.toFixed(0)} MB (≤ 150, embedded ≤ 200) · ` +
+      `peak RSS ${figures.peakRssMb.toFixed(0)} MB (≤ 150, embedded ≤ 200; ${figures.startRssMb.toFixed(0)} before) · ` +
       `Slack calls ${figures.slackCalls} (≤ ${2 * GROUPS + 5})`,
   );
 
