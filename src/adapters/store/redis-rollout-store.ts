@@ -33,6 +33,12 @@ redis.call('PEXPIRE', KEYS[1], ARGV[4])
 redis.call('PEXPIRE', KEYS[2], ARGV[4])
 return 1`;
 
+// One command per update rather than a transaction of four: there is one per transition.
+const APPEND = `
+redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[2], '*', 'update', ARGV[1])
+redis.call('PEXPIRE', KEYS[1], ARGV[3])
+return 1`;
+
 /** How long a rollout's state and updates are kept after its last change. */
 const RETAIN_MS = 30 * 86_400_000;
 const UPDATES_MAX = 50_000;
@@ -101,12 +107,11 @@ export class RedisRolloutStore implements RolloutStore {
   }
 
   async append(id: string, update: StoredUpdate): Promise<void> {
-    const key = this.keys.updates(id);
-    await this.redis
-      .multi()
-      .xadd(key, 'MAXLEN', '~', UPDATES_MAX, '*', 'update', JSON.stringify(update))
-      .pexpire(key, RETAIN_MS)
-      .exec();
+    await this.scripts.run(
+      APPEND,
+      [this.keys.updates(id)],
+      [JSON.stringify(update), String(UPDATES_MAX), String(RETAIN_MS)],
+    );
   }
 
   async read(
