@@ -106,6 +106,7 @@ interface Figures {
   startRssMb: number;
   slackCalls: number;
   status: string;
+  note?: string;
 }
 
 /** Runs one rollout through a worker and a chat view on `stores`, and measures it. */
@@ -114,6 +115,7 @@ async function measure(
   work: BullRolloutQueue,
   rollouts: RolloutStore,
   bytes: () => number,
+  starting: () => void = () => {},
 ): Promise<Figures> {
   const chat = new CountingChat();
   const deps: UseCaseDeps = {
@@ -141,6 +143,7 @@ async function measure(
     peakRss = Math.max(peakRss, process.memoryUsage().rss);
   }, 20);
   const before = bytes();
+  starting();
   const cpu = process.cpuUsage();
   const started = performance.now();
   await stores.outbox.add({
@@ -204,6 +207,22 @@ async function onRedis(): Promise<Figures> {
 async function onEmbedded(): Promise<Figures> {
   const dir = await mkdtemp(join(tmpdir(), 'baton-bench-fleet-'));
   const database = await openEmbeddedDatabase(join(dir, 'db'), 'bench', () => {});
+  // Every statement the database runs during the rollout, by what it is about.
+  const statements = new Map<string, number>();
+  const run = database.pool.run.bind(database.pool);
+  database.pool.run = (text, params) => {
+    const about = /baton\.checkpoint/.test(text)
+      ? 'checkpoints'
+      : /baton\.updates/.test(text)
+        ? 'updates'
+        : /bullmq\./i.test(text)
+          ? 'queue'
+          : /baton\.outbox/.test(text)
+            ? 'outbox'
+            : 'other';
+    statements.set(about, (statements.get(about) ?? 0) + 1);
+    return run(text, params);
+  };
   let written = 0;
   const counting: Sql = {
     query: (text, params) => {
@@ -216,7 +235,7 @@ async function onEmbedded(): Promise<Figures> {
   const queue = new BullRolloutQueue(new EmbeddedQueueStorage(pool));
   const history = new SqlHistory(pool);
   try {
-    return await measure(
+    const figures = await measure(
       {
         locks: new SqlLockStore(pool, systemClock),
         rollouts: new SqlRolloutStore(pool, systemClock),
@@ -230,7 +249,10 @@ async function onEmbedded(): Promise<Figures> {
       queue,
       new SqlRolloutStore(counting, systemClock),
       () => written,
+      () => statements.clear(),
     );
+    const counts = [...statements].map(([about, count]) => `${about} ${count}`).join(', ');
+    return { ...figures, note: `statements run: ${counts}` };
   } finally {
     await queue.close();
     await database.close();
@@ -244,7 +266,8 @@ const line = (label: string, figures: Figures) =>
       `CPU ${(figures.cpuMs / 1000).toFixed(2)} s (target ≤ 2) · ` +
       `checkpoints ${(figures.checkpointBytes / 1e6).toFixed(2)} MB (≤ 10) · ` +
       `peak RSS ${figures.peakRssMb.toFixed(0)} MB (≤ 150, embedded ≤ 200; ${figures.startRssMb.toFixed(0)} before) · ` +
-      `Slack calls ${figures.slackCalls} (≤ ${2 * GROUPS + 5})`,
+      `Slack calls ${figures.slackCalls} (≤ ${2 * GROUPS + 5})` +
+      (figures.note === undefined ? '' : `\n          ${figures.note}`),
   );
 
 console.log(
