@@ -38,6 +38,7 @@ const HOSTS = Number(process.env.BENCH_HOSTS ?? 1000);
 const GROUPS = Number(process.env.BENCH_GROUPS ?? 20);
 const PARALLEL = 10;
 const BACKENDS = (process.env.BENCH_BACKENDS ?? 'redis,embedded').split(',');
+const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 
 /** Hosts that answer at once: every command exits 0 on the next turn of the event loop. */
 const executor: RemoteExecutor = {
@@ -175,6 +176,24 @@ async function measure(
   };
 }
 
+/** Each figure the median of RUNS rollouts on one backend (this machine is shared: CPU varies). */
+async function repeated(once: () => Promise<Figures>): Promise<Figures> {
+  const runs: Figures[] = [];
+  for (let run = 0; run < RUNS; run++) runs.push(await once());
+  const median = (pick: (figures: Figures) => number) =>
+    [...runs.map(pick)].sort((a, b) => a - b)[Math.floor(runs.length / 2)] ?? NaN;
+  return {
+    wallMs: median((figures) => figures.wallMs),
+    cpuMs: median((figures) => figures.cpuMs),
+    checkpointBytes: median((figures) => figures.checkpointBytes),
+    peakRssMb: Math.max(...runs.map((figures) => figures.peakRssMb)),
+    startRssMb: runs[0]?.startRssMb ?? NaN,
+    slackCalls: median((figures) => figures.slackCalls),
+    status: [...new Set(runs.map((figures) => figures.status))].join('/'),
+    note: `CPU per run: ${runs.map((figures) => (figures.cpuMs / 1000).toFixed(2)).join(', ')} s`,
+  };
+}
+
 const CHECKPOINT_KEY = /:rollout:[^:]+:(state|checkpoint|deltas)$/;
 
 async function onRedis(): Promise<Figures> {
@@ -191,11 +210,13 @@ async function onRedis(): Promise<Figures> {
     return send(command as never);
   }) as typeof connection.sendCommand;
   try {
-    return await measure(
-      backend,
-      backend.work as BullRolloutQueue,
-      new RedisRolloutStore(connection, new RedisKeys(prefix)),
-      () => sent,
+    return await repeated(() =>
+      measure(
+        backend,
+        backend.work as BullRolloutQueue,
+        new RedisRolloutStore(connection, new RedisKeys(prefix)),
+        () => sent,
+      ),
     );
   } finally {
     await backend.close();
@@ -235,24 +256,26 @@ async function onEmbedded(): Promise<Figures> {
   const queue = new BullRolloutQueue(new EmbeddedQueueStorage(pool));
   const history = new SqlHistory(pool);
   try {
-    const figures = await measure(
-      {
-        locks: new SqlLockStore(pool, systemClock),
-        rollouts: new SqlRolloutStore(pool, systemClock),
-        history,
-        audit: history,
-        requests: new SqlRequestStore(pool, systemClock),
-        schedules: new SqlScheduleStore(pool, systemClock),
-        outbox: new SqlOutbox(pool, systemClock),
+    const figures = await repeated(() =>
+      measure(
+        {
+          locks: new SqlLockStore(pool, systemClock),
+          rollouts: new SqlRolloutStore(pool, systemClock),
+          history,
+          audit: history,
+          requests: new SqlRequestStore(pool, systemClock),
+          schedules: new SqlScheduleStore(pool, systemClock),
+          outbox: new SqlOutbox(pool, systemClock),
+          queue,
+        },
         queue,
-      },
-      queue,
-      new SqlRolloutStore(counting, systemClock),
-      () => written,
-      () => statements.clear(),
+        new SqlRolloutStore(counting, systemClock),
+        () => written,
+        () => statements.clear(),
+      ),
     );
     const counts = [...statements].map(([about, count]) => `${about} ${count}`).join(', ');
-    return { ...figures, note: `statements run: ${counts}` };
+    return { ...figures, note: `${figures.note}; statements run in the last rollout: ${counts}` };
   } finally {
     await queue.close();
     await database.close();
@@ -271,7 +294,8 @@ const line = (label: string, figures: Figures) =>
   );
 
 console.log(
-  `${HOSTS} simulated hosts in ${GROUPS} groups, parallel ${PARALLEL}, worker + chat view in one process`,
+  `${HOSTS} simulated hosts in ${GROUPS} groups, parallel ${PARALLEL}, worker + chat view in one process; ` +
+    `median of ${RUNS} rollouts (peak RSS: the highest; "before": before the first)`,
 );
 if (BACKENDS.includes('redis')) line('Redis', await onRedis());
 if (BACKENDS.includes('embedded')) line('embedded', await onEmbedded());
