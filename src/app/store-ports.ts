@@ -46,8 +46,13 @@ export type StoredUpdate = { worker: string } & (
 );
 
 export interface RolloutStore {
-  /** Stores a checkpoint unless a newer one (higher sequence) is already there. */
-  save(state: RolloutState): Promise<void>;
+  /**
+   * Stores a checkpoint. Given `previous`, the checkpoint stored one transition before, only what
+   * changed since is written, and only onto that very checkpoint; otherwise the whole progress (and
+   * the plan, the first time). False, and nothing stored, when the store holds a newer checkpoint
+   * (or, for a change, any other one): another run of the rollout has taken it over.
+   */
+  save(state: RolloutState, previous?: RolloutState): Promise<boolean>;
   load(id: string): Promise<RolloutState | undefined>;
   append(id: string, update: StoredUpdate): Promise<void>;
   /** Updates after `cursor` ('0' for all), waiting up to `blockMs` for the first. */

@@ -1,4 +1,5 @@
 import { patientRedis } from '../adapters/store/redis-patience.js';
+import { ReplayedState } from '../app/replayed-state.js';
 import type { StoredUpdate } from '../app/store-ports.js';
 import type { UseCaseDeps } from '../app/use-cases/deps.js';
 import { answerGate, cancelRollout } from '../app/use-cases/rollout-controls.js';
@@ -49,6 +50,8 @@ export async function followRollout(
   const report = reporterFor(options, io);
   const answered = new Set<string>();
   const started = io.now();
+  // The state each update leaves, replayed here from the events rather than loaded for each.
+  const replayed = new ReplayedState(() => backend.rollouts.load(rollout));
   let cursor = '0';
   let hinted = false;
   const release = io.onInterrupt?.(
@@ -77,7 +80,7 @@ export async function followRollout(
           return entry.update.reason === 'locked' ? EXIT.locked : EXIT.cannotConnect;
         }
         if (entry.update.kind === 'finished') return OUTCOME_EXIT[entry.update.status];
-        state = await patiently(() => backend.rollouts.load(rollout));
+        state = await patiently(() => replayed.after(entry.update));
         if (state === undefined) continue;
         const update = toUpdate(entry.update, state);
         if (update !== undefined) report(update);

@@ -59,6 +59,12 @@ lockStoreContract('embedded', async () => {
 rolloutStoreContract(
   'embedded',
   async () => new SqlRolloutStore((await empty()).pool, systemClock),
+  async (state) => {
+    await database.pool.query(
+      'INSERT INTO baton.checkpoints (id, sequence, state, at) VALUES ($1, $2, $3, $4)',
+      [state.id, state.sequence, JSON.stringify(state), Date.now()],
+    );
+  },
 );
 
 historyStoreContract('embedded', async () => new SqlHistory((await empty()).pool));

@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import type { RolloutStore, StoredUpdate } from '../../src/app/store-ports.js';
-import { startRollout } from '../../src/core/rollout/index.js';
+import {
+  applyEvent,
+  startRollout,
+  type Effect,
+  type RolloutEvent,
+  type RolloutState,
+} from '../../src/core/rollout/index.js';
 import { fleetPlaybook, planFor } from '../support/playbooks.js';
 
 const plan = planFor(fleetPlaybook({ groups: [{ hosts: 1 }, { hosts: 1 }] }));
@@ -16,17 +22,120 @@ const update = (n: number): StoredUpdate => ({
   worker: 'w',
 });
 
+/** Every state a whole rollout of `hosts` hosts in two groups goes through, all steps passing. */
+function rolloutStates(id: string, hosts: number): RolloutState[] {
+  const bigger = planFor(fleetPlaybook({ groups: [{ hosts, parallel: 2 }, { hosts }] }));
+  const started = startRollout(bigger, id, 1000);
+  const states = [started.state];
+  const outstanding: Effect[] = [...started.effects];
+  let at = 1000;
+  const feed = (event: RolloutEvent) => {
+    const result = applyEvent(states.at(-1) as RolloutState, event);
+    if (!result.ok) throw new Error(result.error.message);
+    states.push(result.state);
+    outstanding.push(...result.effects);
+  };
+  for (let effect = outstanding.shift(); effect !== undefined; effect = outstanding.shift()) {
+    at += 1;
+    if (effect.type === 'run_step') {
+      const ref = { group: effect.group, host: effect.host, pass: effect.pass, step: effect.step };
+      feed({ type: 'step.started', ...ref, at });
+      feed({ type: 'step.succeeded', ...ref, at });
+    } else if (effect.type === 'probe_health')
+      feed({
+        type: 'health.passed',
+        group: effect.group,
+        host: effect.host,
+        pass: effect.pass,
+        at,
+      });
+  }
+  return states;
+}
+
 /** What every RolloutStore must do; run against Redis and against the in-memory store. */
-export function rolloutStoreContract(name: string, make: () => Promise<RolloutStore>): void {
+export function rolloutStoreContract(
+  name: string,
+  make: () => Promise<RolloutStore>,
+  /** Writes a whole state where releases before per-step changes kept it (the last store made). */
+  writeWhole?: (state: RolloutState) => Promise<void>,
+): void {
   describe(`RolloutStore contract: ${name}`, () => {
+    if (writeWhole !== undefined)
+      it('reads a whole checkpoint an earlier release wrote, and a resumed run goes on from it', async () => {
+        const store = await make();
+        const states = rolloutStates('r8', 2);
+        await writeWhole(states[5] as RolloutState);
+        const loaded = await store.load('r8');
+        expect(loaded).toEqual(states[5]);
+        expect(await store.save(loaded as RolloutState, loaded)).toBe(true);
+        for (let index = 6; index < states.length; index++)
+          expect(await store.save(states[index] as RolloutState, states[index - 1])).toBe(true);
+        expect(await store.load('r8')).toEqual(states.at(-1));
+      });
+
     it('keeps the newest checkpoint: an older one never overwrites it', async () => {
       const store = await make();
       expect(await store.load('r1')).toBeUndefined();
-      await store.save(state('r1', 5));
-      await store.save(state('r1', 3));
+      expect(await store.save(state('r1', 5))).toBe(true);
+      expect(await store.save(state('r1', 3))).toBe(false);
       expect((await store.load('r1'))?.sequence).toBe(5);
-      await store.save(state('r1', 6));
+      expect(await store.save(state('r1', 6))).toBe(true);
       expect((await store.load('r1'))?.sequence).toBe(6);
+    });
+
+    it('stores each step as a change, and loads after many of them the state the machine reached', async () => {
+      const store = await make();
+      const states = rolloutStates('r4', 6);
+      expect(states.length).toBeGreaterThan(50);
+      expect(await store.save(states[0] as RolloutState)).toBe(true);
+      for (let index = 1; index < states.length; index++) {
+        expect(await store.save(states[index] as RolloutState, states[index - 1])).toBe(true);
+        if (index === 20) expect(await store.load('r4')).toEqual(states[20]);
+      }
+      const last = states.at(-1) as RolloutState;
+      expect(last.status).toBe('succeeded');
+      expect(await store.load('r4')).toEqual(last);
+    });
+
+    it('refuses a change made from any checkpoint but the newest (a stale sequence)', async () => {
+      const store = await make();
+      const states = rolloutStates('r5', 2) as [RolloutState, RolloutState, RolloutState];
+      await store.save(states[0]);
+      expect(await store.save(states[1], states[0])).toBe(true);
+      expect(await store.save(states[2], states[1])).toBe(true);
+      // Another run's transition from a checkpoint since replaced: refused, whatever its content.
+      const forked = { ...states[2], status: 'halted' as const, updatedAt: 1 };
+      expect(await store.save(forked, states[1])).toBe(false);
+      expect(await store.save(states[1], states[0])).toBe(false);
+      // Nor does a change that skips a sequence land on top.
+      const ahead = { ...states[2], sequence: states[2].sequence + 2 };
+      expect(await store.save({ ...ahead, sequence: ahead.sequence + 1 }, ahead)).toBe(false);
+      expect(await store.load('r5')).toEqual(states[2]);
+    });
+
+    it('takes the same change twice (a retry whose answer was lost) as stored once', async () => {
+      const store = await make();
+      const states = rolloutStates('r6', 2) as [RolloutState, RolloutState, RolloutState];
+      await store.save(states[0]);
+      expect(await store.save(states[1], states[0])).toBe(true);
+      expect(await store.save(states[1], states[0])).toBe(true);
+      expect(await store.save(states[2], states[1])).toBe(true);
+      expect(await store.load('r6')).toEqual(states[2]);
+    });
+
+    it('starts again from a whole progress when a run resumes, dropping the changes before it', async () => {
+      const store = await make();
+      const states = rolloutStates('r7', 3);
+      await store.save(states[0] as RolloutState);
+      for (let index = 1; index <= 10; index++)
+        await store.save(states[index] as RolloutState, states[index - 1]);
+      const resumed = await store.load('r7');
+      expect(resumed).toEqual(states[10]);
+      expect(await store.save(resumed as RolloutState)).toBe(true);
+      for (let index = 11; index < states.length; index++)
+        expect(await store.save(states[index] as RolloutState, states[index - 1])).toBe(true);
+      expect(await store.load('r7')).toEqual(states.at(-1));
     });
 
     it('reads updates in order from a cursor, and does not wait when told not to', async () => {

@@ -13,10 +13,17 @@ afterAll(async () => {
   redis.disconnect();
 });
 
-rolloutStoreContract('Redis', async () => {
-  const prefix = testPrefix('rollouts');
-  prefixes.push(prefix);
-  return new RedisRolloutStore(redis, new RedisKeys(prefix));
-});
+rolloutStoreContract(
+  'Redis',
+  async () => {
+    const prefix = testPrefix('rollouts');
+    prefixes.push(prefix);
+    return new RedisRolloutStore(redis, new RedisKeys(prefix));
+  },
+  async (state) => {
+    const keys = new RedisKeys(prefixes.at(-1) as string);
+    await redis.set(keys.wholeCheckpoint(state.id), JSON.stringify(state));
+  },
+);
 
 rolloutStoreContract('in memory', async () => new InMemoryRolloutStore());

@@ -280,6 +280,24 @@ describe('processRolloutJob when its store fails', () => {
     expect(history.entries[0]?.result).toBe('succeeded');
   });
 
+  it('stops, starting nothing more, when another run of the rollout has stored a newer checkpoint', async () => {
+    const { deps, hosts, history } = setup();
+    const store = deps.rollouts as InMemoryRolloutStore;
+    const save = store.save.bind(store);
+    store.save = async (state, previous) => {
+      // Just before the second group's step would start, another run stores its own next step.
+      if (previous !== undefined && state.groups[1]?.hosts[0]?.phase === 'running')
+        await save({ ...previous, sequence: previous.sequence + 1 });
+      return save(state, previous);
+    };
+    expect(await processRolloutJob(job, deps, firstAttempt)).toEqual({
+      kind: 'suspended',
+      reason: 'a newer checkpoint of it is stored: another run has taken it over',
+    });
+    expect(hosts.log).toEqual(['a: restart v2']);
+    expect(history.entries).toEqual([]);
+  });
+
   it('on its last attempt, gives up in a stated final state: history, audit, lock and the last update', async () => {
     const { deps, history } = setup();
     const store = deps.rollouts as InMemoryRolloutStore;

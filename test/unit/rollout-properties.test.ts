@@ -1,11 +1,15 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
+  applyChange,
   applyEvent,
+  changeBetween,
   inFlight,
   isTerminal,
   parseRolloutState,
+  progressOf,
   resumeEffects,
+  withPlan,
   startRollout,
   type Effect,
   type Plan,
@@ -136,6 +140,21 @@ interface Run {
   resumed: { healthyAtCheckpoint: string[]; forwardSteps: string[] }[];
   forwardStepsPerGroup: Map<string, number>;
   everRolledBack: boolean;
+  /** What a store holds: the progress when the run started (or resumed), then one change a step. */
+  stored: { progress: string; changes: string[] };
+}
+
+/** Stores a transition the way the stores do: only what it changed, through JSON. */
+function store(run: Run, next: RolloutState): void {
+  run.stored.changes.push(JSON.stringify(changeBetween(run.state, next)));
+  run.state = next;
+}
+
+/** The checkpoint as a worker loads it: the progress, every change applied in order, the plan. */
+function load(run: Run): RolloutState {
+  let state = withPlan(run.state.plan, JSON.parse(run.stored.progress) as RolloutState);
+  for (const change of run.stored.changes) state = applyChange(state, JSON.parse(change));
+  return state;
 }
 
 function record(run: Run, effects: Effect[]): void {
@@ -160,7 +179,7 @@ function record(run: Run, effects: Effect[]): void {
 function deliver(run: Run, event: RolloutEvent): void {
   const result = applyEvent(run.state, event);
   if (!result.ok) throw new Error(`refused ${JSON.stringify(event)}: ${result.error.message}`);
-  run.state = result.state;
+  store(run, result.state);
   record(run, result.effects);
   checkInvariants(run.state);
 }
@@ -173,6 +192,7 @@ function simulate(plan: Plan, actions: Action[]): Run {
     resumed: [],
     forwardStepsPerGroup: new Map(),
     everRolledBack: false,
+    stored: { progress: JSON.stringify(progressOf(started.state)), changes: [] },
   };
   record(run, started.effects);
   checkInvariants(run.state);
@@ -184,9 +204,11 @@ function simulate(plan: Plan, actions: Action[]): Run {
       deliver(run, { type: 'cancel.requested', by: 'U1', at });
     } else if (chosen.kind === 'crash') {
       // The worker dies; another loads the checkpoint (through JSON) and redoes what was in flight.
-      const loaded = parseRolloutState(JSON.parse(JSON.stringify(run.state)));
+      const loaded = parseRolloutState(JSON.parse(JSON.stringify(load(run))));
       if (!loaded.ok) throw new Error(loaded.message);
+      expect(loaded.state).toEqual(run.state);
       run.state = loaded.state;
+      run.stored = { progress: JSON.stringify(progressOf(run.state)), changes: [] };
       run.outstanding = [];
       run.resumed.push({
         healthyAtCheckpoint: run.state.groups
@@ -203,7 +225,7 @@ function simulate(plan: Plan, actions: Action[]): Run {
         const result = applyEvent(run.state, event);
         if (result.ok) {
           expect(result.effects).toEqual([]);
-          run.state = result.state;
+          store(run, result.state);
         } else {
           expect(result.error.code).toBe('rollout_finished');
         }
@@ -231,6 +253,7 @@ function simulate(plan: Plan, actions: Action[]): Run {
     step({ kind: 'complete', pick: 0, outcome: 'ok' });
   }
   expect(isTerminal(run.state.status)).toBe(true);
+  expect(load(run)).toEqual(run.state);
   return run;
 }
 

@@ -10,6 +10,11 @@ CREATE TABLE IF NOT EXISTS baton.locks (
   PRIMARY KEY (service, environment));
 CREATE TABLE IF NOT EXISTS baton.checkpoints (
   id text PRIMARY KEY, sequence bigint NOT NULL, state text NOT NULL, at bigint NOT NULL);
+CREATE TABLE IF NOT EXISTS baton.checkpoint_plans (
+  id text PRIMARY KEY, plan text NOT NULL, at bigint NOT NULL);
+CREATE TABLE IF NOT EXISTS baton.checkpoint_changes (
+  id text NOT NULL, sequence bigint NOT NULL, change text NOT NULL, at bigint NOT NULL,
+  PRIMARY KEY (id, sequence));
 CREATE TABLE IF NOT EXISTS baton.updates (
   seq bigserial PRIMARY KEY, id text NOT NULL, update text NOT NULL, at bigint NOT NULL);
 CREATE INDEX IF NOT EXISTS updates_by_rollout ON baton.updates (id, seq);
@@ -51,6 +56,8 @@ export function pruning(now: number): [string, number[]][] {
   const retained = now - RETAIN_MS;
   return [
     ['DELETE FROM baton.checkpoints WHERE at < $1', [retained]],
+    ['DELETE FROM baton.checkpoint_plans WHERE id NOT IN (SELECT id FROM baton.checkpoints)', []],
+    ['DELETE FROM baton.checkpoint_changes WHERE id NOT IN (SELECT id FROM baton.checkpoints)', []],
     ['DELETE FROM baton.updates WHERE at < $1', [retained]],
     ['DELETE FROM baton.cancels WHERE at < $1', [retained]],
     ['DELETE FROM baton.gates WHERE at < $1', [retained]],

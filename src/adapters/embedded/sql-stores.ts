@@ -12,7 +12,15 @@ import type {
   StoredUpdate,
   Target,
 } from '../../app/store-ports.js';
-import { parseRolloutState, type RolloutState } from '../../core/rollout/index.js';
+import {
+  changeBetween,
+  fromCheckpoint,
+  parseRolloutState,
+  progressOf,
+  type Progress,
+  type RolloutState,
+  type StateChange,
+} from '../../core/rollout/index.js';
 import { fromJson as json, type Sql } from './embedded-database.js';
 import { AUDIT_MAX, HISTORY_MAX } from './schema.js';
 
@@ -92,14 +100,54 @@ export class SqlRolloutStore implements RolloutStore {
     private readonly clock: Clock,
   ) {}
 
-  async save(state: RolloutState): Promise<void> {
+  async save(state: RolloutState, previous?: RolloutState): Promise<boolean> {
+    const now = this.clock.now();
+    if (previous !== undefined && previous.sequence === state.sequence - 1) {
+      const change = JSON.stringify(changeBetween(previous, state));
+      // A change goes onto the checkpoint it was made from, and nowhere else: one statement.
+      const { rowCount } = await this.sql.query(
+        `WITH head AS (
+           UPDATE baton.checkpoints SET sequence = $3, at = $5 WHERE id = $1 AND sequence = $2
+           RETURNING id)
+         INSERT INTO baton.checkpoint_changes (id, sequence, change, at)
+         SELECT id, $3, $4, $5 FROM head`,
+        [state.id, previous.sequence, state.sequence, change, now],
+      );
+      if (rowCount > 0) return true;
+      // The same change sent again (its answer was lost on the way) is the newest one stored.
+      const { rows } = await this.sql.query(
+        `SELECT change FROM baton.checkpoint_changes JOIN baton.checkpoints USING (id, sequence)
+         WHERE id = $1 AND sequence = $2`,
+        [state.id, state.sequence],
+      );
+      return rows[0]?.change === change;
+    }
+    // The plan is written once; later progress is written without it.
+    if (!(await this.planned(state.id)))
+      await this.sql.query(
+        'INSERT INTO baton.checkpoint_plans (id, plan, at) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING',
+        [state.id, JSON.stringify(state.plan), now],
+      );
     // Keep the newest checkpoint: a worker that was presumed dead must not overwrite its successor.
-    await this.sql.query(
+    const { rowCount } = await this.sql.query(
       `INSERT INTO baton.checkpoints (id, sequence, state, at) VALUES ($1, $2, $3, $4)
        ON CONFLICT (id) DO UPDATE SET sequence = EXCLUDED.sequence, state = EXCLUDED.state, at = EXCLUDED.at
          WHERE baton.checkpoints.sequence <= EXCLUDED.sequence`,
-      [state.id, state.sequence, JSON.stringify(state), this.clock.now()],
+      [state.id, state.sequence, JSON.stringify(progressOf(state)), now],
     );
+    if (rowCount === 0) return false;
+    await this.sql.query('DELETE FROM baton.checkpoint_changes WHERE id = $1 AND sequence <= $2', [
+      state.id,
+      state.sequence,
+    ]);
+    return true;
+  }
+
+  private async planned(id: string): Promise<boolean> {
+    const { rows } = await this.sql.query('SELECT 1 FROM baton.checkpoint_plans WHERE id = $1', [
+      id,
+    ]);
+    return rows.length > 0;
   }
 
   async load(id: string): Promise<RolloutState | undefined> {
@@ -107,7 +155,30 @@ export class SqlRolloutStore implements RolloutStore {
       id,
     ]);
     if (rows[0] === undefined) return undefined;
-    const parsed = parseRolloutState(json(rows[0].state));
+    const stored = json<Record<string, unknown>>(rows[0].state);
+    let state: unknown = stored;
+    // A checkpoint with its plan inside is a whole state, as releases before changes wrote it.
+    if (stored.plan === undefined) {
+      const plan = await this.sql.query('SELECT plan FROM baton.checkpoint_plans WHERE id = $1', [
+        id,
+      ]);
+      const changes = await this.sql.query(
+        `SELECT change FROM baton.checkpoint_changes WHERE id = $1 AND sequence > $2
+         ORDER BY sequence`,
+        [id, Number(stored.sequence)],
+      );
+      if (plan.rows[0] === undefined) throw new Error(`rollout ${id}: its plan is missing`);
+      try {
+        state = fromCheckpoint(
+          json(plan.rows[0].plan),
+          stored as unknown as Progress,
+          changes.rows.map((row) => json<StateChange>(row.change)),
+        );
+      } catch (error) {
+        throw new Error(`rollout ${id}: ${(error as Error).message}`, { cause: error });
+      }
+    }
+    const parsed = parseRolloutState(state);
     if (!parsed.ok) throw new Error(`rollout ${id}: ${parsed.message}`);
     return parsed.state;
   }

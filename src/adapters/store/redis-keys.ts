@@ -7,7 +7,16 @@ export class RedisKeys {
   lock(target: Target): string {
     return `${this.prefix}:lock:${target.service}:${target.environment}`;
   }
+  /** A rollout's plan, its progress when its run started, and the sequence of its newest change. */
   checkpoint(id: string): string {
+    return `${this.prefix}:rollout:${id}:checkpoint`;
+  }
+  /** What each transition since the progress was written changed, oldest first. */
+  checkpointChanges(id: string): string {
+    return `${this.prefix}:rollout:${id}:deltas`;
+  }
+  /** Where releases before per-step changes kept a rollout's whole state (read, never written). */
+  wholeCheckpoint(id: string): string {
     return `${this.prefix}:rollout:${id}:state`;
   }
   updates(id: string): string {

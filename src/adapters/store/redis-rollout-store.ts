@@ -1,13 +1,42 @@
 import type { Redis } from 'ioredis';
 import type { RolloutStore, StoredUpdate } from '../../app/store-ports.js';
-import { parseRolloutState, type RolloutState } from '../../core/rollout/index.js';
+import {
+  changeBetween,
+  fromCheckpoint,
+  parseRolloutState,
+  progressOf,
+  type RolloutState,
+} from '../../core/rollout/index.js';
 import type { RedisKeys } from './redis-keys.js';
+import { RedisScripts } from './redis-scripts.js';
 
-// Keep the newest checkpoint: a worker that was presumed dead must not overwrite its successor.
-const SAVE = `
-local current = redis.call('GET', KEYS[1])
-if current and cjson.decode(current).sequence > tonumber(ARGV[2]) then return 0 end
-redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[3])
+// Neither script reads a state: the sequence of the newest checkpoint is a field of its own.
+// The progress replaces an older one (and the changes made since it) unless a newer one is stored.
+const SAVE_PROGRESS = `
+local head = redis.call('HGET', KEYS[1], 'sequence')
+if head and tonumber(head) > tonumber(ARGV[1]) then return 0 end
+redis.call('HSET', KEYS[1], 'sequence', ARGV[1], 'progress', ARGV[2])
+if ARGV[3] ~= '' then redis.call('HSETNX', KEYS[1], 'plan', ARGV[3]) end
+redis.call('DEL', KEYS[2])
+redis.call('PEXPIRE', KEYS[1], ARGV[4])
+return 1`;
+
+// A change goes onto the checkpoint it was made from, and nowhere else. The same change sent again
+// (its answer was lost on the way) is already stored.
+const SAVE_CHANGE = `
+local head = redis.call('HGET', KEYS[1], 'sequence')
+if head == ARGV[2] and redis.call('LINDEX', KEYS[2], -1) == ARGV[3] then return 1 end
+if head ~= ARGV[1] then return 0 end
+redis.call('HSET', KEYS[1], 'sequence', ARGV[2])
+redis.call('RPUSH', KEYS[2], ARGV[3])
+redis.call('PEXPIRE', KEYS[1], ARGV[4])
+redis.call('PEXPIRE', KEYS[2], ARGV[4])
+return 1`;
+
+// One command per update rather than a transaction of four: there is one per transition.
+const APPEND = `
+redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[2], '*', 'update', ARGV[1])
+redis.call('PEXPIRE', KEYS[1], ARGV[3])
 return 1`;
 
 /** How long a rollout's state and updates are kept after its last change. */
@@ -15,37 +44,74 @@ const RETAIN_MS = 30 * 86_400_000;
 const UPDATES_MAX = 50_000;
 
 export class RedisRolloutStore implements RolloutStore {
+  private readonly scripts: RedisScripts;
+
   constructor(
     private readonly redis: Redis,
     private readonly keys: RedisKeys,
-  ) {}
+  ) {
+    this.scripts = new RedisScripts(redis);
+  }
 
-  async save(state: RolloutState): Promise<void> {
-    await this.redis.eval(
-      SAVE,
-      1,
-      this.keys.checkpoint(state.id),
-      JSON.stringify(state),
-      state.sequence,
-      RETAIN_MS,
-    );
+  async save(state: RolloutState, previous?: RolloutState): Promise<boolean> {
+    const keys = [this.keys.checkpoint(state.id), this.keys.checkpointChanges(state.id)];
+    if (previous !== undefined && previous.sequence === state.sequence - 1) {
+      const change = JSON.stringify(changeBetween(previous, state));
+      const saved = await this.scripts.run(SAVE_CHANGE, keys, [
+        String(previous.sequence),
+        String(state.sequence),
+        change,
+        String(RETAIN_MS),
+      ]);
+      return saved === 1;
+    }
+    // The plan is sent only when none is stored yet: it is by far the largest part.
+    const planned = (await this.redis.hexists(keys[0] as string, 'plan')) === 1;
+    const saved = await this.scripts.run(SAVE_PROGRESS, keys, [
+      String(state.sequence),
+      JSON.stringify(progressOf(state)),
+      planned ? '' : JSON.stringify(state.plan),
+      String(RETAIN_MS),
+    ]);
+    return saved === 1;
   }
 
   async load(id: string): Promise<RolloutState | undefined> {
-    const text = await this.redis.get(this.keys.checkpoint(id));
-    if (text === null) return undefined;
-    const parsed = parseRolloutState(JSON.parse(text));
+    const [[, stored], [, changes]] = (await this.redis
+      .multi()
+      .hmget(this.keys.checkpoint(id), 'progress', 'plan')
+      .lrange(this.keys.checkpointChanges(id), 0, -1)
+      .exec()) as [[null, (string | null)[]], [null, string[]]];
+    const [progress, plan] = stored;
+    const data =
+      progress === null || progress === undefined || plan === null || plan === undefined
+        ? await this.redis.get(this.keys.wholeCheckpoint(id))
+        : undefined;
+    if (data === null) return undefined;
+    let state: unknown;
+    try {
+      state =
+        data === undefined
+          ? fromCheckpoint(
+              JSON.parse(plan as string),
+              JSON.parse(progress as string),
+              changes.map((change) => JSON.parse(change)),
+            )
+          : JSON.parse(data);
+    } catch (error) {
+      throw new Error(`rollout ${id}: ${(error as Error).message}`, { cause: error });
+    }
+    const parsed = parseRolloutState(state);
     if (!parsed.ok) throw new Error(`rollout ${id}: ${parsed.message}`);
     return parsed.state;
   }
 
   async append(id: string, update: StoredUpdate): Promise<void> {
-    const key = this.keys.updates(id);
-    await this.redis
-      .multi()
-      .xadd(key, 'MAXLEN', '~', UPDATES_MAX, '*', 'update', JSON.stringify(update))
-      .pexpire(key, RETAIN_MS)
-      .exec();
+    await this.scripts.run(
+      APPEND,
+      [this.keys.updates(id)],
+      [JSON.stringify(update), String(UPDATES_MAX), String(RETAIN_MS)],
+    );
   }
 
   async read(

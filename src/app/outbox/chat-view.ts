@@ -52,6 +52,8 @@ export class ChatView {
       leaseMs: options.leaseMs ?? DELIVERY_LEASE_MS,
       warn: options.warn,
       random: options.random ?? Math.random,
+      // Live rollout messages are drawn from the state the follower replays, not a load each time.
+      followed: (rollout) => this.follower.stateOf(rollout),
     };
     this.follower = new RolloutFollower(deps);
   }

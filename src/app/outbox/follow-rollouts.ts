@@ -1,7 +1,8 @@
 import { escape } from '../../core/report/block-kit.js';
 import { textMessage } from '../../core/report/chat-messages.js';
-import type { StoredUpdate } from '../store-ports.js';
-import type { RolloutStore } from '../store-ports.js';
+import type { RolloutState } from '../../core/rollout/index.js';
+import { ReplayedState } from '../replayed-state.js';
+import type { RolloutStore, StoredUpdate } from '../store-ports.js';
 import type { OutboxRecord, OutboxStore } from './ports.js';
 
 /** Output tails shown in a failure's thread reply. */
@@ -9,6 +10,8 @@ const TAIL_CHARS = 1500;
 
 interface Followed {
   cursor: string;
+  /** The rollout's state as its events leave it, for drawing its message without loading it. */
+  state: ReplayedState;
   /** The last few failures of each group, with their output, for the thread reply. */
   failures: Map<string, string[]>;
 }
@@ -32,7 +35,11 @@ export class RolloutFollower {
       const { view } = record;
       if (record.settled || view.kind !== 'rollout' || view.end !== undefined) continue;
       live.add(view.rollout);
-      const followed = this.followed.get(view.rollout) ?? { cursor: '0', failures: new Map() };
+      const followed = this.followed.get(view.rollout) ?? {
+        cursor: '0',
+        state: new ReplayedState(() => this.deps.rollouts.load(view.rollout)),
+        failures: new Map(),
+      };
       this.followed.set(view.rollout, followed);
       for (const { cursor, update } of await this.deps.rollouts.read(
         view.rollout,
@@ -49,9 +56,15 @@ export class RolloutFollower {
     return news;
   }
 
+  /** The state of a followed rollout as far as its updates have been read; else undefined. */
+  stateOf(rollout: string): RolloutState | undefined {
+    return this.followed.get(rollout)?.state.current;
+  }
+
   private async take(record: OutboxRecord, followed: Followed, update: StoredUpdate) {
     const { view, to } = record;
     if (view.kind !== 'rollout') return;
+    await followed.state.after(update);
     if (update.kind === 'event') collectFailure(followed.failures, update);
     if (update.kind === 'finished')
       await this.deps.outbox.change(record.key, { ...view, end: { kind: 'finished' } });

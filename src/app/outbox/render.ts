@@ -6,7 +6,7 @@ import {
   type ScheduleOutcome,
 } from '../../core/report/chat-messages.js';
 import { progressMessage, progressMilestone } from '../../core/report/progress-message.js';
-import { isTerminal } from '../../core/rollout/index.js';
+import { isTerminal, type RolloutState } from '../../core/rollout/index.js';
 import type { RequestStore } from '../approval-ports.js';
 import type { Clock } from '../ports.js';
 import type { ScheduleRecord, ScheduleStore } from '../schedule-ports.js';
@@ -28,6 +28,8 @@ export interface RenderDeps {
   rollouts: RolloutStore;
   schedules: ScheduleStore;
   clock: Clock;
+  /** A rollout's state as a follower in this process has replayed it, when one follows it. */
+  followed?: (rollout: string) => RolloutState | undefined;
 }
 
 function scheduleOutcome(record: ScheduleRecord): ScheduleOutcome {
@@ -93,7 +95,7 @@ export async function render(deps: RenderDeps, view: MessageView): Promise<Rende
             `The rollout did not start: ${view.end.summary === undefined ? '' : `${escape(view.end.summary)}: `}${view.end.detail.map(escape).join('; ')}${view.end.reason === 'locked' ? '' : '. Nothing was changed on any host.'}`,
           ),
         );
-      const state = await deps.rollouts.load(view.rollout);
+      const state = deps.followed?.(view.rollout) ?? (await deps.rollouts.load(view.rollout));
       if (state === undefined)
         return {
           message: textMessage(

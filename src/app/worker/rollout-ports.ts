@@ -3,7 +3,7 @@ import type { AuditEntry } from '../audit.js';
 import type { RolloutJob } from '../jobs.js';
 import type { WorkerDeps } from './deps.js';
 import { targetOf } from './finish-rollout.js';
-import type { GateAnswer, RolloutPorts, RolloutUpdate } from './run-rollout.js';
+import type { GateAnswer, RolloutPorts, RolloutUpdate, SuspendCause } from './run-rollout.js';
 
 /**
  * What one rollout's run needs from the worker: checkpoints (which must be stored, or the run
@@ -13,7 +13,7 @@ import type { GateAnswer, RolloutPorts, RolloutUpdate } from './run-rollout.js';
 export function rolloutPorts(
   job: RolloutJob,
   deps: WorkerDeps,
-  suspend: (reason: string, cause: 'store') => void,
+  suspend: (reason: string, cause: SuspendCause) => void,
 ): RolloutPorts {
   const target = targetOf(job);
   // Losing one progress update must not take the worker (and the rollout) down with it.
@@ -25,7 +25,11 @@ export function rolloutPorts(
     executor: deps.executor,
     health: deps.health,
     clock: deps.clock,
-    checkpoint: (state: RolloutState) => deps.rollouts.save(state),
+    checkpoint: async (state: RolloutState, previous: RolloutState) => {
+      if (await deps.rollouts.save(state, previous)) return;
+      suspend('a newer checkpoint of it is stored: another run has taken it over', 'lock_lost');
+      throw new Error('a newer checkpoint is stored');
+    },
     report: (update: RolloutUpdate) => {
       if (update.kind === 'event') {
         if (update.event.type === 'health.failed' || update.event.type === 'health.timed_out')

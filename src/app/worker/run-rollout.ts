@@ -31,8 +31,8 @@ export interface RolloutPorts {
   executor: RemoteExecutor;
   health: HealthProbe;
   clock: Clock;
-  /** Stores the state; awaited before any effect of that state starts. */
-  checkpoint(state: RolloutState): Promise<void>;
+  /** Stores the state (`previous`: the one stored before); awaited before any effect of it starts. */
+  checkpoint(state: RolloutState, previous: RolloutState): Promise<void>;
   report(update: RolloutUpdate): void;
   /** Waits for someone to continue past (or abort at) a manual gate. */
   gate(group: string, state: RolloutState, signal: AbortSignal): Promise<GateAnswer>;
@@ -156,7 +156,7 @@ export class RolloutRun {
     announcements: Announcement[],
   ): Promise<boolean> {
     try {
-      await this.ports.checkpoint(this.state);
+      await this.ports.checkpoint(this.state, this.stored);
     } catch (error) {
       this.suspend(`its checkpoint could not be stored: ${(error as Error).message}`, 'store');
       return false;

@@ -23,3 +23,4 @@ export {
   describeInventoryChanges,
   plannedInventories,
 } from './inventory-change.js';
+export * from './checkpoint.js';

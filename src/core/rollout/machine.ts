@@ -69,7 +69,12 @@ export function applyEvent(current: RolloutState, event: RolloutEvent): Transiti
       `Rollout ${current.id} has already finished (${current.status}); ${event.type} changes nothing.`,
     );
   }
-  const work = new TransitionBuilder(structuredClone(current));
+  // The plan and the groups this event leaves alone are shared with `current`, never changed.
+  const work = new TransitionBuilder({
+    ...current,
+    groups: [...current.groups],
+    rollbackQueue: [...current.rollbackQueue],
+  });
   const { state } = work;
   state.sequence += 1;
   state.updatedAt = Math.max(state.updatedAt, event.at);
@@ -92,9 +97,9 @@ export function applyEvent(current: RolloutState, event: RolloutEvent): Transiti
   }
 
   const index = state.groups.findIndex((group) => group.name === event.group);
-  const group = state.groups[index];
-  if (group === undefined)
+  if (index < 0)
     return error('unknown_group', `Rollout ${state.id} has no group '${event.group}'.`);
+  const group = work.group(index);
   const stale = !FORWARD_FLOW.includes(group.phase);
 
   switch (event.type) {

@@ -3,10 +3,15 @@ import { hostsInPass } from './group-progress.js';
 import type { Plan, PlannedHost } from './plan.js';
 import type { FailureReason, GroupState, HostState, RolloutState, RolloutStatus } from './state.js';
 
-/** One transition's working copy: the state being changed plus what it has asked for so far. */
+/**
+ * One transition's working copy: the state being changed plus what it has asked for so far. A
+ * group is copied the first time it is reached through group(), so the groups a transition does
+ * not touch stay shared with the state it started from (and cost nothing to copy or to store).
+ */
 export class TransitionBuilder {
   readonly effects: Effect[] = [];
   readonly announcements: Announcement[] = [];
+  private readonly copied = new Set<number>();
   constructor(readonly state: RolloutState) {}
 
   get plan(): Plan {
@@ -22,7 +27,15 @@ export class TransitionBuilder {
   group(index: number): GroupState {
     const group = this.state.groups[index];
     if (group === undefined) throw new Error(`no group ${index}`);
-    return group;
+    if (this.copied.has(index)) return group;
+    const copy = {
+      ...group,
+      order: [...group.order],
+      hosts: group.hosts.map((host) => ({ ...host })),
+    };
+    this.state.groups[index] = copy;
+    this.copied.add(index);
+    return copy;
   }
 
   runStep(groupIndex: number, host: HostState): void {

@@ -11,7 +11,12 @@ import type {
   StoredUpdate,
   Target,
 } from '../../../src/app/store-ports.js';
-import type { RolloutState } from '../../../src/core/rollout/index.js';
+import {
+  applyChange,
+  changeBetween,
+  type RolloutState,
+  type StateChange,
+} from '../../../src/core/rollout/index.js';
 
 const keyOf = (target: Target) => `${target.service}:${target.environment}`;
 
@@ -58,11 +63,23 @@ export class InMemoryRolloutStore implements RolloutStore {
   readonly updates = new Map<string, StoredUpdate[]>();
   readonly cancels = new Map<string, string>();
   readonly gates = new Map<string, { continue: boolean; by: string }>();
+  private readonly lastChange = new Map<string, string>();
 
-  async save(state: RolloutState): Promise<void> {
+  async save(state: RolloutState, previous?: RolloutState): Promise<boolean> {
     const current = this.states.get(state.id);
-    if (current === undefined || current.sequence <= state.sequence)
-      this.states.set(state.id, structuredClone(state));
+    if (previous !== undefined && previous.sequence === state.sequence - 1) {
+      // Through JSON, as the other stores write it.
+      const text = JSON.stringify(changeBetween(previous, state));
+      if (current?.sequence === state.sequence && this.lastChange.get(state.id) === text)
+        return true;
+      if (current?.sequence !== previous.sequence) return false;
+      this.states.set(state.id, applyChange(current, JSON.parse(text) as StateChange));
+      this.lastChange.set(state.id, text);
+      return true;
+    }
+    if (current !== undefined && current.sequence > state.sequence) return false;
+    this.states.set(state.id, structuredClone(state));
+    return true;
   }
   async load(id: string): Promise<RolloutState | undefined> {
     return this.states.get(id);
