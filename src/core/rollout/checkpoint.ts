@@ -34,29 +34,20 @@ const FIELDS_SKIPPED = new Set(['plan', 'groups', 'sequence']);
 // Fields that are small (a status, a failure, a list of group indexes): compared by their JSON.
 const same = (a: unknown, b: unknown) => a === b || JSON.stringify(a) === JSON.stringify(b);
 
-function sameHost(a: HostState | undefined, b: HostState): boolean {
-  return (
-    a !== undefined &&
-    a.name === b.name &&
-    a.pass === b.pass &&
-    a.phase === b.phase &&
-    a.step === b.step &&
-    a.touched === b.touched &&
-    a.error === b.error
-  );
+/**
+ * Whether two records hold the same fields with the same values (`skipped` aside). Every field is
+ * compared, so a field added to a host or a group later is stored without anyone updating this.
+ */
+function sameFields<T extends object>(a: T | undefined, b: T, skipped?: keyof T): boolean {
+  if (a === undefined) return false;
+  if (a === b) return true;
+  const keys = new Set([...Object.keys(a), ...Object.keys(b)] as (keyof T)[]);
+  for (const key of keys) if (key !== skipped && !same(a[key], b[key])) return false;
+  return true;
 }
 
-function sameHeader(a: GroupState | undefined, b: GroupState): boolean {
-  return (
-    a !== undefined &&
-    a.name === b.name &&
-    a.phase === b.phase &&
-    a.startedAt === b.startedAt &&
-    a.finishedAt === b.finishedAt &&
-    a.order.length === b.order.length &&
-    a.order.every((name, index) => b.order[index] === name)
-  );
-}
+const sameHost = (a: HostState | undefined, b: HostState) => sameFields(a, b);
+const sameHeader = (a: GroupState | undefined, b: GroupState) => sameFields(a, b, 'hosts');
 
 function headerOf(group: GroupState): GroupHeader {
   const { hosts: _hosts, ...header } = group;
