@@ -19,6 +19,7 @@ import {
 import { createSlackApp } from './adapters/slack/bolt-app.js';
 import { WebApiChat } from './adapters/slack/web-api-chat.js';
 import { SshExecutor } from './adapters/ssh/ssh-executor.js';
+import { ChildProcessShell } from './adapters/controller/child-process-shell.js';
 import { redactUrl } from './adapters/log/redact.js';
 import { RedisAuditLog, RedisHistoryStore } from './adapters/store/redis-history.js';
 import { RedisKeys } from './adapters/store/redis-keys.js';
@@ -321,6 +322,7 @@ export function workerDeps(
   return {
     worker: name,
     executor,
+    controller: new ChildProcessShell(),
     // Over SSH, checks of hosts behind jump hosts go through the executor's connections.
     health: new NetworkHealthProbe(
       executor,

@@ -416,6 +416,8 @@ describe('JSON Schema', () => {
       'default_environment',
       'ssh',
       'steps',
+      'before_host',
+      'after_host',
       'health',
       'on_failure',
       'environments',

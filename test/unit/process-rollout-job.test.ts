@@ -12,6 +12,7 @@ import {
 } from '../support/memory/memory-stores.js';
 import { planFor, playbookFrom } from '../support/playbooks.js';
 import { VirtualClock } from '../support/virtual-clock.js';
+import { RecordingController } from '../support/recording-controller.js';
 
 const playbook = playbookFrom({
   service: 'svc',
@@ -42,6 +43,7 @@ function setup() {
   const deps: WorkerDeps = {
     worker: 'test:1',
     executor: hosts,
+    controller: new RecordingController(),
     health: hosts,
     clock,
     locks: new InMemoryLockStore(clock),

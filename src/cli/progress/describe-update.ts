@@ -1,5 +1,5 @@
 import type { RolloutUpdate } from '../../app/worker/run-rollout.js';
-import type { RolloutState } from '../../core/rollout/index.js';
+import { stepsOf, type RolloutState } from '../../core/rollout/index.js';
 import { hostSummary } from './host-summary.js';
 
 /** `4.2s` under a minute, `3m07s` above. */
@@ -59,7 +59,7 @@ export function describeUpdate(update: RolloutUpdate): string | undefined {
     const group = plan.groups.find((candidate) => candidate.name === e.group);
     const host = group?.hosts.find((candidate) => candidate.name === e.host);
     const procedure = e.pass === 'rollback' ? host?.rollback : host?.forward;
-    return procedure?.steps[step]?.name ?? `step ${step + 1}`;
+    return stepsOf(procedure)[step]?.name ?? `step ${step + 1}`;
   };
   switch (e.type) {
     case 'step.started':

@@ -31,6 +31,11 @@ export interface Step {
   timeoutMs: number;
 }
 
+/** A step that runs around each host's steps, somewhere else: the worker's machine or another host. */
+export interface HookStep extends Step {
+  on: 'controller' | Host;
+}
+
 export type HealthCheck = (
   | { kind: 'http'; url: string; status: number; bodyContains?: string; requestTimeoutMs: number }
   | { kind: 'tcp'; port: number; connectTimeoutMs: number }
@@ -68,6 +73,9 @@ export interface Playbook {
   /** `config`: the ssh config file the hosts were resolved with, as written. */
   ssh: { user: string; port: number; config?: string };
   steps: Step[];
+  /** Run before each host's steps and after it is healthy; absent: none. */
+  beforeHost?: HookStep[];
+  afterHost?: HookStep[];
   health: HealthCheck;
   onFailure: FailurePolicy;
   environments: Environment[];

@@ -190,6 +190,34 @@ export const StepSchema = z.strictObject({
   timeout: duration('step timeout', 1_000, 7_200_000, '5m'),
 });
 
+/** Written as a hook's `on`, it runs the command on the worker's own machine. */
+export const ON_CONTROLLER = 'controller';
+const MAX_HOOKS = 20;
+
+export const HookStepSchema = z
+  .strictObject({
+    name: z.string().min(1).max(60),
+    run: shellTemplate,
+    on: z
+      .string()
+      .refine((value) => value === ON_CONTROLLER || parseHostText(value) !== undefined, {
+        message: `on is '${ON_CONTROLLER}' (the worker's machine) or a host reached over SSH, e.g. lb-01.internal or lb-01.internal:2222`,
+      })
+      .meta({
+        description: `Where the command runs: '${ON_CONTROLLER}' (the worker's machine) or a host (name, name:port, or an alias of the ssh config), reached over SSH with its key verified like a target's`,
+      }),
+    timeout: duration('step timeout', 1_000, 7_200_000, '5m'),
+  })
+  .meta({ id: 'hook_step' });
+const hookSteps = (when: string) =>
+  z
+    .array(HookStepSchema)
+    .max(MAX_HOOKS, { message: `at most ${MAX_HOOKS} steps` })
+    .optional()
+    .meta({
+      description: `Steps run ${when}, in rollbacks too, somewhere else than the host ({{host}} names the host being changed); a failure follows on_failure like any step's`,
+    });
+
 export const HealthSchema = z.strictObject({
   http: z
     .strictObject({
@@ -273,6 +301,8 @@ export const PlaybookSchema = z
       })
       .default({ user: 'deploy', port: 22 }),
     steps: z.array(StepSchema).min(1, { message: 'a playbook needs at least one step' }),
+    before_host: hookSteps("before each host's steps"),
+    after_host: hookSteps('after each host is healthy'),
     health: HealthSchema,
     on_failure: z.enum(FAILURE_POLICIES).default('rollback_group'),
     environments: z.record(z.string(), EnvironmentSchema),
@@ -285,3 +315,4 @@ export const PlaybookSchema = z
 export type PlaybookDocument = z.output<typeof PlaybookSchema>;
 export type HostEntry = z.output<typeof HostSchema>;
 export type JumpEntry = z.output<typeof JumpSchema>;
+export type HookStepEntry = z.output<typeof HookStepSchema>;

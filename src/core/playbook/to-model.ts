@@ -1,11 +1,13 @@
 import { parseDuration } from '../duration.js';
-import type { Environment, HealthCheck, Host, Playbook } from './model.js';
-import { hostKey, type Reach } from './reach.js';
-import type { PlaybookDocument } from './schema.js';
+import type { Environment, HealthCheck, HookStep, Host, Playbook } from './model.js';
+import { hookHostKey, hostKey, type Reach } from './reach.js';
+import { ON_CONTROLLER, type PlaybookDocument } from './schema.js';
 
 /** From the document as written (snake_case, durations as text) to the model the planner uses. */
 
 const ms = (text: string): number => parseDuration(text) as number;
+const optional = <K extends string, V>(key: K, value: V | undefined) =>
+  (value === undefined ? {} : { [key]: value }) as Partial<Record<K, V>>;
 
 function toHealth(health: PlaybookDocument['health']): HealthCheck {
   const timing = {
@@ -33,6 +35,24 @@ function toHealth(health: PlaybookDocument['health']): HealthCheck {
     };
   const command = health.command as { run: string; timeout: string };
   return { kind: 'command', run: command.run, commandTimeoutMs: ms(command.timeout), ...timing };
+}
+
+function toHooks(
+  document: PlaybookDocument,
+  list: 'before_host' | 'after_host',
+  reach: Reach,
+): HookStep[] | undefined {
+  const steps = document[list];
+  if (steps === undefined || steps.length === 0) return undefined;
+  return steps.map((step, index) => ({
+    name: step.name,
+    run: step.run,
+    timeoutMs: ms(step.timeout),
+    on:
+      step.on === ON_CONTROLLER
+        ? 'controller'
+        : (reach.hosts.get(hookHostKey(list, index)) as Host),
+  }));
 }
 
 export function toModel(document: PlaybookDocument, reach: Reach): Playbook {
@@ -77,6 +97,8 @@ export function toModel(document: PlaybookDocument, reach: Reach): Playbook {
       run: step.run,
       timeoutMs: ms(step.timeout),
     })),
+    ...optional('beforeHost', toHooks(document, 'before_host', reach)),
+    ...optional('afterHost', toHooks(document, 'after_host', reach)),
     health: toHealth(document.health),
     onFailure: document.on_failure,
     environments,

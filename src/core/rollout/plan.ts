@@ -6,10 +6,32 @@ import { FAILURE_POLICIES } from '../playbook/schema.js';
  * quoted: it is stored inside each checkpoint so a resumed rollout runs exactly what was approved.
  */
 
+/** A host the connection to a planned host goes through (a bastion). */
+export const PlannedJumpSchema = z.object({
+  name: z.string(),
+  address: z.string(),
+  port: z.int(),
+  user: z.string(),
+  identityFile: z.string().optional(),
+});
+
+/** A host a hook runs on instead of the host being changed (a load balancer, say). */
+export const PlannedElsewhereSchema = z.object({
+  name: z.string(),
+  address: z.string(),
+  port: z.int(),
+  /** Absent: the plan's sshUser. */
+  user: z.string().optional(),
+  identityFile: z.string().optional(),
+  jump: z.array(PlannedJumpSchema).optional(),
+});
+
 export const PlannedStepSchema = z.object({
   name: z.string(),
   command: z.string(),
   timeoutMs: z.int().positive(),
+  /** Absent: on the host itself. `controller`: on the worker's machine (a hook). */
+  on: z.union([z.literal('controller'), PlannedElsewhereSchema]).optional(),
 });
 
 export const ProbeSchema = z.discriminatedUnion('kind', [
@@ -32,18 +54,12 @@ export const ProbeSchema = z.discriminatedUnion('kind', [
 /** What runs on one host to move it to a version, and how to tell it is healthy there. */
 export const HostProcedureSchema = z.object({
   version: z.string(),
+  /** The before_host hooks, then the playbook's steps: the health check follows them. */
   steps: z.array(PlannedStepSchema),
+  /** The after_host hooks, run once the host is healthy; the host counts as busy until they end. */
+  after: z.array(PlannedStepSchema).optional(),
   probe: ProbeSchema,
   verify: PlannedStepSchema.optional(),
-});
-
-/** A host the connection to a planned host goes through (a bastion). */
-export const PlannedJumpSchema = z.object({
-  name: z.string(),
-  address: z.string(),
-  port: z.int(),
-  user: z.string(),
-  identityFile: z.string().optional(),
 });
 
 export const PlannedHostSchema = z.object({
@@ -88,6 +104,12 @@ export type PlannedStep = z.infer<typeof PlannedStepSchema>;
 export type Probe = z.infer<typeof ProbeSchema>;
 export type HostProcedure = z.infer<typeof HostProcedureSchema>;
 export type PlannedJump = z.infer<typeof PlannedJumpSchema>;
+export type PlannedElsewhere = z.infer<typeof PlannedElsewhereSchema>;
 export type PlannedHost = z.infer<typeof PlannedHostSchema>;
 export type PlannedGroup = z.infer<typeof PlannedGroupSchema>;
 export type Plan = z.infer<typeof PlanSchema>;
+
+/** Every step of a procedure in the order it runs: `step` numbers in events index this list. */
+export function stepsOf(procedure: HostProcedure | undefined): PlannedStep[] {
+  return procedure === undefined ? [] : [...procedure.steps, ...(procedure.after ?? [])];
+}

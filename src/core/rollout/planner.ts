@@ -1,7 +1,7 @@
-import type { Environment, HealthCheck, Host, Playbook } from '../playbook/model.js';
+import type { Environment, HealthCheck, HookStep, Host, Playbook } from '../playbook/model.js';
 import { closest } from '../suggest.js';
 import { renderTemplate, type TemplateValues } from '../template.js';
-import type { HostProcedure, Plan, Probe } from './plan.js';
+import type { HostProcedure, Plan, PlannedStep, Probe } from './plan.js';
 import { reachOf } from './reach.js';
 import { versionProblem } from './version.js';
 
@@ -66,6 +66,19 @@ function probeFor(health: HealthCheck, values: TemplateValues, host: Host): Prob
   }
 }
 
+/** A hook with the values of the host it runs for: on the worker's machine or on another host. */
+function plannedHook(hook: HookStep, values: TemplateValues): PlannedStep {
+  return {
+    name: hook.name,
+    command: renderTemplate(hook.run, values, 'shell'),
+    timeoutMs: hook.timeoutMs,
+    on:
+      hook.on === 'controller'
+        ? 'controller'
+        : { name: hook.on.name, address: hook.on.address, port: hook.on.port, ...reachOf(hook.on) },
+  };
+}
+
 function procedure(
   playbook: Playbook,
   environment: Environment,
@@ -82,13 +95,18 @@ function procedure(
     service: playbook.service,
     environment: environment.name,
   };
+  const after = (playbook.afterHost ?? []).map((hook) => plannedHook(hook, values));
   return {
     version,
-    steps: playbook.steps.map((step) => ({
-      name: step.name,
-      command: renderTemplate(step.run, values, 'shell'),
-      timeoutMs: step.timeoutMs,
-    })),
+    steps: [
+      ...(playbook.beforeHost ?? []).map((hook) => plannedHook(hook, values)),
+      ...playbook.steps.map((step) => ({
+        name: step.name,
+        command: renderTemplate(step.run, values, 'shell'),
+        timeoutMs: step.timeoutMs,
+      })),
+    ],
+    ...(after.length === 0 ? {} : { after }),
     probe: probeFor(playbook.health, values, host),
     // Verification checks a new version on the canary; going back has nothing to verify.
     ...(group.verify === undefined || pass === 'rollback'

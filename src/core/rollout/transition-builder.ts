@@ -1,6 +1,6 @@
 import type { Announcement, Effect } from './events.js';
 import { hostsInPass } from './group-progress.js';
-import type { Plan, PlannedHost } from './plan.js';
+import { stepsOf, type HostProcedure, type Plan, type PlannedHost } from './plan.js';
 import type { FailureReason, GroupState, HostState, RolloutState, RolloutStatus } from './state.js';
 
 /** One transition's working copy: the state being changed plus what it has asked for so far. */
@@ -25,10 +25,13 @@ export class TransitionBuilder {
     return group;
   }
 
-  runStep(groupIndex: number, host: HostState): void {
+  private procedure(groupIndex: number, host: HostState): HostProcedure | undefined {
     const planned = this.plannedHost(groupIndex, host.name);
-    const procedure = host.pass === 'forward' ? planned.forward : planned.rollback;
-    const step = procedure?.steps[host.step];
+    return host.pass === 'forward' ? planned.forward : planned.rollback;
+  }
+
+  runStep(groupIndex: number, host: HostState): void {
+    const step = stepsOf(this.procedure(groupIndex, host))[host.step];
     if (step === undefined) throw new Error(`no step ${host.step} for ${host.name}`);
     host.phase = 'running';
     if (host.pass === 'forward') host.touched = true;
@@ -41,12 +44,18 @@ export class TransitionBuilder {
       name: step.name,
       command: step.command,
       timeoutMs: step.timeoutMs,
+      ...(step.on === undefined ? {} : { on: step.on }),
     });
   }
 
+  /** The steps before the health check (before_host hooks included). */
   stepCount(groupIndex: number, host: HostState): number {
-    const planned = this.plannedHost(groupIndex, host.name);
-    return (host.pass === 'forward' ? planned.forward : planned.rollback)?.steps.length ?? 0;
+    return this.procedure(groupIndex, host)?.steps.length ?? 0;
+  }
+
+  /** Every step of the host's pass, the after_host hooks that follow its health check included. */
+  stepTotal(groupIndex: number, host: HostState): number {
+    return stepsOf(this.procedure(groupIndex, host)).length;
   }
 
   /** Starts hosts of the group's current pass until `parallel` of them are in flight. */
