@@ -45,7 +45,15 @@ export type AuditDetails = {
   'rollout.abort_refused': Refused;
   'gate.continued': { rollout: string; group: string };
   'gate.aborted': { rollout: string; group: string };
-  'rollout.started': { rollout: string; version: string; worker: string };
+  'rollout.started': {
+    rollout: string;
+    version: string;
+    worker: string;
+    /** Hosts left out: already healthy on the version. */
+    skipped?: string[];
+    /** Hosts whose version could not be read, each with why. */
+    unread?: string[];
+  };
   'rollout.resumed': { rollout: string; sequence: number };
   'rollout.suspended': { rollout: string; why: string; attempt: number; attempts: number };
   'rollout.gave_up': { rollout: string; why: string };

@@ -74,6 +74,8 @@ export interface ControllerShell {
 export interface ProbeResult {
   healthy: boolean;
   detail: string;
+  /** An http check's response body, when there was one (the host's version may be read from it). */
+  body?: string;
 }
 
 /** One health check attempt against one host. */

@@ -88,6 +88,7 @@ describe('defaults', () => {
         timeoutMs: 60_000,
         successes: 1,
       },
+      skipCurrent: true,
       onFailure: 'rollback_group',
       environments: [
         {
@@ -419,6 +420,8 @@ describe('JSON Schema', () => {
       'before_host',
       'after_host',
       'health',
+      'version',
+      'skip_current',
       'on_failure',
       'environments',
     ]);

@@ -5,6 +5,7 @@ import type { JobAttempt } from '../queue-ports.js';
 import type { JobOutcome, WorkerDeps } from './deps.js';
 import { finishRollout, targetOf } from './finish-rollout.js';
 import { preflight } from './preflight.js';
+import { readHostVersions } from './read-versions.js';
 import { rolloutPorts } from './rollout-ports.js';
 import { RolloutRun, type RolloutOutcome } from './run-rollout.js';
 import { watchRollout } from './watch-rollout.js';
@@ -61,6 +62,8 @@ export async function processRolloutJob(
     });
     return { kind: 'refused' };
   }
+  // What runs: the job's plan, with what pre-flight read of each host's version.
+  let plan = job.plan;
   if (saved === undefined) {
     const unreachable = await preflight(job.plan, deps.executor);
     if (unreachable.length > 0) {
@@ -74,12 +77,21 @@ export async function processRolloutJob(
       });
       return { kind: 'refused' };
     }
+    const seen = await readHostVersions(job.plan, deps.executor, deps.health);
+    plan = seen.plan;
+    for (const problem of seen.unread) deps.warn(`rollout ${job.rollout}: ${problem}`);
     await deps.audit.append(
       auditEntry('rollout.started', {
         at: at(),
         actor: job.requestedBy,
         target,
-        detail: { rollout: job.rollout, version: job.plan.version, worker: deps.worker },
+        detail: {
+          rollout: job.rollout,
+          version: job.plan.version,
+          worker: deps.worker,
+          ...(seen.skipped.length === 0 ? {} : { skipped: seen.skipped }),
+          ...(seen.unread.length === 0 ? {} : { unread: seen.unread }),
+        },
       }),
     );
   } else {
@@ -98,7 +110,7 @@ export async function processRolloutJob(
   const ports = rolloutPorts(job, deps, (reason, cause) => holder.run?.suspend(reason, cause));
   const run =
     saved === undefined
-      ? RolloutRun.start(job.plan, job.rollout, ports)
+      ? RolloutRun.start(plan, job.rollout, ports)
       : RolloutRun.resume(saved, ports);
   holder.run = run;
   const watch = watchRollout(job, deps, run, takeLock, stop.signal);

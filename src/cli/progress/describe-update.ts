@@ -1,5 +1,5 @@
 import type { RolloutUpdate } from '../../app/worker/run-rollout.js';
-import { stepsOf, type RolloutState } from '../../core/rollout/index.js';
+import { skippedHosts, stepsOf, type RolloutState } from '../../core/rollout/index.js';
 import { hostSummary } from './host-summary.js';
 
 /** `4.2s` under a minute, `3m07s` above. */
@@ -27,7 +27,8 @@ export function describeUpdate(update: RolloutUpdate): string | undefined {
           plan.previousVersion === null
             ? plan.version
             : `${plan.previousVersion} → ${plan.version}`;
-        return `${plan.kind} ${plan.service} to ${plan.environment}: ${change}, ${plan.groups.length} groups, ${hosts} hosts`;
+        const skipped = skippedHosts(plan);
+        return `${plan.kind} ${plan.service} to ${plan.environment}: ${change}, ${plan.groups.length} groups, ${hosts} hosts${skipped.length === 0 ? '' : `; already on ${plan.version}, left out: ${skipped.join(', ')}`}`;
       }
       case 'group.started': {
         const group = plan.groups.find((candidate) => candidate.name === a.group);
@@ -42,7 +43,7 @@ export function describeUpdate(update: RolloutUpdate): string | undefined {
       case 'rollback.finished':
         return `${a.group}: rolled back and healthy`;
       case 'rollout.completed':
-        return `done: ${plan.service} ${plan.version} is on every host of ${plan.environment} (${elapsed(state, update.at)})`;
+        return `done: ${plan.service} ${plan.version} is on every host of ${plan.environment} (${elapsed(state, update.at)})${skippedHosts(plan).length === 0 ? '' : `; left out as already on it: ${skippedHosts(plan).join(', ')}`}`;
       case 'rollout.halted':
         return [
           `stopped (${a.status.replace('_', ' ')}, ${elapsed(state, update.at)}): ${a.detail}`,

@@ -17,7 +17,9 @@ export function hostSummary(state: RolloutState): string[] {
         host.pass
       ];
       const steps = stepsOf(procedure);
-      if (!host.touched) add('untouched', host.name);
+      const skipped = planned?.hosts.find((candidate) => candidate.name === host.name)?.skip;
+      if (skipped === true) add(`already on ${plan.version} (left out)`, host.name);
+      else if (!host.touched) add('untouched', host.name);
       else if (host.phase === 'healthy')
         add(host.pass === 'rollback' ? `back on ${previous}` : `on ${plan.version}`, host.name);
       else {

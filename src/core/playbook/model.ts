@@ -42,6 +42,9 @@ export type HealthCheck = (
   | { kind: 'command'; run: string; commandTimeoutMs: number }
 ) & { intervalMs: number; timeoutMs: number; successes: number };
 
+export type VersionSource =
+  { kind: 'command'; run: string; timeoutMs: number } | { kind: 'from_health'; pattern: string };
+
 export interface Group {
   name: string;
   hosts: Host[];
@@ -77,6 +80,10 @@ export interface Playbook {
   beforeHost?: HookStep[];
   afterHost?: HookStep[];
   health: HealthCheck;
+  /** How the version each host runs is read; absent: it is not. */
+  version?: VersionSource;
+  /** With `version`: hosts already healthy on the version deployed are left out. */
+  skipCurrent: boolean;
   onFailure: FailurePolicy;
   environments: Environment[];
 }

@@ -218,6 +218,57 @@ const hookSteps = (when: string) =>
       description: `Steps run ${when}, in rollbacks too, somewhere else than the host ({{host}} names the host being changed); a failure follows on_failure like any step's`,
     });
 
+/** How many capturing groups a regular expression has (an empty alternative always matches). */
+export function captureGroups(source: string): number {
+  return (new RegExp(`${source}|`, 'u').exec('')?.length ?? 1) - 1;
+}
+
+export const VersionSourceSchema = z
+  .strictObject({
+    command: shellTemplate.optional().meta({
+      description: 'Run on each host over SSH; its output, trimmed, is the version it runs',
+    }),
+    timeout: duration('version command timeout', 1_000, 300_000, '30s'),
+    from_health: z
+      .string()
+      .min(1)
+      .superRefine((value, ctx) => {
+        let groups: number;
+        try {
+          groups = captureGroups(value);
+        } catch (error) {
+          ctx.addIssue({
+            code: 'custom',
+            message: `not a valid regular expression: ${(error as Error).message}`,
+          });
+          return;
+        }
+        if (groups !== 1)
+          ctx.addIssue({
+            code: 'custom',
+            message: `the pattern has ${groups} capturing groups; give it exactly one, around the version, e.g. 'ok (\\S+)' (write (?:...) for the others)`,
+          });
+      })
+      .optional()
+      .meta({
+        description:
+          'A regular expression with one capturing group, matched against the body of the http health check: the group is the version the host runs',
+      }),
+  })
+  .superRefine((value, ctx) => {
+    if ((value.command === undefined) === (value.from_health === undefined))
+      ctx.addIssue({
+        code: 'custom',
+        message:
+          "give exactly one of command (e.g. command: 'cat /opt/app/VERSION') or from_health (e.g. from_health: 'ok (\\S+)')",
+      });
+  })
+  .meta({
+    id: 'version_source',
+    description:
+      'How baton reads the version each host really runs, before a rollout: a command over SSH, or a pattern over its health response',
+  });
+
 export const HealthSchema = z.strictObject({
   http: z
     .strictObject({
@@ -304,6 +355,11 @@ export const PlaybookSchema = z
     before_host: hookSteps("before each host's steps"),
     after_host: hookSteps('after each host is healthy'),
     health: HealthSchema,
+    version: VersionSourceSchema.optional(),
+    skip_current: z.boolean().default(true).meta({
+      description:
+        'With version: a deploy leaves out hosts already healthy on the version it deploys (restart never does); false turns that off',
+    }),
     on_failure: z.enum(FAILURE_POLICIES).default('rollback_group'),
     environments: z.record(z.string(), EnvironmentSchema),
   })

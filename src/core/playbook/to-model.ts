@@ -1,5 +1,5 @@
 import { parseDuration } from '../duration.js';
-import type { Environment, HealthCheck, HookStep, Host, Playbook } from './model.js';
+import type { Environment, HealthCheck, HookStep, Host, Playbook, VersionSource } from './model.js';
 import { hookHostKey, hostKey, type Reach } from './reach.js';
 import { ON_CONTROLLER, type PlaybookDocument } from './schema.js';
 
@@ -55,6 +55,12 @@ function toHooks(
   }));
 }
 
+function toVersionSource(source: PlaybookDocument['version']): VersionSource | undefined {
+  if (source === undefined) return undefined;
+  if (source.from_health !== undefined) return { kind: 'from_health', pattern: source.from_health };
+  return { kind: 'command', run: source.command as string, timeoutMs: ms(source.timeout) };
+}
+
 export function toModel(document: PlaybookDocument, reach: Reach): Playbook {
   const environments: Environment[] = Object.entries(document.environments).map(
     ([name, environment]) => ({
@@ -100,6 +106,8 @@ export function toModel(document: PlaybookDocument, reach: Reach): Playbook {
     ...optional('beforeHost', toHooks(document, 'before_host', reach)),
     ...optional('afterHost', toHooks(document, 'after_host', reach)),
     health: toHealth(document.health),
+    ...optional('version', toVersionSource(document.version)),
+    skipCurrent: document.skip_current,
     onFailure: document.on_failure,
     environments,
   };

@@ -1,6 +1,7 @@
 import { formatSeconds } from '../duration.js';
 import {
   groupProgress,
+  skippedHosts,
   PHASE_WORDS,
   type GroupState,
   type RolloutState,
@@ -143,6 +144,9 @@ export function progressMessage(
   const context = [
     `${plan.groups.length} groups · ${plan.groups.reduce((sum, group) => sum + group.hosts.length, 0)} hosts`,
   ];
+  const skipped = skippedHosts(plan);
+  if (skipped.length > 0)
+    context.push(`already on \`${escape(plan.version)}\`, left out: ${hostList(skipped)}`);
   if (requestedBy !== undefined) context.push(`requested by ${who(requestedBy)}`);
   if (state.cancel !== undefined) context.push(`cancel requested by ${who(state.cancel.by)}`);
   const actions = buttons(state);

@@ -12,3 +12,11 @@ export { groupProgress, hostsInPass, PHASE_WORDS, type GroupProgress } from './g
 export * from './state.js';
 export type * from './events.js';
 export { startRollout, applyEvent, resumeEffects, inFlight, type Transition } from './machine.js';
+export {
+  readVersion,
+  skippedHosts,
+  withHostVersions,
+  type HostObservation,
+  type ReadVersion,
+  type VersionsSeen,
+} from './host-versions.js';

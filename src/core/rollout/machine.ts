@@ -20,7 +20,8 @@ function initialGroups(plan: Plan): GroupState[] {
     hosts: group.hosts.map((host) => ({
       name: host.name,
       pass: 'forward',
-      phase: 'pending',
+      // Already healthy on the version deployed: nothing to do, and nothing to roll back.
+      phase: host.skip === true ? 'healthy' : 'pending',
       step: 0,
       touched: false,
     })),

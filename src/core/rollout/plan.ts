@@ -71,6 +71,17 @@ export const PlannedHostSchema = z.object({
   identityFile: z.string().optional(),
   /** Outermost first; absent: connected to directly. */
   jump: z.array(PlannedJumpSchema).optional(),
+  /** How pre-flight reads the version the host runs (the playbook's `version`). */
+  readVersion: z
+    .discriminatedUnion('kind', [
+      z.object({ kind: z.literal('command'), command: z.string(), timeoutMs: z.int().positive() }),
+      z.object({ kind: z.literal('from_health'), pattern: z.string() }),
+    ])
+    .optional(),
+  /** What pre-flight read: the version the host really ran before this rollout. */
+  running: z.string().optional(),
+  /** Already healthy on the version of the plan: left out of it (`skip_current`). */
+  skip: z.literal(true).optional(),
   forward: HostProcedureSchema,
   /** Absent when there is nothing to go back to: a failure then halts. */
   rollback: HostProcedureSchema.optional(),
@@ -91,6 +102,10 @@ export const PlanSchema = z.object({
   previousVersion: z.string().nullable(),
   createdAt: z.int(),
   sshUser: z.string(),
+  /** The playbook's, for versions read from hosts; absent in older checkpoints. */
+  versionPattern: z.string().optional(),
+  /** Hosts already healthy on `version` are left out (never for a restart). */
+  skipCurrent: z.boolean().optional(),
   onFailure: z.enum(FAILURE_POLICIES),
   health: z.object({
     intervalMs: z.int().positive(),

@@ -1,7 +1,7 @@
 import type { Environment, HealthCheck, HookStep, Host, Playbook } from '../playbook/model.js';
 import { closest } from '../suggest.js';
 import { renderTemplate, type TemplateValues } from '../template.js';
-import type { HostProcedure, Plan, PlannedStep, Probe } from './plan.js';
+import type { HostProcedure, Plan, PlannedHost, PlannedStep, Probe } from './plan.js';
 import { reachOf } from './reach.js';
 import { versionProblem } from './version.js';
 
@@ -64,6 +64,32 @@ function probeFor(health: HealthCheck, values: TemplateValues, host: Host): Prob
         timeoutMs: health.commandTimeoutMs,
       };
   }
+}
+
+/** How pre-flight reads the version this host runs, when the playbook says. */
+function readVersionOf(
+  playbook: Playbook,
+  environment: Environment,
+  host: Host,
+): Pick<PlannedHost, 'readVersion'> {
+  const source = playbook.version;
+  if (source === undefined) return {};
+  if (source.kind === 'from_health')
+    return { readVersion: { kind: 'from_health', pattern: source.pattern } };
+  const values: TemplateValues = {
+    version: '',
+    previous_version: '',
+    host: host.address,
+    service: playbook.service,
+    environment: environment.name,
+  };
+  return {
+    readVersion: {
+      kind: 'command',
+      command: renderTemplate(source.run, values, 'shell'),
+      timeoutMs: source.timeoutMs,
+    },
+  };
 }
 
 /** A hook with the values of the host it runs for: on the worker's machine or on another host. */
@@ -159,6 +185,9 @@ export function planRollout(playbook: Playbook, request: RolloutRequest, now: nu
       previousVersion: request.previousVersion,
       createdAt: now,
       sshUser: playbook.ssh.user,
+      versionPattern: playbook.versionPattern,
+      skipCurrent:
+        playbook.version !== undefined && playbook.skipCurrent && request.kind !== 'restart',
       onFailure: playbook.onFailure,
       health: {
         intervalMs: playbook.health.intervalMs,
@@ -174,6 +203,7 @@ export function planRollout(playbook: Playbook, request: RolloutRequest, now: nu
           address: host.address,
           port: host.port,
           ...reachOf(host),
+          ...readVersionOf(playbook, environment, host),
           forward: procedure(
             playbook,
             environment,

@@ -78,6 +78,8 @@ export class TransitionBuilder {
     this.state.status = 'running';
     this.announcements.push({ type: 'group.started', group: group.name });
     this.fill(index);
+    // Every host of the group was left out (already on the version): it is done as it starts.
+    if (group.hosts.every((host) => host.phase === 'healthy')) this.groupHealthy(index, at);
   }
 
   finish(status: RolloutStatus, at: number, detail: string): void {

@@ -1,0 +1,94 @@
+import type { Plan, PlannedHost } from './plan.js';
+import { versionProblem } from './version.js';
+
+/** What pre-flight saw of one host: the text its version was read from, and whether it is healthy. */
+export interface HostObservation {
+  /** The version command's output, or the health response's body. */
+  output: string;
+  /** The plan's own health check passed just now. */
+  healthy: boolean;
+}
+
+export type ReadVersion = { ok: true; version: string } | { ok: false; problem: string };
+
+const SHOWN_MAX = 60;
+const shown = (text: string): string =>
+  JSON.stringify(text.length > SHOWN_MAX ? `${text.slice(0, SHOWN_MAX)}…` : text);
+
+/**
+ * The version a host runs, from what it answered. It passes the same check as a version typed
+ * in a command before it may ever be put in a command: the playbook's pattern, and no character a
+ * shell, a URL or a chat message would read as more than text.
+ */
+export function readVersion(plan: Plan, host: PlannedHost, output: string): ReadVersion {
+  const reading = host.readVersion;
+  if (reading === undefined) return { ok: false, problem: 'the playbook reads no version' };
+  let text: string | undefined;
+  if (reading.kind === 'command') {
+    text = output
+      .split('\n')
+      .map((line) => line.trim())
+      .find((line) => line !== '');
+  } else {
+    text = new RegExp(reading.pattern, 'u').exec(output)?.[1];
+  }
+  if (text === undefined || text === '')
+    return {
+      ok: false,
+      problem:
+        reading.kind === 'command'
+          ? `${host.name}: the version command printed nothing`
+          : `${host.name}: the health response ${shown(output.trim())} does not match from_health ${reading.pattern}`,
+    };
+  const problem = versionProblem(
+    { service: plan.service, versionPattern: plan.versionPattern ?? '.+' },
+    text,
+    `version read from ${host.name}`,
+  );
+  if (problem !== undefined)
+    return { ok: false, problem: problem.replace(`'${text}'`, shown(text)) };
+  return { ok: true, version: text };
+}
+
+export interface VersionsSeen {
+  plan: Plan;
+  /** Hosts left out: already healthy on the plan's version. */
+  skipped: string[];
+  /** Hosts whose version could not be read or was refused, each with why. */
+  unread: string[];
+}
+
+/**
+ * The plan with what each host really runs: its `running` version, and `skip` on hosts already
+ * healthy on the plan's version when the plan skips those. Pure: the observations come from pre-flight.
+ */
+export function withHostVersions(
+  plan: Plan,
+  observations: ReadonlyMap<string, HostObservation>,
+): VersionsSeen {
+  const skipped: string[] = [];
+  const unread: string[] = [];
+  const groups = plan.groups.map((group) => ({
+    ...group,
+    hosts: group.hosts.map((host): PlannedHost => {
+      const seen = observations.get(host.name);
+      if (host.readVersion === undefined || seen === undefined) return host;
+      const read = readVersion(plan, host, seen.output);
+      if (!read.ok) {
+        unread.push(read.problem);
+        return host;
+      }
+      const skip = plan.skipCurrent === true && seen.healthy && read.version === plan.version;
+      if (skip) skipped.push(host.name);
+      return { ...host, running: read.version, ...(skip ? { skip: true as const } : {}) };
+    }),
+  }));
+  return { plan: { ...plan, groups }, skipped, unread };
+}
+
+/** Hosts the plan leaves out, already healthy on its version. */
+export function skippedHosts(plan: Plan): string[] {
+  return plan.groups.flatMap((group) =>
+    group.hosts.filter((host) => host.skip === true).map((host) => host.name),
+  );
+}
