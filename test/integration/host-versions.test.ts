@@ -98,6 +98,29 @@ describe('what each host really runs, over real SSH', () => {
     expect(again.report.restarts).toEqual({ h1: 1, h2: 1, h3: 1 });
   });
 
+  it('a rollback takes a host back to what it really ran, not what the history says', async () => {
+    await putOnVersion(0, 'v3');
+    await putOnVersion(1, 'v3');
+    // h3, the canary here, drifted: someone put it back on v1 by hand.
+    await putOnVersion(2, 'v1');
+    await fleet.writePlaybook({
+      groups: [{ hosts: [2] }, { hosts: [0, 1] }],
+      onFailure: 'rollback_group',
+      healthTimeout: '2s',
+    });
+    await appendFile(
+      join(fleet.playbooksDir, 'fleet.yml'),
+      "version: { from_health: 'ok (\\S+)' }\n",
+    );
+    await fleet.behave('v4', 'never-healthy');
+    const { status, stdout } = await deploy('v4', 'v3');
+    expect(status).not.toBe(0);
+    expect(stdout).toContain('h3 did not become healthy in time');
+    // Back on v1, which it ran before; the history's v3 would have been a version it never had.
+    expect(await versions()).toEqual(['200 ok v3', '200 ok v3', '200 ok v1']);
+    await fleet.behave('v4', 'normal');
+  });
+
   it('a version read from a host that is no safe version is never used, and the deploy goes on', async () => {
     // The command prints text a shell would run: refused like a typed version, so no host is left out.
     await writePlaybook(`version: { command: 'echo "v3;reboot"' }`);

@@ -199,3 +199,47 @@ describe('a rollout with hosts left out', () => {
     expect(driver.stepEffects()).toEqual([]);
   });
 });
+
+describe('the rollback target of a host is what it really ran', () => {
+  const withHooks = document({
+    before_host: [{ name: 'drain', on: 'controller', run: 'lb drain {{host}} {{version}}' }],
+    after_host: [{ name: 'enable', on: 'lb-01', run: 'lb enable {{host}} {{previous_version}}' }],
+  });
+
+  it('a host read on another version goes back to that one, exactly as a plan for it would', () => {
+    const plan = planFor(playbookFrom(withHooks), { previousVersion: 'v1' });
+    const seen = withHostVersions(plan, observed([['h3', 'v0.9', true]]));
+    const h3 = seen.plan.groups[1]?.hosts[0];
+    const planned = planFor(playbookFrom(withHooks), { previousVersion: 'v0.9' }).groups[1]
+      ?.hosts[0];
+    expect(h3?.rollback?.version).toBe('v0.9');
+    expect(h3?.rollback).toEqual(planned?.rollback);
+    // The others were not read: they go back to the version history says was running.
+    expect(seen.plan.groups[0]?.hosts[0]?.rollback?.version).toBe('v1');
+  });
+
+  it('with no version in the history, hosts whose version was read can still be rolled back', () => {
+    const plan = planFor(playbookFrom(document()), { previousVersion: null });
+    expect(plan.groups[0]?.hosts[0]?.rollback).toBeUndefined();
+    const seen = withHostVersions(
+      plan,
+      observed([
+        ['h1', 'v1', true],
+        ['h2', 'v1', true],
+        ['h3', 'v1.1', true],
+      ]),
+    );
+    const driver = new RolloutDriver(seen.plan);
+    driver.stepFails('a', 'h1', 0);
+    driver.send({ type: 'step.succeeded', group: 'a', host: 'h2', pass: 'forward', step: 0 });
+    expect(driver.state.status).toBe('rolling_back');
+    expect(driver.effects).toContainEqual(
+      expect.objectContaining({
+        type: 'run_step',
+        pass: 'rollback',
+        host: 'h1',
+        command: 'restart v1',
+      }),
+    );
+  });
+});

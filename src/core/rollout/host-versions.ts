@@ -1,4 +1,5 @@
-import type { Plan, PlannedHost } from './plan.js';
+import { renderTemplate, type TemplateValues } from '../template.js';
+import type { HostProcedure, Plan, PlannedHost, PlannedStep, Probe } from './plan.js';
 import { versionProblem } from './version.js';
 
 /** What pre-flight saw of one host: the text its version was read from, and whether it is healthy. */
@@ -80,7 +81,16 @@ export function withHostVersions(
       }
       const skip = plan.skipCurrent === true && seen.healthy && read.version === plan.version;
       if (skip) skipped.push(host.name);
-      return { ...host, running: read.version, ...(skip ? { skip: true as const } : {}) };
+      const rollback =
+        skip || read.version === plan.version || read.version === host.rollback?.version
+          ? host.rollback
+          : rollbackTo(plan, host, read.version);
+      return {
+        ...host,
+        running: read.version,
+        ...(skip ? { skip: true as const } : {}),
+        ...(rollback === undefined ? {} : { rollback }),
+      };
     }),
   }));
   return { plan: { ...plan, groups }, skipped, unread };
@@ -91,4 +101,44 @@ export function skippedHosts(plan: Plan): string[] {
   return plan.groups.flatMap((group) =>
     group.hosts.filter((host) => host.skip === true).map((host) => host.name),
   );
+}
+
+/** Going back to the version a host really ran, made from the plan's recipe like any procedure. */
+function rollbackTo(plan: Plan, host: PlannedHost, version: string): HostProcedure | undefined {
+  const recipe = plan.recipe;
+  if (recipe === undefined) return host.rollback;
+  const values: TemplateValues = {
+    version,
+    previous_version: plan.version,
+    host: host.address,
+    service: plan.service,
+    environment: plan.environment,
+  };
+  const step = (raw: PlannedStep): PlannedStep => ({
+    ...raw,
+    command: renderTemplate(raw.command, values, 'shell'),
+  });
+  const probe = ((raw: Probe): Probe => {
+    switch (raw.kind) {
+      case 'http':
+        return {
+          ...raw,
+          url: renderTemplate(raw.url, values, 'url'),
+          ...(raw.bodyContains === undefined
+            ? {}
+            : { bodyContains: renderTemplate(raw.bodyContains, values, 'none') }),
+        };
+      case 'tcp':
+        return { ...raw, address: host.address };
+      case 'command':
+        return { ...raw, command: renderTemplate(raw.command, values, 'shell') };
+    }
+  })(recipe.probe);
+  const after = recipe.after.map(step);
+  return {
+    version,
+    steps: recipe.steps.map(step),
+    ...(after.length === 0 ? {} : { after }),
+    probe,
+  };
 }

@@ -113,6 +113,17 @@ export const PlanSchema = z.object({
     successes: z.int().positive(),
   }),
   groups: z.array(PlannedGroupSchema).min(1),
+  /**
+   * A host's procedure with its placeholders still in (`on` already resolved): what a rollback to
+   * the version a host really ran is made from, once pre-flight has read it.
+   */
+  recipe: z
+    .object({
+      steps: z.array(PlannedStepSchema),
+      after: z.array(PlannedStepSchema),
+      probe: ProbeSchema,
+    })
+    .optional(),
 });
 
 export type PlannedStep = z.infer<typeof PlannedStepSchema>;

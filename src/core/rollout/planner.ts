@@ -66,6 +66,34 @@ function probeFor(health: HealthCheck, values: TemplateValues, host: Host): Prob
   }
 }
 
+/** The procedure with its placeholders left in, for rollbacks to what a host really ran. */
+function recipeOf(playbook: Playbook): NonNullable<Plan['recipe']> {
+  const raw = (step: { name: string; run: string; timeoutMs: number }): PlannedStep => ({
+    name: step.name,
+    command: step.run,
+    timeoutMs: step.timeoutMs,
+  });
+  const hook = (step: HookStep): PlannedStep => ({ ...raw(step), on: hookOn(step) });
+  const { health } = playbook;
+  const probe: Probe =
+    health.kind === 'http'
+      ? {
+          kind: 'http',
+          url: health.url,
+          status: health.status,
+          requestTimeoutMs: health.requestTimeoutMs,
+          ...(health.bodyContains === undefined ? {} : { bodyContains: health.bodyContains }),
+        }
+      : health.kind === 'tcp'
+        ? { kind: 'tcp', address: '', port: health.port, connectTimeoutMs: health.connectTimeoutMs }
+        : { kind: 'command', command: health.run, timeoutMs: health.commandTimeoutMs };
+  return {
+    steps: [...(playbook.beforeHost ?? []).map(hook), ...playbook.steps.map(raw)],
+    after: (playbook.afterHost ?? []).map(hook),
+    probe,
+  };
+}
+
 /** How pre-flight reads the version this host runs, when the playbook says. */
 function readVersionOf(
   playbook: Playbook,
@@ -98,11 +126,14 @@ function plannedHook(hook: HookStep, values: TemplateValues): PlannedStep {
     name: hook.name,
     command: renderTemplate(hook.run, values, 'shell'),
     timeoutMs: hook.timeoutMs,
-    on:
-      hook.on === 'controller'
-        ? 'controller'
-        : { name: hook.on.name, address: hook.on.address, port: hook.on.port, ...reachOf(hook.on) },
+    on: hookOn(hook),
   };
+}
+
+function hookOn(hook: HookStep): NonNullable<PlannedStep['on']> {
+  return hook.on === 'controller'
+    ? 'controller'
+    : { name: hook.on.name, address: hook.on.address, port: hook.on.port, ...reachOf(hook.on) };
 }
 
 function procedure(
@@ -188,6 +219,7 @@ export function planRollout(playbook: Playbook, request: RolloutRequest, now: nu
       versionPattern: playbook.versionPattern,
       skipCurrent:
         playbook.version !== undefined && playbook.skipCurrent && request.kind !== 'restart',
+      recipe: recipeOf(playbook),
       onFailure: playbook.onFailure,
       health: {
         intervalMs: playbook.health.intervalMs,
