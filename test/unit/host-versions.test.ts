@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { validatePlaybook } from '../../src/core/playbook/index.js';
 import {
+  describeHostVersions,
   readVersion,
   withHostVersions,
   type HostObservation,
@@ -240,6 +241,23 @@ describe('the rollback target of a host is what it really ran', () => {
         host: 'h1',
         command: 'restart v1',
       }),
+    );
+  });
+});
+
+describe('per-host versions in status', () => {
+  it('lists each host, flags mixed versions and the hosts that drifted from the history', () => {
+    const hosts = [
+      { host: 'h1', version: 'v2' },
+      { host: 'h2', version: 'v1' },
+      { host: 'h3', version: undefined },
+    ];
+    expect(describeHostVersions(hosts, 'v2')).toBe(
+      'hosts: h1 v2, h2 v1, h3 ?; MIXED versions (v2, v1); drift from v2: h2 on v1',
+    );
+    expect(describeHostVersions(hosts.slice(0, 1), 'v2')).toBe('hosts: h1 v2');
+    expect(describeHostVersions(hosts.slice(0, 2), null)).toBe(
+      'hosts: h1 v2, h2 v1; MIXED versions (v2, v1)',
     );
   });
 });

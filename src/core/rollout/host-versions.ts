@@ -1,5 +1,6 @@
 import { renderTemplate, type TemplateValues } from '../template.js';
 import type { HostProcedure, Plan, PlannedHost, PlannedStep, Probe } from './plan.js';
+import type { RolloutState } from './state.js';
 import { versionProblem } from './version.js';
 
 /** What pre-flight saw of one host: the text its version was read from, and whether it is healthy. */
@@ -141,4 +142,51 @@ function rollbackTo(plan: Plan, host: PlannedHost, version: string): HostProcedu
     ...(after.length === 0 ? {} : { after }),
     probe,
   };
+}
+
+/**
+ * The version each host was left on by a finished rollout: what pre-flight read, or what the
+ * rollout moved it to; undefined where it cannot be told (left part-way, or never read). Only
+ * for plans that read versions: elsewhere untouched hosts would all be unknown.
+ */
+export function hostVersionsAfter(
+  state: RolloutState,
+): { host: string; version: string | undefined }[] | undefined {
+  const { plan } = state;
+  if (!plan.groups.some((group) => group.hosts.some((host) => host.readVersion !== undefined)))
+    return undefined;
+  return state.groups.flatMap((group, index) =>
+    group.hosts.map((host) => {
+      const planned = plan.groups[index]?.hosts.find((candidate) => candidate.name === host.name);
+      if (planned?.skip === true || !host.touched)
+        return { host: host.name, version: planned?.running };
+      if (host.phase !== 'healthy') return { host: host.name, version: undefined };
+      return {
+        host: host.name,
+        version: host.pass === 'forward' ? plan.version : planned?.rollback?.version,
+      };
+    }),
+  );
+}
+
+/** Per-host versions for `status`: flags mixed versions and hosts that differ from the history's. */
+export function describeHostVersions(
+  hosts: readonly { host: string; version: string | undefined }[],
+  recorded: string | null,
+): string {
+  const shown = hosts.map(({ host, version }) => `${host} ${version ?? '?'}`).join(', ');
+  const known = new Set(hosts.flatMap(({ version }) => (version === undefined ? [] : [version])));
+  const drift =
+    recorded === null
+      ? []
+      : hosts.filter(({ version }) => version !== undefined && version !== recorded);
+  return [
+    `hosts: ${shown}`,
+    ...(known.size > 1 ? [`MIXED versions (${[...known].join(', ')})`] : []),
+    ...(drift.length > 0
+      ? [
+          `drift from ${recorded ?? ''}: ${drift.map(({ host, version }) => `${host} on ${version ?? '?'}`).join(', ')}`,
+        ]
+      : []),
+  ].join('; ');
 }

@@ -13,6 +13,8 @@ export * from './state.js';
 export type * from './events.js';
 export { startRollout, applyEvent, resumeEffects, inFlight, type Transition } from './machine.js';
 export {
+  describeHostVersions,
+  hostVersionsAfter,
   readVersion,
   skippedHosts,
   withHostVersions,
