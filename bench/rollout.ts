@@ -10,6 +10,7 @@ import { RolloutRun } from '../src/app/worker/run-rollout.js';
 import { planRollout } from '../src/core/rollout/index.js';
 import { Fleet } from '../test/fleet/fleet.js';
 import { FleetMonitor } from '../test/fleet/monitor.js';
+import { ChildProcessShell } from '../src/adapters/controller/child-process-shell.js';
 
 const HOSTS = 20;
 const GROUPS = 4;
@@ -114,6 +115,7 @@ try {
     const started = performance.now();
     const outcome = await RolloutRun.start(plan.plan, `bench-${run}`, {
       executor: fresh,
+      controller: new ChildProcessShell(),
       health: new NetworkHealthProbe(fresh),
       clock: systemClock,
       checkpoint: async () => {},

@@ -21,6 +21,7 @@ import { WebApiChat } from './adapters/slack/web-api-chat.js';
 import { SshExecutor } from './adapters/ssh/ssh-executor.js';
 import { CommandInventory } from './adapters/inventory/command-inventory.js';
 import type { InventorySource } from './app/inventory-ports.js';
+import { ChildProcessShell } from './adapters/controller/child-process-shell.js';
 import { redactUrl } from './adapters/log/redact.js';
 import { RedisAuditLog, RedisHistoryStore } from './adapters/store/redis-history.js';
 import { RedisKeys } from './adapters/store/redis-keys.js';
@@ -329,6 +330,7 @@ export function workerDeps(
   return {
     worker: name,
     executor,
+    controller: new ChildProcessShell(),
     // Over SSH, checks of hosts behind jump hosts go through the executor's connections.
     health: new NetworkHealthProbe(
       executor,

@@ -53,6 +53,10 @@ export type AuditDetails = {
     notUpdated?: string[];
     /** Groups whose inventory (hosts_from) lists other hosts than when the rollout was planned. */
     inventoryChanges?: InventoryChange[];
+    /** Hosts left out: already healthy on the version. */
+    skipped?: string[];
+    /** Hosts whose version could not be read, each with why. */
+    unread?: string[];
   };
   'rollout.resumed': { rollout: string; sequence: number };
   'rollout.suspended': { rollout: string; why: string; attempt: number; attempts: number };

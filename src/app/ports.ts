@@ -62,9 +62,20 @@ export interface RemoteExecutor {
   close(): Promise<void>;
 }
 
+/**
+ * Runs a hook's command on the worker's own machine (to drain a host at a load balancer's API,
+ * say). Commands arrive already quoted, like a RemoteExecutor's.
+ */
+export interface ControllerShell {
+  /** A command that cannot even start resolves with exitCode null and why in stderrTail. */
+  run(command: string, options: { timeoutMs: number }): Promise<CommandResult>;
+}
+
 export interface ProbeResult {
   healthy: boolean;
   detail: string;
+  /** An http check's response body, when there was one (the host's version may be read from it). */
+  body?: string;
 }
 
 /** One health check attempt against one host. */

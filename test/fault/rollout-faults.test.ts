@@ -27,6 +27,7 @@ import {
   InMemoryRolloutStore,
 } from '../support/memory/memory-stores.js';
 import { VirtualClock } from '../support/virtual-clock.js';
+import { RecordingController } from '../support/recording-controller.js';
 
 type Fault = 'reject' | 'hang';
 
@@ -111,6 +112,7 @@ function faultWorld(faults: (Fault | null)[]) {
     ...stores,
     worker: 'worker-1',
     executor: hosts,
+    controller: new RecordingController(),
     health: hosts,
     clock,
     lockTtlMs: 60_000,

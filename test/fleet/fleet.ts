@@ -250,11 +250,11 @@ export class Fleet {
     }
   }
 
-  /** Makes every host treat `version` this way from now on. */
-  async behave(version: string, behaviour: Behaviour): Promise<void> {
+  /** Makes every host (or only `host`) treat `version` this way from now on. */
+  async behave(version: string, behaviour: Behaviour, host?: FleetHost): Promise<void> {
     const path = join(this.dir, 'behaviours.json');
     const behaviours = JSON.parse(await readFile(path, 'utf8')) as Record<string, Behaviour>;
-    behaviours[version] = behaviour;
+    behaviours[host === undefined ? version : `${version}@${host.address}`] = behaviour;
     await writeFile(path, JSON.stringify(behaviours));
   }
 

@@ -23,6 +23,7 @@ import {
 } from './memory/memory-stores.js';
 import { playbookFrom } from './playbooks.js';
 import { VirtualClock } from './virtual-clock.js';
+import { RecordingController } from './recording-controller.js';
 
 export type ChatFault = '429' | '500' | 'timeout';
 
@@ -193,6 +194,7 @@ export class ChatWorld {
     this.worker = {
       worker: 'worker-1',
       executor: this.hosts,
+      controller: new RecordingController(),
       health: this.hosts,
       clock: this.clock,
       locks: this.deps.locks,

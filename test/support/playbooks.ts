@@ -15,7 +15,16 @@ export interface FleetShape {
   groups: { hosts: number; parallel?: number; gate?: 'manual'; verify?: boolean }[];
   steps?: number;
   onFailure?: 'rollback_group' | 'rollback_all' | 'halt';
+  /** before_host / after_host hooks, on the controller and on a load balancer host in turn. */
+  hooks?: { before: number; after: number };
 }
+
+const hookSteps = (count: number, label: string) =>
+  Array.from({ length: count }, (_, index) => ({
+    name: `${label}${index}`,
+    on: index % 2 === 0 ? 'controller' : 'lb-01',
+    run: `${label}-${index} {{host}}`,
+  }));
 
 export function fleetPlaybook(shape: FleetShape): Playbook {
   let host = 0;
@@ -26,6 +35,12 @@ export function fleetPlaybook(shape: FleetShape): Playbook {
       name: `s${index}`,
       run: `step-${index} {{version}}`,
     })),
+    ...(shape.hooks === undefined
+      ? {}
+      : {
+          before_host: hookSteps(shape.hooks.before, 'before'),
+          after_host: hookSteps(shape.hooks.after, 'after'),
+        }),
     health: { http: { url: 'http://{{host}}:8080/health' } },
     environments: {
       test: {

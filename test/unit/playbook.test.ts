@@ -88,6 +88,7 @@ describe('defaults', () => {
         timeoutMs: 60_000,
         successes: 1,
       },
+      skipCurrent: true,
       onFailure: 'rollback_group',
       environments: [
         {
@@ -416,7 +417,11 @@ describe('JSON Schema', () => {
       'default_environment',
       'ssh',
       'steps',
+      'before_host',
+      'after_host',
       'health',
+      'version',
+      'skip_current',
       'on_failure',
       'environments',
     ]);

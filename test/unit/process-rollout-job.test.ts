@@ -14,6 +14,7 @@ import { progressMessage } from '../../src/core/report/progress-message.js';
 import type { RolloutState } from '../../src/core/rollout/index.js';
 import { planFor, playbookFrom } from '../support/playbooks.js';
 import { VirtualClock } from '../support/virtual-clock.js';
+import { RecordingController } from '../support/recording-controller.js';
 
 const playbook = playbookFrom({
   service: 'svc',
@@ -44,6 +45,7 @@ function setup() {
   const deps: WorkerDeps = {
     worker: 'test:1',
     executor: hosts,
+    controller: new RecordingController(),
     health: hosts,
     clock,
     locks: new InMemoryLockStore(clock),

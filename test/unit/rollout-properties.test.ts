@@ -29,6 +29,10 @@ const shape: fc.Arbitrary<FleetShape & { rollback: boolean }> = fc.record({
     { minLength: 1, maxLength: 4 },
   ),
   steps: fc.integer({ min: 1, max: 3 }),
+  hooks: fc.record({
+    before: fc.integer({ min: 0, max: 2 }),
+    after: fc.integer({ min: 0, max: 2 }),
+  }),
   onFailure: fc.constantFrom('rollback_group' as const, 'rollback_all' as const, 'halt' as const),
   rollback: fc.boolean(),
 });

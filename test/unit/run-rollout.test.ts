@@ -4,6 +4,7 @@ import { RolloutRun, type RolloutUpdate } from '../../src/app/worker/run-rollout
 import type { RolloutState } from '../../src/core/rollout/index.js';
 import { InMemoryHosts } from '../support/in-memory-hosts.js';
 import { planFor, playbookFrom } from '../support/playbooks.js';
+import { RecordingController } from '../support/recording-controller.js';
 
 const playbook = playbookFrom({
   service: 'svc',
@@ -30,6 +31,7 @@ function harness(gate: 'continue' | 'abort' = 'continue') {
   const order: string[] = [];
   const run = RolloutRun.start(planFor(playbook), 'r1', {
     executor: hosts,
+    controller: new RecordingController(),
     health: hosts,
     clock: systemClock,
     checkpoint: async (state) => {
@@ -130,6 +132,7 @@ describe('RolloutRun', () => {
     hosts.failing.add('a: check v2');
     const outcome = await RolloutRun.start(planFor(verified), 'r2', {
       executor: hosts,
+      controller: new RecordingController(),
       health: hosts,
       clock: systemClock,
       checkpoint: async () => {},

@@ -13,6 +13,14 @@ const DETAIL_MAX = 200;
 const HEADERS = { 'user-agent': 'baton-health-check' };
 
 function judge(probe: Extract<Probe, { kind: 'http' }>, status: number, body: string): ProbeResult {
+  return { ...verdict(probe, status, body), body };
+}
+
+function verdict(
+  probe: Extract<Probe, { kind: 'http' }>,
+  status: number,
+  body: string,
+): ProbeResult {
   if (status !== probe.status)
     return {
       healthy: false,

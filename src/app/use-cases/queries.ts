@@ -1,6 +1,7 @@
 import { formatSeconds } from '../../core/duration.js';
 import type { Playbook } from '../../core/playbook/index.js';
 import { canStopSchedule, requesterOf } from '../../core/policy/index.js';
+import { describeHostVersions, hostVersionsAfter } from '../../core/rollout/index.js';
 import { runningVersion } from '../history.js';
 import type { ScheduleRecord } from '../schedule-ports.js';
 import type { HistoryEntry } from '../store-ports.js';
@@ -29,6 +30,7 @@ async function statusLines(
       ]);
       const running = runningVersion(entries);
       let line = `${target.service} ${target.environment}: ${running ?? 'no deploy recorded'}`;
+      line += await hostVersionsPart(deps, entries[0], running);
       if (holder?.rollout !== undefined) {
         const state = await deps.rollouts.load(holder.rollout);
         const active = state?.groups.find(
@@ -46,6 +48,21 @@ async function statusLines(
     }
   }
   return lines;
+}
+
+/**
+ * What each host runs, as the newest finished rollout read it in pre-flight and then left it
+ * (only for playbooks with `version`); empty when that rollout's state is no longer kept.
+ */
+async function hostVersionsPart(
+  deps: UseCaseDeps,
+  newest: HistoryEntry | undefined,
+  recorded: string | null,
+): Promise<string> {
+  if (newest === undefined) return '';
+  const state = await deps.rollouts.load(newest.rollout);
+  const hosts = state === undefined ? undefined : hostVersionsAfter(state);
+  return hosts === undefined ? '' : ` (${describeHostVersions(hosts, recorded)})`;
 }
 
 export function historyLine(entry: HistoryEntry): string {

@@ -1,7 +1,7 @@
 import type { InventorySource } from '../inventory-ports.js';
 import type { AuditLog } from '../audit.js';
 import type { OutboxStore } from '../outbox/ports.js';
-import type { Clock, HealthProbe, RemoteExecutor } from '../ports.js';
+import type { Clock, ControllerShell, HealthProbe, RemoteExecutor } from '../ports.js';
 import type { RolloutQueue } from '../queue-ports.js';
 import type { ScheduleStore } from '../schedule-ports.js';
 import type { HistoryStore, LockStore, RolloutStore } from '../store-ports.js';
@@ -17,6 +17,8 @@ export interface RolloutMetrics {
 export interface WorkerDeps {
   worker: string;
   executor: RemoteExecutor;
+  /** Runs hooks `on: controller`, here on the worker's machine. */
+  controller: ControllerShell;
   health: HealthProbe;
   clock: Clock;
   locks: LockStore;

@@ -1,6 +1,6 @@
 import pLimit from 'p-limit';
 import { withinBudget, type BudgetDecision, type Plan } from '../../core/rollout/index.js';
-import { hostTarget } from '../host-target.js';
+import { hookTargets, hostTarget } from '../host-target.js';
 import { ConnectionError, type ConnectionFailure, type RemoteExecutor } from '../ports.js';
 
 /** Connections opened at once while checking a fleet. */
@@ -12,12 +12,16 @@ const CONCURRENCY = 8;
  */
 export async function preflight(plan: Plan, executor: RemoteExecutor): Promise<ConnectionError[]> {
   const limit = pLimit(CONCURRENCY);
-  const hosts = plan.groups.flatMap((group) => group.hosts);
+  // The hosts hooks run on are checked too: a wrong load balancer key must stop it before any drain.
+  const targets = [
+    ...plan.groups.flatMap((group) => group.hosts.map((host) => hostTarget(plan, host))),
+    ...hookTargets(plan),
+  ];
   const results = await Promise.all(
-    hosts.map((host) =>
+    targets.map((target) =>
       limit(async () => {
         try {
-          await executor.connect(hostTarget(plan, host));
+          await executor.connect(target);
           return undefined;
         } catch (error) {
           if (error instanceof ConnectionError) return error;
@@ -41,7 +45,11 @@ export async function preflightWithinBudget(
   executor: RemoteExecutor,
 ): Promise<BudgetDecision> {
   const failures = await preflight(plan, executor);
-  const untrusted = failures.filter((failure) => !UNREACHABLE.includes(failure.code));
+  // A host that hooks run on (a load balancer, say) is needed by every host: never left out.
+  const hookHosts = new Set(hookTargets(plan).map((target) => target.name));
+  const untrusted = failures.filter(
+    (failure) => !UNREACHABLE.includes(failure.code) || hookHosts.has(failure.host),
+  );
   if (untrusted.length > 0)
     return { ok: false, detail: failures.map((failure) => failure.message) };
   return withinBudget(

@@ -6,6 +6,7 @@ import type { JobOutcome, WorkerDeps } from './deps.js';
 import { finishRollout, targetOf } from './finish-rollout.js';
 import { inventoryAtStart } from './inventory-at-start.js';
 import { preflightWithinBudget } from './preflight.js';
+import { readHostVersions } from './read-versions.js';
 import { rolloutPorts } from './rollout-ports.js';
 import { RolloutRun, type RolloutOutcome } from './run-rollout.js';
 import { watchRollout } from './watch-rollout.js';
@@ -62,7 +63,8 @@ export async function processRolloutJob(
     });
     return { kind: 'refused' };
   }
-  // What runs: the approved plan, less the hosts pre-flight left out within the failure budget.
+  // What runs: the approved plan, less the hosts pre-flight left out within the failure budget,
+  // with what pre-flight read of each host's version.
   let plan = job.plan;
   if (saved === undefined) {
     const listed = await inventoryAtStart(job.plan, deps.inventory);
@@ -90,7 +92,9 @@ export async function processRolloutJob(
       });
       return { kind: 'refused' };
     }
-    plan = decision.plan;
+    const seen = await readHostVersions(decision.plan, deps.executor, deps.health);
+    plan = seen.plan;
+    for (const problem of seen.unread) deps.warn(`rollout ${job.rollout}: ${problem}`);
     const notUpdated = (plan.notUpdated ?? []).map((left) => left.host);
     await deps.audit.append(
       auditEntry('rollout.started', {
@@ -103,6 +107,8 @@ export async function processRolloutJob(
           worker: deps.worker,
           ...(notUpdated.length === 0 ? {} : { notUpdated }),
           ...(listed.changes.length === 0 ? {} : { inventoryChanges: listed.changes }),
+          ...(seen.skipped.length === 0 ? {} : { skipped: seen.skipped }),
+          ...(seen.unread.length === 0 ? {} : { unread: seen.unread }),
         },
       }),
     );

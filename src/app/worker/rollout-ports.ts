@@ -23,6 +23,7 @@ export function rolloutPorts(
     );
   return {
     executor: deps.executor,
+    controller: deps.controller,
     health: deps.health,
     clock: deps.clock,
     checkpoint: async (state: RolloutState, previous: RolloutState) => {

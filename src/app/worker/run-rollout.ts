@@ -12,6 +12,8 @@ import {
 import {
   ConnectionError,
   type Clock,
+  type CommandResult,
+  type ControllerShell,
   type HealthProbe,
   type HostTarget,
   type RemoteExecutor,
@@ -29,6 +31,8 @@ export type RolloutUpdate = { worker?: string } & (
 
 export interface RolloutPorts {
   executor: RemoteExecutor;
+  /** Where hooks `on: controller` run: the worker's own machine. */
+  controller: ControllerShell;
   health: HealthProbe;
   clock: Clock;
   /** Stores the state (`previous`: the one stored before); awaited before any effect of it starts. */
@@ -263,9 +267,7 @@ export class RolloutRun {
     const { target } = this.target(group, host);
     this.enqueue({ type: 'step.started', ...ref, at: this.ports.clock.now() });
     try {
-      const result = await this.ports.executor.run(target, effect.command, {
-        timeoutMs: effect.timeoutMs,
-      });
+      const result = await this.runWhere(effect, target);
       const output = [result.stdoutTail, result.stderrTail]
         .filter((text) => text !== '')
         .join('\n');
@@ -297,6 +299,17 @@ export class RolloutRun {
         at: this.ports.clock.now(),
       });
     }
+  }
+
+  /** On the host, on the controller, or on the host a hook names. */
+  private runWhere(
+    effect: Extract<Effect, { type: 'run_step' }>,
+    host: HostTarget,
+  ): Promise<CommandResult> {
+    const options = { timeoutMs: effect.timeoutMs };
+    if (effect.on === 'controller') return this.ports.controller.run(effect.command, options);
+    const target = effect.on === undefined ? host : hostTarget(this.state.plan, effect.on);
+    return this.ports.executor.run(target, effect.command, options);
   }
 
   private async probe(effect: Extract<Effect, { type: 'probe_health' }>): Promise<void> {

@@ -1,5 +1,11 @@
 import type { RolloutUpdate } from '../../app/worker/run-rollout.js';
-import { describeInventoryChanges, onlyText, type RolloutState } from '../../core/rollout/index.js';
+import {
+  describeInventoryChanges,
+  onlyText,
+  skippedHosts,
+  stepsOf,
+  type RolloutState,
+} from '../../core/rollout/index.js';
 import { hostSummary } from './host-summary.js';
 
 /** `4.2s` under a minute, `3m07s` above. */
@@ -28,8 +34,9 @@ export function describeUpdate(update: RolloutUpdate): string | undefined {
             ? plan.version
             : `${plan.previousVersion} → ${plan.version}`;
         const only = onlyText(plan);
+        const skipped = skippedHosts(plan);
         return [
-          `${plan.kind} ${plan.service} to ${plan.environment}: ${change}, ${plan.groups.length} groups, ${hosts} hosts${only === '' ? '' : ` (only ${only})`}`,
+          `${plan.kind} ${plan.service} to ${plan.environment}: ${change}, ${plan.groups.length} groups, ${hosts} hosts${only === '' ? '' : ` (only ${only})`}${skipped.length === 0 ? '' : `; already on ${plan.version}, left out: ${skipped.join(', ')}`}`,
           ...describeInventoryChanges(plan.inventoryChanges ?? []),
           ...(plan.notUpdated ?? []).map((left) =>
             left.detail === 'no longer listed by its inventory'
@@ -53,11 +60,14 @@ export function describeUpdate(update: RolloutUpdate): string | undefined {
       case 'rollout.completed': {
         const left = (plan.notUpdated ?? []).map((host) => host.host);
         const time = elapsed(state, update.at);
+        const skipped = skippedHosts(plan);
+        const already =
+          skipped.length === 0 ? '' : `; left out as already on it: ${skipped.join(', ')}`;
         if (left.length === 0 && plan.only === undefined)
-          return `done: ${plan.service} ${plan.version} is on every host of ${plan.environment} (${time})`;
+          return `done: ${plan.service} ${plan.version} is on every host of ${plan.environment} (${time})${already}`;
         const hosts = plan.groups.reduce((sum, group) => sum + group.hosts.length, 0);
         return [
-          `done: ${plan.service} ${plan.version} is on ${hosts} host${hosts === 1 ? '' : 's'} of ${plan.environment}${plan.only === undefined ? '' : ` (only ${onlyText(plan)})`} (${time})`,
+          `done: ${plan.service} ${plan.version} is on ${hosts} host${hosts === 1 ? '' : 's'} of ${plan.environment}${plan.only === undefined ? '' : ` (only ${onlyText(plan)})`} (${time})${already}`,
           ...(left.length === 0 ? [] : [`  not updated: ${left.join(', ')}`]),
         ].join('\n');
       }
@@ -77,7 +87,7 @@ export function describeUpdate(update: RolloutUpdate): string | undefined {
     const group = plan.groups.find((candidate) => candidate.name === e.group);
     const host = group?.hosts.find((candidate) => candidate.name === e.host);
     const procedure = e.pass === 'rollback' ? host?.rollback : host?.forward;
-    return procedure?.steps[step]?.name ?? `step ${step + 1}`;
+    return stepsOf(procedure)[step]?.name ?? `step ${step + 1}`;
   };
   switch (e.type) {
     case 'step.started':

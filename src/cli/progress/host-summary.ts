@@ -1,4 +1,4 @@
-import type { RolloutState } from '../../core/rollout/index.js';
+import { stepsOf, type RolloutState } from '../../core/rollout/index.js';
 
 /**
  * Where every host was left, so that a stopped rollout never leaves a host half-done without
@@ -16,14 +16,16 @@ export function hostSummary(state: RolloutState): string[] {
       const procedure = planned?.hosts.find((candidate) => candidate.name === host.name)?.[
         host.pass
       ];
-      const steps = procedure?.steps ?? [];
-      if (!host.touched) add('untouched', host.name);
+      const steps = stepsOf(procedure);
+      const skipped = planned?.hosts.find((candidate) => candidate.name === host.name)?.skip;
+      if (skipped === true) add(`already on ${plan.version} (left out)`, host.name);
+      else if (!host.touched) add('untouched', host.name);
       else if (host.phase === 'healthy')
         add(host.pass === 'rollback' ? `back on ${previous}` : `on ${plan.version}`, host.name);
       else {
         const pass = host.pass === 'rollback' ? 'rolling back, ' : '';
         const where =
-          host.step >= steps.length
+          host.phase === 'checking' || host.step >= steps.length
             ? 'after its steps, not healthy'
             : `at ${steps[host.step]?.name ?? `step ${host.step + 1}`}`;
         add(

@@ -91,6 +91,20 @@ export function crossFieldProblems(document: unknown): Problem[] {
     else stepNames.set(step.name, index);
   });
 
+  if (
+    isRecord(document.version) &&
+    document.version.from_health !== undefined &&
+    isRecord(document.health) &&
+    document.health.http === undefined
+  ) {
+    problems.push(
+      problem(
+        ['version', 'from_health'],
+        'from_health reads the body of the http health check, and this playbook has none',
+        "use health.http, or read the version with a command (version: { command: 'cat /opt/app/VERSION' })",
+      ),
+    );
+  }
   if (isRecord(document.health)) {
     const kinds = ['http', 'tcp', 'command'].filter(
       (kind) => document.health !== undefined && (document.health as Raw)[kind] !== undefined,

@@ -31,6 +31,11 @@ export interface Step {
   timeoutMs: number;
 }
 
+/** A step that runs around each host's steps, somewhere else: the worker's machine or another host. */
+export interface HookStep extends Step {
+  on: 'controller' | Host;
+}
+
 export type HealthCheck = (
   | { kind: 'http'; url: string; status: number; bodyContains?: string; requestTimeoutMs: number }
   | { kind: 'tcp'; port: number; connectTimeoutMs: number }
@@ -44,6 +49,8 @@ export interface Inventory {
   /** The jump hosts the group inherits (its own ssh.jump, its environment's, the playbook's). */
   jump?: JumpHost[];
 }
+export type VersionSource =
+  { kind: 'command'; run: string; timeoutMs: number } | { kind: 'from_health'; pattern: string };
 
 export interface Group {
   name: string;
@@ -83,7 +90,14 @@ export interface Playbook {
   /** `config`: the ssh config file the hosts were resolved with, as written. */
   ssh: { user: string; port: number; config?: string };
   steps: Step[];
+  /** Run before each host's steps and after it is healthy; absent: none. */
+  beforeHost?: HookStep[];
+  afterHost?: HookStep[];
   health: HealthCheck;
+  /** How the version each host runs is read; absent: it is not. */
+  version?: VersionSource;
+  /** With `version`: hosts already healthy on the version deployed are left out. */
+  skipCurrent: boolean;
   onFailure: FailurePolicy;
   environments: Environment[];
 }

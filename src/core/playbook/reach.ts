@@ -2,6 +2,7 @@ import type { Host, JumpHost } from './model.js';
 import { problem, type PathSegment, type Problem } from './problems.js';
 import {
   NO_JUMP,
+  ON_CONTROLLER,
   parseHopText,
   parseHostText,
   type HostEntry,
@@ -51,6 +52,10 @@ export interface Reach {
 export const hostKey = (environment: string, group: number, host: number): string =>
   `${environment}/${group}/${host}`;
 export const groupKey = (environment: string, group: number): string => `${environment}/${group}`;
+
+/** Where the host a hook runs on is kept in `Reach.hosts` (no environment has a `/` in its name). */
+export const hookHostKey = (list: 'before_host' | 'after_host', step: number): string =>
+  `${list}/${step}`;
 
 const MAX_HOPS = 8;
 const DEFAULT_HOP_PORT = 22;
@@ -219,6 +224,15 @@ export function resolveReach(document: PlaybookDocument, config?: SshConfigView)
           resolver.host(entry, levels, [...groupAt, 'hosts', hostIndex]),
         );
       });
+    });
+  }
+  for (const list of ['before_host', 'after_host'] as const) {
+    document[list]?.forEach((step, index) => {
+      if (step.on === ON_CONTROLLER) return;
+      hosts.set(
+        hookHostKey(list, index),
+        resolver.host(step.on, [playbookLevel], [list, index, 'on']),
+      );
     });
   }
   return resolver.result(hosts, inventoryJumps);

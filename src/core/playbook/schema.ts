@@ -190,6 +190,85 @@ export const StepSchema = z.strictObject({
   timeout: duration('step timeout', 1_000, 7_200_000, '5m'),
 });
 
+/** Written as a hook's `on`, it runs the command on the worker's own machine. */
+export const ON_CONTROLLER = 'controller';
+const MAX_HOOKS = 20;
+
+export const HookStepSchema = z
+  .strictObject({
+    name: z.string().min(1).max(60),
+    run: shellTemplate,
+    on: z
+      .string()
+      .refine((value) => value === ON_CONTROLLER || parseHostText(value) !== undefined, {
+        message: `on is '${ON_CONTROLLER}' (the worker's machine) or a host reached over SSH, e.g. lb-01.internal or lb-01.internal:2222`,
+      })
+      .meta({
+        description: `Where the command runs: '${ON_CONTROLLER}' (the worker's machine) or a host (name, name:port, or an alias of the ssh config), reached over SSH with its key verified like a target's`,
+      }),
+    timeout: duration('step timeout', 1_000, 7_200_000, '5m'),
+  })
+  .meta({ id: 'hook_step' });
+const hookSteps = (when: string) =>
+  z
+    .array(HookStepSchema)
+    .max(MAX_HOOKS, { message: `at most ${MAX_HOOKS} steps` })
+    .optional()
+    .meta({
+      description: `Steps run ${when}, in rollbacks too, somewhere else than the host ({{host}} names the host being changed); a failure follows on_failure like any step's`,
+    });
+
+/** How many capturing groups a regular expression has (an empty alternative always matches). */
+export function captureGroups(source: string): number {
+  return (new RegExp(`${source}|`, 'u').exec('')?.length ?? 1) - 1;
+}
+
+export const VersionSourceSchema = z
+  .strictObject({
+    command: shellTemplate.optional().meta({
+      description: 'Run on each host over SSH; its output, trimmed, is the version it runs',
+    }),
+    timeout: duration('version command timeout', 1_000, 300_000, '30s'),
+    from_health: z
+      .string()
+      .min(1)
+      .superRefine((value, ctx) => {
+        let groups: number;
+        try {
+          groups = captureGroups(value);
+        } catch (error) {
+          ctx.addIssue({
+            code: 'custom',
+            message: `not a valid regular expression: ${(error as Error).message}`,
+          });
+          return;
+        }
+        if (groups !== 1)
+          ctx.addIssue({
+            code: 'custom',
+            message: `the pattern has ${groups} capturing groups; give it exactly one, around the version, e.g. 'ok (\\S+)' (write (?:...) for the others)`,
+          });
+      })
+      .optional()
+      .meta({
+        description:
+          'A regular expression with one capturing group, matched against the body of the http health check: the group is the version the host runs',
+      }),
+  })
+  .superRefine((value, ctx) => {
+    if ((value.command === undefined) === (value.from_health === undefined))
+      ctx.addIssue({
+        code: 'custom',
+        message:
+          "give exactly one of command (e.g. command: 'cat /opt/app/VERSION') or from_health (e.g. from_health: 'ok (\\S+)')",
+      });
+  })
+  .meta({
+    id: 'version_source',
+    description:
+      'How baton reads the version each host really runs, before a rollout: a command over SSH, or a pattern over its health response',
+  });
+
 export const HealthSchema = z.strictObject({
   http: z
     .strictObject({
@@ -301,7 +380,14 @@ export const PlaybookSchema = z
       })
       .default({ user: 'deploy', port: 22 }),
     steps: z.array(StepSchema).min(1, { message: 'a playbook needs at least one step' }),
+    before_host: hookSteps("before each host's steps"),
+    after_host: hookSteps('after each host is healthy'),
     health: HealthSchema,
+    version: VersionSourceSchema.optional(),
+    skip_current: z.boolean().default(true).meta({
+      description:
+        'With version: a deploy leaves out hosts already healthy on the version it deploys (restart never does); false turns that off',
+    }),
     on_failure: z.enum(FAILURE_POLICIES).default('rollback_group'),
     environments: z.record(z.string(), EnvironmentSchema),
   })
@@ -315,3 +401,4 @@ export type HostEntry = z.output<typeof HostSchema>;
 export type JumpEntry = z.output<typeof JumpSchema>;
 export type HostsFromEntry = z.output<typeof HostsFromSchema>;
 export type MaxUnreachableEntry = z.output<typeof MaxUnreachableSchema>;
+export type HookStepEntry = z.output<typeof HookStepSchema>;

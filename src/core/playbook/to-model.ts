@@ -2,18 +2,27 @@ import { parseDuration } from '../duration.js';
 import type {
   Environment,
   HealthCheck,
+  HookStep,
   Host,
   Inventory,
   JumpHost,
   Playbook,
   UnreachableBudget,
+  VersionSource,
 } from './model.js';
-import { groupKey, hostKey, type Reach } from './reach.js';
-import type { HostsFromEntry, MaxUnreachableEntry, PlaybookDocument } from './schema.js';
+import { groupKey, hookHostKey, hostKey, type Reach } from './reach.js';
+import {
+  ON_CONTROLLER,
+  type HostsFromEntry,
+  type MaxUnreachableEntry,
+  type PlaybookDocument,
+} from './schema.js';
 
 /** From the document as written (snake_case, durations as text) to the model the planner uses. */
 
 const ms = (text: string): number => parseDuration(text) as number;
+const optional = <K extends string, V>(key: K, value: V | undefined) =>
+  (value === undefined ? {} : { [key]: value }) as Partial<Record<K, V>>;
 
 function toHealth(health: PlaybookDocument['health']): HealthCheck {
   const timing = {
@@ -55,6 +64,30 @@ function toBudget(written: MaxUnreachableEntry): UnreachableBudget {
   return typeof written === 'number'
     ? { count: written }
     : { percent: Number(written.slice(0, -1)) };
+}
+
+function toHooks(
+  document: PlaybookDocument,
+  list: 'before_host' | 'after_host',
+  reach: Reach,
+): HookStep[] | undefined {
+  const steps = document[list];
+  if (steps === undefined || steps.length === 0) return undefined;
+  return steps.map((step, index) => ({
+    name: step.name,
+    run: step.run,
+    timeoutMs: ms(step.timeout),
+    on:
+      step.on === ON_CONTROLLER
+        ? 'controller'
+        : (reach.hosts.get(hookHostKey(list, index)) as Host),
+  }));
+}
+
+function toVersionSource(source: PlaybookDocument['version']): VersionSource | undefined {
+  if (source === undefined) return undefined;
+  if (source.from_health !== undefined) return { kind: 'from_health', pattern: source.from_health };
+  return { kind: 'command', run: source.command as string, timeoutMs: ms(source.timeout) };
 }
 
 export function toModel(document: PlaybookDocument, reach: Reach): Playbook {
@@ -110,7 +143,11 @@ export function toModel(document: PlaybookDocument, reach: Reach): Playbook {
       run: step.run,
       timeoutMs: ms(step.timeout),
     })),
+    ...optional('beforeHost', toHooks(document, 'before_host', reach)),
+    ...optional('afterHost', toHooks(document, 'after_host', reach)),
     health: toHealth(document.health),
+    ...optional('version', toVersionSource(document.version)),
+    skipCurrent: document.skip_current,
     onFailure: document.on_failure,
     environments,
   };

@@ -3,6 +3,7 @@ import {
   groupProgress,
   describeInventoryChanges,
   onlyText,
+  skippedHosts,
   PHASE_WORDS,
   type GroupState,
   type RolloutState,
@@ -168,6 +169,9 @@ export function progressMessage(
     `${plan.groups.length} groups · ${plan.groups.reduce((sum, group) => sum + group.hosts.length, 0)} hosts`,
   ];
   if (plan.only !== undefined) context.push(`only ${escape(onlyText(plan))}`);
+  const skipped = skippedHosts(plan);
+  if (skipped.length > 0)
+    context.push(`already on \`${escape(plan.version)}\`, left out: ${hostList(skipped)}`);
   if (requestedBy !== undefined) context.push(`requested by ${who(requestedBy)}`);
   if (state.cancel !== undefined) context.push(`cancel requested by ${who(state.cancel.by)}`);
   const actions = buttons(state);

@@ -1,5 +1,13 @@
 import { formatDuration } from '../duration.js';
-import type { Plan, PlannedGroup, PlannedHost, PlannedJump, Probe } from './plan.js';
+import {
+  stepsOf,
+  type Plan,
+  type PlannedGroup,
+  type PlannedHost,
+  type PlannedJump,
+  type PlannedStep,
+  type Probe,
+} from './plan.js';
 
 const POLICY_TEXT: Record<Plan['onFailure'], string> = {
   rollback_group: 'roll back the group that failed, then stop',
@@ -24,6 +32,15 @@ const endpoint = (address: string, port: number): string =>
 function describeHop(hop: PlannedJump): string {
   const at = endpoint(hop.address, hop.port);
   return `${hop.user}@${hop.name === hop.address ? at : `${hop.name} (${at})`}`;
+}
+
+/** Where a hook runs, when not on the host itself. */
+function describeWhere(step: PlannedStep): string {
+  if (step.on === undefined) return '';
+  if (step.on === 'controller') return ' (on the controller)';
+  const hops =
+    step.on.jump === undefined ? '' : ` through ${step.on.jump.map(describeHop).join(' → ')}`;
+  return ` (on ${step.on.name}${hops})`;
 }
 
 function describeHost(plan: Plan, host: PlannedHost): string {
@@ -66,13 +83,11 @@ function describeGroup(plan: Plan, group: PlannedGroup, index: number): string[]
   ];
   const first = group.hosts[0];
   if (first === undefined) return lines;
-  const width = Math.max(...first.forward.steps.map((step) => step.name.length), 6);
+  const width = Math.max(...stepsOf(first.forward).map((step) => step.name.length), 6);
+  const stepLine = (step: PlannedStep) =>
+    `     ${step.name.padEnd(width)}  ${step.command}  [timeout ${formatDuration(step.timeoutMs)}]${describeWhere(step)}`;
   lines.push(`   on ${first.name}${count > 1 ? ' (and alike on the others)' : ''}:`);
-  for (const step of first.forward.steps) {
-    lines.push(
-      `     ${step.name.padEnd(width)}  ${step.command}  [timeout ${formatDuration(step.timeoutMs)}]`,
-    );
-  }
+  for (const step of first.forward.steps) lines.push(stepLine(step));
   const lastHop = first.jump?.at(-1);
   // A probe over the network starts where the hosts are reachable: at the last jump host.
   const from =
@@ -80,6 +95,7 @@ function describeGroup(plan: Plan, group: PlannedGroup, index: number): string[]
       ? ''
       : `, sent from ${lastHop.name} over SSH`;
   lines.push(`     ${'health'.padEnd(width)}  ${describeProbe(first.forward.probe)}${from}`);
+  for (const step of first.forward.after ?? []) lines.push(stepLine(step));
   if (first.forward.verify !== undefined) {
     lines.push(
       `     ${'verify'.padEnd(width)}  ${first.forward.verify.command}  [timeout ${formatDuration(first.forward.verify.timeoutMs)}]`,

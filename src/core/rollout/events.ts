@@ -1,3 +1,4 @@
+import type { PlannedStep } from './plan.js';
 import type { Pass, RolloutStatus } from './state.js';
 
 type HostRef = { group: string; host: string; pass: Pass };
@@ -20,7 +21,14 @@ export type RolloutEvent = { at: number } & (
 
 /** What the machine asks the orchestrator to do next. */
 export type Effect =
-  | ({ type: 'run_step'; name: string; command: string; timeoutMs: number } & StepRef)
+  | ({
+      type: 'run_step';
+      name: string;
+      command: string;
+      timeoutMs: number;
+      /** Absent: on the host itself. */
+      on?: PlannedStep['on'];
+    } & StepRef)
   | ({ type: 'probe_health' } & HostRef)
   | { type: 'run_verify'; group: string }
   | { type: 'await_gate'; group: string }

@@ -24,3 +24,13 @@ export {
   plannedInventories,
 } from './inventory-change.js';
 export * from './checkpoint.js';
+export {
+  describeHostVersions,
+  hostVersionsAfter,
+  readVersion,
+  skippedHosts,
+  withHostVersions,
+  type HostObservation,
+  type ReadVersion,
+  type VersionsSeen,
+} from './host-versions.js';

@@ -1,5 +1,5 @@
 import type { Announcement, Effect, RolloutError, RolloutEvent } from './events.js';
-import type { Plan } from './plan.js';
+import { stepsOf, type Plan } from './plan.js';
 import { isTerminal, STATE_SCHEMA_VERSION, type GroupState, type RolloutState } from './state.js';
 import { TransitionBuilder } from './transition-builder.js';
 
@@ -20,7 +20,8 @@ function initialGroups(plan: Plan): GroupState[] {
     hosts: group.hosts.map((host) => ({
       name: host.name,
       pass: 'forward',
-      phase: 'pending',
+      // Already healthy on the version deployed: nothing to do, and nothing to roll back.
+      phase: host.skip === true ? 'healthy' : 'pending',
       step: 0,
       touched: false,
     })),
@@ -150,7 +151,9 @@ export function applyEvent(current: RolloutState, event: RolloutEvent): Transiti
           );
     }
     if (event.type === 'health.passed') {
-      work.hostHealthy(index, host, event.at);
+      // Healthy, and then its after_host hooks (it stays busy, counted as down, until they end).
+      if (host.step < work.stepTotal(index, host)) work.runStep(index, host);
+      else work.hostHealthy(index, host, event.at);
       return done();
     }
     host.phase = 'failed';
@@ -176,10 +179,7 @@ export function applyEvent(current: RolloutState, event: RolloutEvent): Transiti
         host.phase = 'stopped';
         host.step += 1;
         work.settle(index, event.at);
-      } else if (host.step + 1 < work.stepCount(index, host)) {
-        host.step += 1;
-        work.runStep(index, host);
-      } else {
+      } else if (host.step + 1 === work.stepCount(index, host)) {
         host.phase = 'checking';
         host.step += 1;
         work.effects.push({
@@ -188,12 +188,18 @@ export function applyEvent(current: RolloutState, event: RolloutEvent): Transiti
           host: host.name,
           pass: host.pass,
         });
+      } else if (host.step + 1 < work.stepTotal(index, host)) {
+        host.step += 1;
+        work.runStep(index, host);
+      } else {
+        host.step += 1;
+        work.hostHealthy(index, host, event.at);
       }
       return done();
     case 'step.failed':
     case 'step.timed_out': {
       const name =
-        work.plannedHost(index, host.name)[host.pass]?.steps[host.step]?.name ??
+        stepsOf(work.plannedHost(index, host.name)[host.pass])[host.step]?.name ??
         `step ${host.step}`;
       const detail =
         event.type === 'step.failed'

@@ -6,10 +6,32 @@ import { FAILURE_POLICIES } from '../playbook/schema.js';
  * quoted: it is stored inside each checkpoint so a resumed rollout runs exactly what was approved.
  */
 
+/** A host the connection to a planned host goes through (a bastion). */
+export const PlannedJumpSchema = z.object({
+  name: z.string(),
+  address: z.string(),
+  port: z.int(),
+  user: z.string(),
+  identityFile: z.string().optional(),
+});
+
+/** A host a hook runs on instead of the host being changed (a load balancer, say). */
+export const PlannedElsewhereSchema = z.object({
+  name: z.string(),
+  address: z.string(),
+  port: z.int(),
+  /** Absent: the plan's sshUser. */
+  user: z.string().optional(),
+  identityFile: z.string().optional(),
+  jump: z.array(PlannedJumpSchema).optional(),
+});
+
 export const PlannedStepSchema = z.object({
   name: z.string(),
   command: z.string(),
   timeoutMs: z.int().positive(),
+  /** Absent: on the host itself. `controller`: on the worker's machine (a hook). */
+  on: z.union([z.literal('controller'), PlannedElsewhereSchema]).optional(),
 });
 
 export const ProbeSchema = z.discriminatedUnion('kind', [
@@ -32,18 +54,12 @@ export const ProbeSchema = z.discriminatedUnion('kind', [
 /** What runs on one host to move it to a version, and how to tell it is healthy there. */
 export const HostProcedureSchema = z.object({
   version: z.string(),
+  /** The before_host hooks, then the playbook's steps: the health check follows them. */
   steps: z.array(PlannedStepSchema),
+  /** The after_host hooks, run once the host is healthy; the host counts as busy until they end. */
+  after: z.array(PlannedStepSchema).optional(),
   probe: ProbeSchema,
   verify: PlannedStepSchema.optional(),
-});
-
-/** A host the connection to a planned host goes through (a bastion). */
-export const PlannedJumpSchema = z.object({
-  name: z.string(),
-  address: z.string(),
-  port: z.int(),
-  user: z.string(),
-  identityFile: z.string().optional(),
 });
 
 export const PlannedHostSchema = z.object({
@@ -55,6 +71,17 @@ export const PlannedHostSchema = z.object({
   identityFile: z.string().optional(),
   /** Outermost first; absent: connected to directly. */
   jump: z.array(PlannedJumpSchema).optional(),
+  /** How pre-flight reads the version the host runs (the playbook's `version`). */
+  readVersion: z
+    .discriminatedUnion('kind', [
+      z.object({ kind: z.literal('command'), command: z.string(), timeoutMs: z.int().positive() }),
+      z.object({ kind: z.literal('from_health'), pattern: z.string() }),
+    ])
+    .optional(),
+  /** What pre-flight read: the version the host really ran before this rollout. */
+  running: z.string().optional(),
+  /** Already healthy on the version of the plan: left out of it (`skip_current`). */
+  skip: z.literal(true).optional(),
   forward: HostProcedureSchema,
   /** Absent when there is nothing to go back to: a failure then halts. */
   rollback: HostProcedureSchema.optional(),
@@ -106,6 +133,10 @@ export const PlanSchema = z.object({
   previousVersion: z.string().nullable(),
   createdAt: z.int(),
   sshUser: z.string(),
+  /** The playbook's, for versions read from hosts; absent in older checkpoints. */
+  versionPattern: z.string().optional(),
+  /** Hosts already healthy on `version` are left out (never for a restart). */
+  skipCurrent: z.boolean().optional(),
   onFailure: z.enum(FAILURE_POLICIES),
   health: z.object({
     intervalMs: z.int().positive(),
@@ -120,15 +151,32 @@ export const PlanSchema = z.object({
   notUpdated: z.array(NotUpdatedHostSchema).optional(),
   /** Set when the rollout starts, when an inventory lists other hosts than when it was planned. */
   inventoryChanges: z.array(InventoryChangeSchema).optional(),
+  /**
+   * A host's procedure with its placeholders still in (`on` already resolved): what a rollback to
+   * the version a host really ran is made from, once pre-flight has read it.
+   */
+  recipe: z
+    .object({
+      steps: z.array(PlannedStepSchema),
+      after: z.array(PlannedStepSchema),
+      probe: ProbeSchema,
+    })
+    .optional(),
 });
 
 export type PlannedStep = z.infer<typeof PlannedStepSchema>;
 export type Probe = z.infer<typeof ProbeSchema>;
 export type HostProcedure = z.infer<typeof HostProcedureSchema>;
 export type PlannedJump = z.infer<typeof PlannedJumpSchema>;
+export type PlannedElsewhere = z.infer<typeof PlannedElsewhereSchema>;
 export type PlannedHost = z.infer<typeof PlannedHostSchema>;
 export type PlannedGroup = z.infer<typeof PlannedGroupSchema>;
 export type PlanFilter = z.infer<typeof PlanFilterSchema>;
 export type NotUpdatedHost = z.infer<typeof NotUpdatedHostSchema>;
 export type InventoryChange = z.infer<typeof InventoryChangeSchema>;
 export type Plan = z.infer<typeof PlanSchema>;
+
+/** Every step of a procedure in the order it runs: `step` numbers in events index this list. */
+export function stepsOf(procedure: HostProcedure | undefined): PlannedStep[] {
+  return procedure === undefined ? [] : [...procedure.steps, ...(procedure.after ?? [])];
+}

@@ -1,9 +1,9 @@
-import type { Environment, HealthCheck, Host, Playbook } from '../playbook/model.js';
+import type { Environment, HealthCheck, HookStep, Host, Playbook } from '../playbook/model.js';
 import { closest } from '../suggest.js';
 import { renderTemplate, type TemplateValues } from '../template.js';
 import { allowedUnreachable, writtenBudget } from './budget.js';
 import { filterGroups } from './filter.js';
-import type { HostProcedure, Plan, PlanFilter, Probe } from './plan.js';
+import type { HostProcedure, Plan, PlanFilter, PlannedHost, PlannedStep, Probe } from './plan.js';
 import { reachOf } from './reach.js';
 import { versionProblem } from './version.js';
 
@@ -75,6 +75,76 @@ function probeFor(health: HealthCheck, values: TemplateValues, host: Host): Prob
   }
 }
 
+/** The procedure with its placeholders left in, for rollbacks to what a host really ran. */
+function recipeOf(playbook: Playbook): NonNullable<Plan['recipe']> {
+  const raw = (step: { name: string; run: string; timeoutMs: number }): PlannedStep => ({
+    name: step.name,
+    command: step.run,
+    timeoutMs: step.timeoutMs,
+  });
+  const hook = (step: HookStep): PlannedStep => ({ ...raw(step), on: hookOn(step) });
+  const { health } = playbook;
+  const probe: Probe =
+    health.kind === 'http'
+      ? {
+          kind: 'http',
+          url: health.url,
+          status: health.status,
+          requestTimeoutMs: health.requestTimeoutMs,
+          ...(health.bodyContains === undefined ? {} : { bodyContains: health.bodyContains }),
+        }
+      : health.kind === 'tcp'
+        ? { kind: 'tcp', address: '', port: health.port, connectTimeoutMs: health.connectTimeoutMs }
+        : { kind: 'command', command: health.run, timeoutMs: health.commandTimeoutMs };
+  return {
+    steps: [...(playbook.beforeHost ?? []).map(hook), ...playbook.steps.map(raw)],
+    after: (playbook.afterHost ?? []).map(hook),
+    probe,
+  };
+}
+
+/** How pre-flight reads the version this host runs, when the playbook says. */
+function readVersionOf(
+  playbook: Playbook,
+  environment: Environment,
+  host: Host,
+): Pick<PlannedHost, 'readVersion'> {
+  const source = playbook.version;
+  if (source === undefined) return {};
+  if (source.kind === 'from_health')
+    return { readVersion: { kind: 'from_health', pattern: source.pattern } };
+  const values: TemplateValues = {
+    version: '',
+    previous_version: '',
+    host: host.address,
+    service: playbook.service,
+    environment: environment.name,
+  };
+  return {
+    readVersion: {
+      kind: 'command',
+      command: renderTemplate(source.run, values, 'shell'),
+      timeoutMs: source.timeoutMs,
+    },
+  };
+}
+
+/** A hook with the values of the host it runs for: on the worker's machine or on another host. */
+function plannedHook(hook: HookStep, values: TemplateValues): PlannedStep {
+  return {
+    name: hook.name,
+    command: renderTemplate(hook.run, values, 'shell'),
+    timeoutMs: hook.timeoutMs,
+    on: hookOn(hook),
+  };
+}
+
+function hookOn(hook: HookStep): NonNullable<PlannedStep['on']> {
+  return hook.on === 'controller'
+    ? 'controller'
+    : { name: hook.on.name, address: hook.on.address, port: hook.on.port, ...reachOf(hook.on) };
+}
+
 function procedure(
   playbook: Playbook,
   environment: Environment,
@@ -91,13 +161,18 @@ function procedure(
     service: playbook.service,
     environment: environment.name,
   };
+  const after = (playbook.afterHost ?? []).map((hook) => plannedHook(hook, values));
   return {
     version,
-    steps: playbook.steps.map((step) => ({
-      name: step.name,
-      command: renderTemplate(step.run, values, 'shell'),
-      timeoutMs: step.timeoutMs,
-    })),
+    steps: [
+      ...(playbook.beforeHost ?? []).map((hook) => plannedHook(hook, values)),
+      ...playbook.steps.map((step) => ({
+        name: step.name,
+        command: renderTemplate(step.run, values, 'shell'),
+        timeoutMs: step.timeoutMs,
+      })),
+    ],
+    ...(after.length === 0 ? {} : { after }),
     probe: probeFor(playbook.health, values, host),
     // Verification checks a new version on the canary; going back has nothing to verify.
     ...(group.verify === undefined || pass === 'rollback'
@@ -160,6 +235,10 @@ export function planRollout(playbook: Playbook, request: RolloutRequest, now: nu
       previousVersion: request.previousVersion,
       createdAt: now,
       sshUser: playbook.ssh.user,
+      versionPattern: playbook.versionPattern,
+      skipCurrent:
+        playbook.version !== undefined && playbook.skipCurrent && request.kind !== 'restart',
+      recipe: recipeOf(playbook),
       onFailure: playbook.onFailure,
       health: {
         intervalMs: playbook.health.intervalMs,
@@ -192,6 +271,7 @@ export function planRollout(playbook: Playbook, request: RolloutRequest, now: nu
           address: host.address,
           port: host.port,
           ...reachOf(host),
+          ...readVersionOf(playbook, environment, host),
           forward: procedure(
             playbook,
             environment,

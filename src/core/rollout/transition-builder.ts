@@ -1,6 +1,6 @@
 import type { Announcement, Effect } from './events.js';
 import { hostsInPass } from './group-progress.js';
-import type { Plan, PlannedHost } from './plan.js';
+import { stepsOf, type HostProcedure, type Plan, type PlannedHost } from './plan.js';
 import type { FailureReason, GroupState, HostState, RolloutState, RolloutStatus } from './state.js';
 
 /**
@@ -38,10 +38,13 @@ export class TransitionBuilder {
     return copy;
   }
 
-  runStep(groupIndex: number, host: HostState): void {
+  private procedure(groupIndex: number, host: HostState): HostProcedure | undefined {
     const planned = this.plannedHost(groupIndex, host.name);
-    const procedure = host.pass === 'forward' ? planned.forward : planned.rollback;
-    const step = procedure?.steps[host.step];
+    return host.pass === 'forward' ? planned.forward : planned.rollback;
+  }
+
+  runStep(groupIndex: number, host: HostState): void {
+    const step = stepsOf(this.procedure(groupIndex, host))[host.step];
     if (step === undefined) throw new Error(`no step ${host.step} for ${host.name}`);
     host.phase = 'running';
     if (host.pass === 'forward') host.touched = true;
@@ -54,12 +57,18 @@ export class TransitionBuilder {
       name: step.name,
       command: step.command,
       timeoutMs: step.timeoutMs,
+      ...(step.on === undefined ? {} : { on: step.on }),
     });
   }
 
+  /** The steps before the health check (before_host hooks included). */
   stepCount(groupIndex: number, host: HostState): number {
-    const planned = this.plannedHost(groupIndex, host.name);
-    return (host.pass === 'forward' ? planned.forward : planned.rollback)?.steps.length ?? 0;
+    return this.procedure(groupIndex, host)?.steps.length ?? 0;
+  }
+
+  /** Every step of the host's pass, the after_host hooks that follow its health check included. */
+  stepTotal(groupIndex: number, host: HostState): number {
+    return stepsOf(this.procedure(groupIndex, host)).length;
   }
 
   /** Starts hosts of the group's current pass until `parallel` of them are in flight. */
@@ -82,6 +91,8 @@ export class TransitionBuilder {
     this.state.status = 'running';
     this.announcements.push({ type: 'group.started', group: group.name });
     this.fill(index);
+    // Every host of the group was left out (already on the version): it is done as it starts.
+    if (group.hosts.every((host) => host.phase === 'healthy')) this.groupHealthy(index, at);
   }
 
   finish(status: RolloutStatus, at: number, detail: string): void {

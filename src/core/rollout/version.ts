@@ -16,7 +16,7 @@ export function versionRegExp(pattern: string): RegExp {
 
 /** Why `version` may not be used with this playbook, or undefined when it may. */
 export function versionProblem(
-  playbook: Playbook,
+  playbook: Pick<Playbook, 'service' | 'versionPattern'>,
   version: string,
   label = 'version',
 ): string | undefined {
