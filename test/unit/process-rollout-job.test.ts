@@ -128,6 +128,25 @@ describe('processRolloutJob and max_unreachable', () => {
       expect(history.entries[0]?.result).toBe('cannot_connect');
     }
   });
+  it('never leaves out a host that hooks run on, however large the budget', async () => {
+    const hooked = playbookFrom({
+      service: 'svc',
+      steps: [{ name: 'restart', run: 'restart {{version}}' }],
+      health: { http: { url: 'http://{{host}}/health', body_contains: '{{version}}' } },
+      before_host: [{ name: 'drain', on: 'lb', run: 'drain {{host}}' }],
+      environments: {
+        test: { max_unreachable: '100%', groups: [{ name: 'g1', hosts: ['a', 'b'] }] },
+      },
+    });
+    const { deps, hosts } = setup();
+    hosts.refusing.set('lb', 'unreachable');
+    expect(await processRolloutJob({ ...job, plan: planFor(hooked) }, deps)).toEqual({
+      kind: 'refused',
+    });
+    expect(hosts.log).toEqual([]);
+    const last = (await deps.rollouts.read('r1', '0', 0)).at(-1)?.update;
+    expect(last).toMatchObject({ kind: 'refused', reason: 'cannot_connect' });
+  });
 });
 
 describe('processRolloutJob', () => {
