@@ -66,6 +66,22 @@ describe('CommandInventory', () => {
     await until(() => !alive(pid), { ms: 5000, what: `the inventory's child ${pid} ending` });
   });
 
+  it('gives up at its timeout even when a process that left its group holds the output open', async () => {
+    const pidFile = join(dir, 'escaped.pid');
+    // The shell is done at once, but a process in a session of its own keeps stdout open.
+    const run = await inventory().list(
+      `echo web-01; setsid sh -c 'echo $$ > ${pidFile}; exec sleep 120' & wait`,
+      { timeoutMs: 500 },
+    );
+    const pid = Number(await readFile(pidFile, 'utf8'));
+    try {
+      expect(alive(pid)).toBe(true);
+      expect(run).toMatchObject({ ok: false, reason: 'timed_out' });
+    } finally {
+      process.kill(pid, 'SIGKILL');
+    }
+  }, 20_000);
+
   it('refuses output far longer than a list of hosts', async () => {
     expect(
       await inventory().list('yes web-01.example.internal | head -c 3000000', {

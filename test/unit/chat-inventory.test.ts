@@ -98,4 +98,67 @@ describe('hosts_from through chat, with an approval', () => {
       'The rollout did not start: the inventory of group fleet (hosts_from: cloud-hosts --tag parser) timed out as the rollout started. Nothing was changed on any host.',
     );
   });
+
+  it('an approved request for --groups canary starts, though it leaves out the inventory group', async () => {
+    const { chat, inventory } = world();
+    inventory.answer = { ok: true, stdout: 'b\nc\n' };
+    await handleCommand(chat.front, 'parser v2 --groups canary', chat.from('UALICE'));
+    const approval = (await chat.deps.requests.pending())[0];
+    expect(approval?.plan.groups.map((group) => group.name)).toEqual(['canary']);
+    await handleAction(chat.front, 'approval.approve', approval?.id ?? '', chat.from('UBOB'));
+    await chat.rolloutsIdle();
+    await chat.deliver();
+    const text = textOf(await chat.message(approvalMessageKey(approval?.id ?? '')));
+    expect(text).not.toContain('cannot start');
+    expect(chat.hosts.log).toEqual(['a: restart v2']);
+  });
+
+  it.each([
+    ['--hosts b', ['b: restart v2']],
+    ['--hosts a', ['a: restart v2']],
+    ['--groups canary,fleet --hosts a', ['a: restart v2']],
+  ])('an approved request for %s keeps to what was approved', async (filter, log) => {
+    const { chat, inventory } = world();
+    inventory.answer = { ok: true, stdout: 'b\nc\n' };
+    await handleCommand(chat.front, `parser v2 ${filter}`, chat.from('UALICE'));
+    const approval = (await chat.deps.requests.pending())[0];
+    await handleAction(chat.front, 'approval.approve', approval?.id ?? '', chat.from('UBOB'));
+    await chat.rolloutsIdle();
+    expect(chat.hosts.log).toEqual(log);
+  });
+
+  it('a rollout whose inventory lists none of the approved hosts any more does not start', async () => {
+    const chat = new ChatWorld([
+      playbookFrom({
+        service: 'parser',
+        steps: [{ name: 'restart', run: 'restart {{version}}' }],
+        health: { http: { url: 'http://{{host}}/health', body_contains: '{{version}}' } },
+        environments: {
+          production: {
+            deployers: ['UALICE'],
+            approval: { required: true, approvers: ['UBOB'] },
+            groups: [{ name: 'fleet', hosts_from: { command: 'cloud-hosts' } }],
+          },
+        },
+      }),
+    ]);
+    const inventory = new ScriptedInventory();
+    Object.assign(chat.front, { inventory });
+    chat.worker.inventory = inventory;
+    inventory.answer = { ok: true, stdout: 'b\n' };
+    await handleCommand(chat.front, 'parser v2', chat.from('UALICE'));
+    const approval = (await chat.deps.requests.pending())[0];
+    // Every approved host was replaced while the request waited.
+    inventory.answer = { ok: true, stdout: 'z\n' };
+    await handleAction(chat.front, 'approval.approve', approval?.id ?? '', chat.from('UBOB'));
+    await chat.rolloutsIdle();
+    await chat.deliver();
+    expect(chat.hosts.log).toEqual([]);
+    const rollout = chat.queue.jobs[0]?.rollout ?? '';
+    const text = textOf(await chat.message(rolloutMessageKey(rollout)));
+    expect(text).toContain('The rollout did not start');
+    expect(text).toContain('no longer listed');
+    const finished = chat.history.audit.find((entry) => entry.action === 'rollout.finished');
+    expect(finished?.detail).not.toMatchObject({ result: 'succeeded' });
+  });
 });

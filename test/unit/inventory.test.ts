@@ -152,6 +152,11 @@ describe('what an inventory printed', () => {
     ['[{"address": "a; rm -rf /"}]', /^host 1 \(\{"address":"a; rm -rf \/"\}\) is not a host/],
     ['[{"address": "a", "role": "db"}]', /^host 1 .* is not a host/],
     ['web-01\nweb-01\n', 'it lists web-01 twice'],
+    ['web-01\nweb-01:2200\n', 'it lists web-01 and web-01:2200, the same host (web-01:2200)'],
+    [
+      '[{"address": "10.0.0.5", "name": "a"}, {"address": "10.0.0.5", "name": "b"}]',
+      'it lists a and b, the same host (10.0.0.5:2200)',
+    ],
   ])('refuses %j', (output, message) => {
     const read = readInventory(output, inventory, ssh);
     expect(read.ok).toBe(false);
@@ -170,6 +175,37 @@ describe('what an inventory printed', () => {
       message:
         "web-01 is in group canary and in group rest's inventory; a host belongs to one group",
     });
+  });
+});
+
+describe('the same machine under two names', () => {
+  it('is refused when an inventory lists a host another group has, with its port written', () => {
+    const playbook = valid(INVENTORY_GROUPS);
+    const environment = playbook.environments[0] as Playbook['environments'][number];
+    const listed = readInventory(
+      'web-09\nweb-01:2200\n',
+      { command: './list', timeoutMs: 1000 },
+      { user: 'deploy', port: 2200 },
+    );
+    if (!listed.ok) throw new Error(listed.message);
+    expect(withInventories(playbook, environment, new Map([['rest', listed.hosts]]))).toEqual({
+      ok: false,
+      message:
+        "web-01:2200 is in group canary and in group rest's inventory; a host belongs to one group",
+    });
+  });
+
+  it('is not the same machine behind another jump host', () => {
+    const output = JSON.stringify([
+      { address: '10.0.0.5', name: 'east-5', jump: 'ops@east:22' },
+      { address: '10.0.0.5', name: 'west-5', jump: 'ops@west:22' },
+    ]);
+    const read = readInventory(
+      output,
+      { command: './list', timeoutMs: 1000 },
+      { user: 'deploy', port: 2200 },
+    );
+    expect(read.ok).toBe(true);
   });
 });
 

@@ -35,16 +35,23 @@ export class CommandInventory implements InventorySource {
           // Gone already.
         }
       };
+      // A process that left the group (setsid, a daemon) may hold the pipes open past the kill:
+      // stop reading too, so the plan waits no longer than the timeout says.
+      const stop = () => {
+        kill();
+        child.stdout.destroy();
+        child.stderr.destroy();
+      };
       const timer = setTimeout(() => {
         timedOut = true;
-        kill();
+        stop();
       }, options.timeoutMs);
       child.stdout.on('data', (chunk: Buffer) => {
         stdoutTail.push(chunk);
         size += chunk.length;
         if (size > MAX_STDOUT) {
           overflow = true;
-          kill();
+          stop();
         } else stdout.push(chunk);
       });
       child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));

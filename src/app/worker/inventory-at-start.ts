@@ -1,6 +1,7 @@
 import { readInventory } from '../../core/playbook/index.js';
 import {
   applyInventoryChanges,
+  describeInventoryChanges,
   type InventoryChange,
   type Plan,
 } from '../../core/rollout/index.js';
@@ -51,5 +52,15 @@ export async function inventoryAtStart(
     }),
   );
   if (problems.length > 0) return { ok: false, detail: problems };
-  return { ok: true, ...applyInventoryChanges(plan, listed) };
+  const started = applyInventoryChanges(plan, listed);
+  // Every planned host gone: there is nothing approved left to deploy to, and a plan of no group
+  // is no plan (the rollout could neither start nor be stored).
+  if (started.plan.groups.length === 0)
+    return {
+      ok: false,
+      detail: describeInventoryChanges(started.changes).concat(
+        'none of the planned hosts is listed any more: ask again to deploy to the hosts listed now',
+      ),
+    };
+  return { ok: true, ...started };
 }

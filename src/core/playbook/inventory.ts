@@ -70,6 +70,17 @@ function toHost(entry: HostEntry, inventory: Inventory, ssh: { user: string; por
   };
 }
 
+const endpoint = (host: Host): string =>
+  `${host.address.includes(':') ? `[${host.address}]` : host.address}:${host.port}`;
+
+/**
+ * What tells machines apart: names differ (`web-01`, `web-01:22`, or two names of one address)
+ * where the machine does not, and the same private address behind two bastions is two machines.
+ */
+function machine(host: Host): string {
+  return [...(host.jump ?? []).map(endpoint), endpoint(host)].join(' > ');
+}
+
 export function readInventory(
   output: string,
   inventory: Inventory,
@@ -95,10 +106,18 @@ export function readInventory(
     }
     hosts.push(toHost(parsed.data, inventory, ssh));
   }
-  const seen = new Set<string>();
+  const byName = new Map<string, Host>();
+  const byMachine = new Map<string, Host>();
   for (const host of hosts) {
-    if (seen.has(host.name)) return { ok: false, message: `it lists ${host.name} twice` };
-    seen.add(host.name);
+    if (byName.has(host.name)) return { ok: false, message: `it lists ${host.name} twice` };
+    const same = byMachine.get(machine(host));
+    if (same !== undefined)
+      return {
+        ok: false,
+        message: `it lists ${same.name} and ${host.name}, the same host (${endpoint(host)})`,
+      };
+    byName.set(host.name, host);
+    byMachine.set(machine(host), host);
   }
   return { ok: true, hosts };
 }
@@ -116,16 +135,18 @@ export function withInventories(
     ...group,
     hosts: group.inventory === undefined ? group.hosts : (lists.get(group.name) ?? []),
   }));
-  const owner = new Map<string, string>();
+  const ownerByName = new Map<string, string>();
+  const ownerByMachine = new Map<string, string>();
   for (const group of groups)
     for (const host of group.hosts) {
-      const first = owner.get(host.name);
+      const first = ownerByName.get(host.name) ?? ownerByMachine.get(machine(host));
       if (first !== undefined)
         return {
           ok: false,
           message: `${host.name} is in group ${first} and in group ${group.name}'s inventory; a host belongs to one group`,
         };
-      owner.set(host.name, group.name);
+      ownerByName.set(host.name, group.name);
+      ownerByMachine.set(machine(host), group.name);
     }
   return {
     ok: true,

@@ -212,14 +212,16 @@ export function planRollout(playbook: Playbook, request: RolloutRequest, now: nu
     const problem = version === null ? undefined : versionProblem(playbook, version, label);
     if (problem !== undefined) return refuse('version_mismatch', problem);
   }
-  const unread = environment.groups.find((group) => group.hosts.length === 0);
+  const covered = filterGroups(environment, request.only);
+  if (!covered.ok) return refuse('unknown_host_or_group', covered.message);
+  // Only the groups the rollout covers need their hosts: planning an approved `--groups a`
+  // again has no listing for an inventory group it left out, and needs none.
+  const unread = covered.groups.find((group) => group.hosts.length === 0);
   if (unread !== undefined)
     return refuse(
       'inventory_not_run',
       `group ${unread.name} lists its hosts with hosts_from, which has not been run for this plan.`,
     );
-  const covered = filterGroups(environment, request.only);
-  if (!covered.ok) return refuse('unknown_host_or_group', covered.message);
   const hostCount = covered.groups.reduce((sum, group) => sum + group.hosts.length, 0);
   const budget = environment.maxUnreachable;
   // Going "back" to the version being rolled out would only repeat it: a failure then halts.
