@@ -42,6 +42,18 @@ describe('--hosts and --groups in chat', () => {
     expect(world.hosts.log).toEqual(['b: restart v2']);
   });
 
+  it('refuses --rollback-after with --hosts: its rollback would change hosts the deploy left alone', async () => {
+    const world = new ChatWorld([twoGroups()]);
+    const from = world.from('UALICE');
+    await handleCommand(world.front, 'parser v2 to staging --hosts b --rollback-after 30m', from);
+    await world.deliver();
+    expect(textOf(world.replyTo(from))).toContain(
+      '--rollback-after cannot be combined with --hosts or --groups',
+    );
+    expect(world.queue.jobs).toEqual([]);
+    expect(await world.deps.schedules.open()).toEqual([]);
+  });
+
   it('an unknown group is refused with a hint, and nothing is queued', async () => {
     const world = new ChatWorld([twoGroups()]);
     const from = world.from('UALICE');

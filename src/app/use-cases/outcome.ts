@@ -25,7 +25,8 @@ export type RefusalCode =
   | 'lock_held_by_rollout'
   | 'lock_held_by_other'
   | 'lock_changed'
-  | 'inventory_failed';
+  | 'inventory_failed'
+  | 'rollback_after_with_filter';
 
 export interface Refusal {
   ok: false;

@@ -52,6 +52,14 @@ export async function requestRollout(
   });
   if (denied !== undefined) return denied;
   const { environment, target } = resolved;
+  // The rollback a dead-man deploy arms covers the whole environment: with --hosts or --groups it
+  // would take back hosts this deploy never touched.
+  if (ask.rollbackAfterMs !== undefined && ask.only !== undefined)
+    return refusal(
+      'rollback_after_with_filter',
+      '--rollback-after cannot be combined with --hosts or --groups: the rollback it arms covers the whole environment, and would change hosts this deploy leaves alone.',
+      'Deploy the whole environment with --rollback-after, or deploy part of it and schedule nothing (roll back that part with `rollback ... --hosts`).',
+    );
   const inventories = await readInventories(deps.inventory, resolved.playbook, environment);
   if (!inventories.ok)
     return refusal(
