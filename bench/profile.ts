@@ -21,6 +21,8 @@ export interface Marks {
   monotonicUs: number;
   loaded: number;
   exiting: number;
+  /** CommonJS files loaded with baton's command module, by package. */
+  packages: Record<string, number>;
 }
 export interface ProfileSummary {
   /** Date.now() of the first sample inside each function asked for, when one was seen. */

@@ -349,7 +349,9 @@ function profileOf(process: { marks: Marks; profileDir: string }) {
 const ms = (value: number | undefined) =>
   value === undefined || Number.isNaN(value) ? '—' : `${Math.round(value)}`;
 
-function printProfile(label: string, profiled: Profiled): void {
+/** The profiled run's lines: read before its profile files are removed. */
+function describeProfile(label: string, profiled: Profiled): string[] {
+  const lines: string[] = [];
   const t0 = profiled.spawnedAt;
   const deploy = profileOf(profiled.deploy);
   const worker = profiled.worker === undefined ? undefined : profileOf(profiled.worker);
@@ -373,19 +375,28 @@ function printProfile(label: string, profiled: Profiled): void {
     ['process exiting', since(marks.exiting)],
     ['exit seen', profiled.wallMs],
   ];
-  console.log(`  ${label} (profiled run, ms since the command started):`);
-  console.log(`    ${timeline.map(([what, at]) => `${what} ${ms(at)}`).join(' · ')}`);
+  const loaded = Object.entries(marks.packages).sort((a, b) => b[1] - a[1]);
+  const files = loaded.reduce((sum, [, count]) => sum + count, 0);
+  lines.push(`  ${label} (profiled run, ms since the command started):`);
+  lines.push(`    ${timeline.map(([what, at]) => `${what} ${ms(at)}`).join(' · ')}`);
   const cpu = (summary: typeof deploy, who: string) => {
     const total = [...summary.cpu.values()].reduce((sum, value) => sum + value, 0);
     const parts = [...summary.cpu.entries()]
       .sort((a, b) => b[1] - a[1])
       .map(([where, value]) => `${where} ${ms(value)}`);
     const inside = [...summary.within.entries()].map(([name, value]) => `${name} ${ms(value)}`);
-    console.log(`    CPU of the ${who}: ${ms(total)} ms: ${parts.join(', ')}`);
-    console.log(`      of which inside: ${inside.join(', ')}`);
+    lines.push(`    CPU of the ${who}: ${ms(total)} ms: ${parts.join(', ')}`);
+    lines.push(`      of which inside: ${inside.join(', ')}`);
   };
+  lines.push(
+    `    modules: ${files} CommonJS files with the command's own (ES modules not counted), from ${loaded.length} packages, most from ${loaded
+      .slice(0, 8)
+      .map(([name, count]) => `${name} ${count}`)
+      .join(', ')}`,
+  );
   cpu(deploy, 'deploy process');
   if (worker !== undefined) cpu(worker, 'standing worker (this rollout)');
+  return lines;
 }
 
 ensureBuilt();
@@ -397,7 +408,7 @@ const results: {
   warm: number[];
   cold: number[];
   baton: Map<Situation, Sample[]>;
-  profiles: Map<Situation, Profiled>;
+  profiles: Map<Situation, string[]>;
 }[] = [];
 for (const [index, size] of SIZES.entries()) {
   const fleet = await Fleet.start({ hosts: size.hosts, subnet: 203 + index, spinupMs: SPINUP_MS });
@@ -434,11 +445,19 @@ for (const [index, size] of SIZES.entries()) {
     for (let i = 0; i < RUNS; i++) cold.push(await bench.bash(undefined));
 
     const baton = new Map<Situation, Sample[]>();
-    const profiles = new Map<Situation, Profiled>();
+    const profiles = new Map<Situation, string[]>();
     // The newcomer first: its last database is the one the embedded runs then find created.
     for (const situation of ['standing', 'withWorker', 'newcomer', 'embedded'] as const) {
       baton.set(situation, await bench.timed(situation));
-      if (PROFILE) profiles.set(situation, await bench.profiled(situation));
+      if (PROFILE) {
+        const label = SITUATIONS.find((known) => known.key === situation)?.label ?? situation;
+        const profiled = await bench.profiled(situation);
+        try {
+          profiles.set(situation, describeProfile(label, profiled));
+        } catch (error) {
+          profiles.set(situation, [`  ${label}: profile not read: ${(error as Error).message}`]);
+        }
+      }
     }
     results.push({
       size: `${size.hosts} hosts / ${size.groups} groups`,
@@ -512,9 +531,8 @@ for (const r of results) {
 if (PROFILE) {
   for (const r of results) {
     console.log(`\nwhere the time goes, ${r.size}:`);
-    for (const { key, label } of SITUATIONS) {
-      const profiled = r.profiles.get(key);
-      if (profiled !== undefined) printProfile(label, profiled);
+    for (const { key } of SITUATIONS) {
+      for (const line of r.profiles.get(key) ?? []) console.log(line);
     }
   }
 }
