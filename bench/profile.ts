@@ -31,6 +31,10 @@ export interface ProfileSummary {
   cpu: Map<string, number>;
   /** ms of CPU inside each function asked for (its callees included). */
   within: Map<string, number>;
+  /** Date.now() of the last sample inside each function asked for. */
+  lastSeen: Map<string, number>;
+  /** From `tailFrom` on: ms by where it ran, idle included, and inside the functions asked for. */
+  tail: Map<string, number>;
 }
 
 const BATON = '/dist/src/';
@@ -53,6 +57,7 @@ export function readProfile(
   path: string,
   marks: Marks,
   functions: readonly string[],
+  tailFrom = Infinity,
 ): ProfileSummary {
   const profile = JSON.parse(readFileSync(path, 'utf8')) as CpuProfile;
   const byId = new Map(profile.nodes.map((node) => [node.id, node]));
@@ -76,19 +81,28 @@ export function readProfile(
   const firstSeen = new Map<string, number>();
   const cpu = new Map<string, number>();
   const within = new Map<string, number>();
+  const lastSeen = new Map<string, number>();
+  const tail = new Map<string, number>();
+  const add = (map: Map<string, number>, key: string, ms: number) =>
+    map.set(key, (map.get(key) ?? 0) + ms);
   let at = profile.startTime;
   profile.samples.forEach((id, index) => {
     const delta = profile.timeDeltas[index] ?? 0;
     at += delta;
     const node = byId.get(id) as ProfileNode;
     const where = bucket(node.callFrame);
-    if (where === undefined) return;
     const ms = delta / 1000;
-    cpu.set(where, (cpu.get(where) ?? 0) + ms);
+    const when = marks.booted + (at - marks.monotonicUs) / 1000;
+    const inTail = when >= tailFrom;
+    if (inTail) add(tail, where ?? 'idle (waiting)', ms);
+    if (where === undefined) return;
+    add(cpu, where, ms);
     for (const name of stackOf(id)) {
-      within.set(name, (within.get(name) ?? 0) + ms);
-      if (!firstSeen.has(name)) firstSeen.set(name, marks.booted + (at - marks.monotonicUs) / 1000);
+      add(within, name, ms);
+      if (inTail) add(tail, `inside ${name}`, ms);
+      if (!firstSeen.has(name)) firstSeen.set(name, when);
+      lastSeen.set(name, when);
     }
   });
-  return { firstSeen, cpu, within };
+  return { firstSeen, cpu, within, lastSeen, tail };
 }

@@ -7,8 +7,8 @@
 // default with its database already created, and a newcomer's first deploy (which creates it).
 // Median of BENCH_RUNS (3) runs each. Then one more run of each situation, profiled (never one of
 // the timed runs): where the time goes, from the processes' marks, CPU profiles and events.
-// Prints figures; asserts nothing. BENCH_SIZES (20x4,60x6), BENCH_RUNS and BENCH_PROFILE=0 change
-// what runs.
+// Prints figures; asserts nothing. BENCH_SIZES (20x4,60x6), BENCH_RUNS, BENCH_PROFILE=0 and
+// BENCH_SITUATIONS (standing,withWorker,embedded,newcomer) change what runs.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -27,6 +27,7 @@ const SIZES = (process.env.BENCH_SIZES ?? '20x4,60x6').split(',').map((size) => 
 });
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const PROFILE = process.env.BENCH_PROFILE !== '0';
+const ONLY = process.env.BENCH_SITUATIONS?.split(',');
 const SPINUP_MS = 500;
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -338,12 +339,13 @@ const MARKERS = [
   'preflight',
   'followRollout',
   'checkpoint',
+  'finishRollout',
 ];
 
-function profileOf(process: { marks: Marks; profileDir: string }) {
+function profileOf(process: { marks: Marks; profileDir: string }, tailFrom: number) {
   const file = readdirSync(process.profileDir).find((name) => name.endsWith('.cpuprofile'));
   if (file === undefined) throw new Error(`no CPU profile in ${process.profileDir}`);
-  return readProfile(join(process.profileDir, file), process.marks, MARKERS);
+  return readProfile(join(process.profileDir, file), process.marks, MARKERS, tailFrom);
 }
 
 const ms = (value: number | undefined) =>
@@ -353,17 +355,20 @@ const ms = (value: number | undefined) =>
 function describeProfile(label: string, profiled: Profiled): string[] {
   const lines: string[] = [];
   const t0 = profiled.spawnedAt;
-  const deploy = profileOf(profiled.deploy);
-  const worker = profiled.worker === undefined ? undefined : profileOf(profiled.worker);
-  const runner = worker ?? deploy;
   const first = (type: string) => profiled.events.find((event) => event.type === type)?.at;
   const healthy = profiled.events.filter((event) => event.type === 'health.passed');
+  const lastHealthy = healthy.at(-1)?.at ?? Infinity;
+  const deploy = profileOf(profiled.deploy, lastHealthy);
+  const worker =
+    profiled.worker === undefined ? undefined : profileOf(profiled.worker, lastHealthy);
+  const runner = worker ?? deploy;
   const marks = profiled.deploy.marks;
   const since = (at: number | undefined) => (at === undefined ? undefined : at - t0);
   const timeline: [string, number | undefined][] = [
     ['node booted (process start)', since(marks.booted)],
     ["baton's modules loaded", since(marks.loaded)],
     ['opening the embedded database', since(deploy.firstSeen.get('openEmbeddedDatabase'))],
+    ['database opened', since(deploy.lastSeen.get('openEmbeddedDatabase'))],
     ['request checked (backend open)', since(deploy.firstSeen.get('requestRollout'))],
     ['worker started here', since(deploy.firstSeen.get('startWorker'))],
     ['job picked up by the worker', since(runner.firstSeen.get('processRolloutJob'))],
@@ -372,6 +377,7 @@ function describeProfile(label: string, profiled: Profiled): string[] {
     ['first step', since(first('step.started'))],
     ['last host healthy', since(healthy.at(-1)?.at)],
     ['rollout completed', since(first('rollout.completed'))],
+    ['rollout recorded (history, lock)', since(runner.lastSeen.get('finishRollout'))],
     ['process exiting', since(marks.exiting)],
     ['exit seen', profiled.wallMs],
   ];
@@ -387,6 +393,10 @@ function describeProfile(label: string, profiled: Profiled): string[] {
     const inside = [...summary.within.entries()].map(([name, value]) => `${name} ${ms(value)}`);
     lines.push(`    CPU of the ${who}: ${ms(total)} ms: ${parts.join(', ')}`);
     lines.push(`      of which inside: ${inside.join(', ')}`);
+    const tail = [...summary.tail.entries()]
+      .sort((a, b) => b[1] - a[1])
+      .map(([where, value]) => `${where} ${ms(value)}`);
+    lines.push(`      after the last host was healthy (ms, idle included): ${tail.join(', ')}`);
   };
   lines.push(
     `    modules: ${files} CommonJS files with the command's own (ES modules not counted), from ${loaded.length} packages, most from ${loaded
@@ -448,6 +458,7 @@ for (const [index, size] of SIZES.entries()) {
     const profiles = new Map<Situation, string[]>();
     // The newcomer first: its last database is the one the embedded runs then find created.
     for (const situation of ['standing', 'withWorker', 'newcomer', 'embedded'] as const) {
+      if (ONLY !== undefined && !ONLY.includes(situation)) continue;
       baton.set(situation, await bench.timed(situation));
       if (PROFILE) {
         const label = SITUATIONS.find((known) => known.key === situation)?.label ?? situation;
@@ -474,7 +485,9 @@ for (const [index, size] of SIZES.entries()) {
 }
 
 const cell = (values: number[], floorMs: number) =>
-  `${ms(median(values)).padStart(6)} ms ${(median(values) / floorMs).toFixed(2)}×`;
+  values.length === 0
+    ? '     — (not run)'
+    : `${ms(median(values)).padStart(6)} ms ${(median(values) / floorMs).toFixed(2)}×`;
 const runsOf = (values: number[]) => values.map((value) => ms(value)).join(', ');
 const row = (label: string, cells: string[]) =>
   console.log(`${label.padEnd(48)} ${cells.map((text) => text.padEnd(20)).join(' ')}`);
