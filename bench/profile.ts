@@ -45,6 +45,8 @@ function bucket(frame: ProfileNode['callFrame']): string | undefined {
   if (name === '(garbage collector)') return 'garbage collection';
   if (name === '(program)' || name === '(root)') return 'V8 and node outside JavaScript';
   if (url.includes('@electric-sql/pglite')) return 'PGlite';
+  // The only WebAssembly in baton is PGlite's PostgreSQL.
+  if (url.startsWith('wasm://')) return 'PGlite (WebAssembly)';
   if (url.includes('/ssh2/') || url.includes('/node-ssh/')) return 'ssh2';
   if (url.includes('/bullmq/') || url.includes('/ioredis/')) return 'BullMQ, ioredis';
   if (url.includes(BATON)) return 'baton';
