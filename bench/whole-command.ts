@@ -368,7 +368,6 @@ function describeProfile(label: string, profiled: Profiled): string[] {
     ['node booted (process start)', since(marks.booted)],
     ["baton's modules loaded", since(marks.loaded)],
     ['opening the embedded database', since(deploy.firstSeen.get('openEmbeddedDatabase'))],
-    ['database opened', since(deploy.lastSeen.get('openEmbeddedDatabase'))],
     ['request checked (backend open)', since(deploy.firstSeen.get('requestRollout'))],
     ['worker started here', since(deploy.firstSeen.get('startWorker'))],
     ['job picked up by the worker', since(runner.firstSeen.get('processRolloutJob'))],
@@ -399,13 +398,14 @@ function describeProfile(label: string, profiled: Profiled): string[] {
     lines.push(`      after the last host was healthy (ms, idle included): ${tail.join(', ')}`);
   };
   lines.push(
-    `    modules: ${files} CommonJS files with the command's own (ES modules not counted), from ${loaded.length} packages, most from ${loaded
+    `    modules: ${files} CommonJS files loaded with the command module (ES modules not counted), from ${loaded.length} packages, most from ${loaded
       .slice(0, 8)
       .map(([name, count]) => `${name} ${count}`)
       .join(', ')}`,
   );
   cpu(deploy, 'deploy process');
-  if (worker !== undefined) cpu(worker, 'standing worker (this rollout)');
+  if (worker !== undefined)
+    cpu(worker, 'standing worker (started for this run, its start-up included)');
   return lines;
 }
 
