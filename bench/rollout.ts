@@ -11,28 +11,13 @@ import { planRollout } from '../src/core/rollout/index.js';
 import { Fleet } from '../test/fleet/fleet.js';
 import { FleetMonitor } from '../test/fleet/monitor.js';
 import { ChildProcessShell } from '../src/adapters/controller/child-process-shell.js';
+import { firstHealthy, fleetTargets, measureFloor, median } from './floor.js';
 
 const HOSTS = 20;
 const GROUPS = 4;
 const PARALLEL = 5;
 const SPINUP_MS = 500;
 const RUNS = 3;
-
-const median = (values: number[]): number => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] ?? NaN;
-};
-
-async function firstHealthy(url: string): Promise<void> {
-  for (;;) {
-    try {
-      if ((await fetch(url)).status === 200) return;
-    } catch {
-      // not up yet
-    }
-    await new Promise((resolve) => setTimeout(resolve, 2));
-  }
-}
 
 const fleet = await Fleet.start({ hosts: HOSTS, subnet: 200, spinupMs: SPINUP_MS });
 try {
@@ -51,26 +36,11 @@ try {
 
   // The floor, as defined: one restart command over an open connection, then the time until
   // the first 200, times the number of groups.
-  const targets: HostTarget[] = fleet.hosts.map((host) => ({
-    name: host.name,
-    address: host.address,
-    port: host.sshPort,
-    user: 'root',
-  }));
+  const targets: HostTarget[] = fleetTargets(fleet);
   await Promise.all(targets.map((target) => executor.connect(target)));
-  const commands: number[] = [];
-  const spinups: number[] = [];
+  const floor = await measureFloor(fleet, executor, GROUPS, 'floor');
+  const floorMs = floor.floorMs;
   let trial = 0;
-  for (let i = 0; i < 5; i++) {
-    const target = targets[0] as HostTarget;
-    const started = performance.now();
-    await executor.run(target, `${fleet.fleetctl} restart vfloor${trial++}`, { timeoutMs: 10_000 });
-    const restarted = performance.now();
-    await firstHealthy(`http://${target.address}:8080/health`);
-    commands.push(restarted - started);
-    spinups.push(performance.now() - restarted);
-  }
-  const floorMs = GROUPS * (median(commands) + median(spinups));
 
   // The same floor at the group's real concurrency: a whole group restarted at once by hand.
   const groupTimes: number[] = [];
@@ -138,8 +108,8 @@ try {
   console.log(
     `rolling restart: ${HOSTS} hosts, ${GROUPS} groups of ${perGroup}, parallel ${PARALLEL}, ${SPINUP_MS} ms spin-up, median of ${RUNS} runs`,
   );
-  line('restart command over an open connection', `${median(commands).toFixed(0)} ms`);
-  line('restart to first healthy answer', `${median(spinups).toFixed(0)} ms`);
+  line('restart command over an open connection', `${floor.commandMs.toFixed(0)} ms`);
+  line('restart to first healthy answer', `${floor.spinupMs.toFixed(0)} ms`);
   line('physical floor (groups × both)', `${floorMs.toFixed(0)} ms`);
   line(
     'baton rollout wall time',
