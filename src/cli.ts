@@ -2,29 +2,30 @@ import { DataDirBusyError } from './adapters/embedded/data-dir-lock.js';
 import { Command, CommanderError } from 'commander';
 import { EXIT } from './cli/exit-codes.js';
 import type { CliIo } from './cli/io.js';
-import { deployCommand } from './cli/deploy-command.js';
 import type { DeployOptions } from './cli/deploy-terminal.js';
-import { cancelCommand } from './cli/cancel-command.js';
-import { planCommand } from './cli/plan-command.js';
-import { rollbackCommand, type RollbackOptions } from './cli/rollback-command.js';
-import {
-  historyCommand,
-  keepCommand,
-  lockCommand,
-  schedulesCommand,
-  statusCommand,
-  unlockCommand,
-} from './cli/state-commands.js';
-import { workerCommand } from './cli/worker-command.js';
-import { serveCommand } from './cli/serve-command.js';
-import { runLocalMode } from './local/local-mode.js';
-import { validateCommand } from './cli/validate-command.js';
+import type { RollbackOptions } from './cli/rollback-command.js';
 import { loadConfig } from './config/env.js';
 import { registerSecrets } from './adapters/log/redact.js';
 import { configuredSecrets, redactedIo } from './cli/operations.js';
-import { playbookJsonSchema } from './core/playbook/index.js';
 
 export type { CliIo } from './cli/io.js';
+
+/**
+ * Each command's code is loaded when that command runs: `baton deploy` need not load the Slack
+ * app, nor `baton status` the worker, and every command starts that much sooner.
+ */
+const modules = {
+  validate: () => import('./cli/validate-command.js'),
+  playbooks: () => import('./core/playbook/index.js'),
+  plan: () => import('./cli/plan-command.js'),
+  deploy: () => import('./cli/deploy-command.js'),
+  rollback: () => import('./cli/rollback-command.js'),
+  state: () => import('./cli/state-commands.js'),
+  worker: () => import('./cli/worker-command.js'),
+  serve: () => import('./cli/serve-command.js'),
+  localMode: () => import('./local/local-mode.js'),
+  cancel: () => import('./cli/cancel-command.js'),
+};
 
 /** Runs `baton <args>` and returns its exit status; never calls process.exit itself. */
 export async function runCli(args: readonly string[], io: CliIo): Promise<number> {
@@ -52,14 +53,14 @@ export async function runCli(args: readonly string[], io: CliIo): Promise<number
     .argument('[dir]', 'playbook directory', config.BATON_PLAYBOOKS)
     .option('--strict', 'count warnings (anyone may deploy, anyone may approve) as problems')
     .action(async (directory: string, options: { strict?: boolean }) => {
-      status = await validateCommand(directory, options, io);
+      status = await (await modules.validate()).validateCommand(directory, options, io);
     });
 
   program
     .command('schema')
     .description('print the JSON Schema of playbooks (for editors)')
-    .action(() => {
-      io.stdout(`${JSON.stringify(playbookJsonSchema(), null, 2)}\n`);
+    .action(async () => {
+      io.stdout(`${JSON.stringify((await modules.playbooks()).playbookJsonSchema(), null, 2)}\n`);
     });
 
   const hostsOption = [
@@ -92,7 +93,7 @@ export async function runCli(args: readonly string[], io: CliIo): Promise<number
           groups?: string;
         },
       ) => {
-        status = await planCommand(service, version, options, io);
+        status = await (await modules.plan()).planCommand(service, version, options, io);
       },
     );
 
@@ -117,7 +118,7 @@ export async function runCli(args: readonly string[], io: CliIo): Promise<number
     .option(...groupsOption)
     .option('--playbooks <dir>', 'playbook directory', config.BATON_PLAYBOOKS)
     .action(async (service: string, version: string, options: DeployOptions) => {
-      status = await deployCommand(service, version, options, config, io);
+      status = await (await modules.deploy()).deployCommand(service, version, options, config, io);
     });
 
   const playbooksOption = [
@@ -146,7 +147,9 @@ export async function runCli(args: readonly string[], io: CliIo): Promise<number
     .option(...groupsOption)
     .option(...playbooksOption)
     .action(async (service: string, version: string | undefined, options: RollbackOptions) => {
-      status = await rollbackCommand(service, version, options, config, io);
+      status = await (
+        await modules.rollback()
+      ).rollbackCommand(service, version, options, config, io);
     });
 
   program
@@ -158,7 +161,7 @@ export async function runCli(args: readonly string[], io: CliIo): Promise<number
     .option(...envOption)
     .option(...playbooksOption)
     .action(async (service: string, options: { env?: string; playbooks: string }) => {
-      status = await keepCommand(service, options, config, io);
+      status = await (await modules.state()).keepCommand(service, options, config, io);
     });
 
   program
@@ -167,7 +170,7 @@ export async function runCli(args: readonly string[], io: CliIo): Promise<number
     .option('--cancel <id>', 'cancel this scheduled rollback')
     .option(...playbooksOption)
     .action(async (options: { cancel?: string; playbooks: string }) => {
-      status = await schedulesCommand(options, config, io);
+      status = await (await modules.state()).schedulesCommand(options, config, io);
     });
 
   program
@@ -176,7 +179,7 @@ export async function runCli(args: readonly string[], io: CliIo): Promise<number
     .argument('[service]')
     .option(...playbooksOption)
     .action(async (service: string | undefined, options: { playbooks: string }) => {
-      status = await statusCommand(service, options, config, io);
+      status = await (await modules.state()).statusCommand(service, options, config, io);
     });
 
   program
@@ -188,7 +191,7 @@ export async function runCli(args: readonly string[], io: CliIo): Promise<number
     .option(...playbooksOption)
     .action(
       async (service: string, options: { env?: string; playbooks: string; limit: string }) => {
-        status = await historyCommand(service, options, config, io);
+        status = await (await modules.state()).historyCommand(service, options, config, io);
       },
     );
 
@@ -206,7 +209,7 @@ export async function runCli(args: readonly string[], io: CliIo): Promise<number
         reason: string[],
         options: { env?: string; playbooks: string; for: string },
       ) => {
-        status = await lockCommand(service, reason, options, config, io);
+        status = await (await modules.state()).lockCommand(service, reason, options, config, io);
       },
     );
 
@@ -219,7 +222,7 @@ export async function runCli(args: readonly string[], io: CliIo): Promise<number
     .option(...playbooksOption)
     .action(
       async (service: string, options: { env?: string; playbooks: string; force?: boolean }) => {
-        status = await unlockCommand(service, options, config, io);
+        status = await (await modules.state()).unlockCommand(service, options, config, io);
       },
     );
 
@@ -228,7 +231,7 @@ export async function runCli(args: readonly string[], io: CliIo): Promise<number
     .description('take rollout jobs from Redis (REDIS_URL) and run them, until stopped')
     .option('--grace <duration>', 'on SIGTERM, how long steps in flight may take to finish', '30s')
     .action(async (options: { grace: string }) => {
-      status = await workerCommand(options, config, io);
+      status = await (await modules.worker()).workerCommand(options, config, io);
     });
 
   program
@@ -236,7 +239,9 @@ export async function runCli(args: readonly string[], io: CliIo): Promise<number
     .description('run the Slack app (SLACK_BOT_TOKEN, REDIS_URL); rollouts run on workers')
     .option('--grace <duration>', 'on SIGTERM, how long steps in flight may take to finish', '30s')
     .action(async (options: { grace: string }) => {
-      status = await serveCommand({ ...options, worker: false }, config, io);
+      status = await (
+        await modules.serve()
+      ).serveCommand({ ...options, worker: false }, config, io);
     });
 
   program
@@ -249,8 +254,10 @@ export async function runCli(args: readonly string[], io: CliIo): Promise<number
     .action(async (options: { grace: string; local?: boolean }) => {
       status =
         options.local === true || config.SLACK_BOT_TOKEN === undefined
-          ? await runLocalMode(config, io)
-          : await serveCommand({ grace: options.grace, worker: true }, config, io);
+          ? await (await modules.localMode()).runLocalMode(config, io)
+          : await (
+              await modules.serve()
+            ).serveCommand({ grace: options.grace, worker: true }, config, io);
     });
 
   program
@@ -262,7 +269,7 @@ export async function runCli(args: readonly string[], io: CliIo): Promise<number
     .option('--env <environment>', "environment (default: the playbook's default_environment)")
     .option('--playbooks <dir>', 'playbook directory', config.BATON_PLAYBOOKS)
     .action(async (service: string, options: { env?: string; playbooks: string }) => {
-      status = await cancelCommand(service, options, config, io);
+      status = await (await modules.cancel()).cancelCommand(service, options, config, io);
     });
 
   try {

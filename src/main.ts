@@ -16,8 +16,7 @@ import {
   redisConnection,
   type RedisTrouble,
 } from './adapters/queue/bullmq-rollout-queue.js';
-import { createSlackApp } from './adapters/slack/bolt-app.js';
-import { WebApiChat } from './adapters/slack/web-api-chat.js';
+import type { WebApiChat } from './adapters/slack/web-api-chat.js';
 import { SshExecutor } from './adapters/ssh/ssh-executor.js';
 import { CommandInventory } from './adapters/inventory/command-inventory.js';
 import type { InventorySource } from './app/inventory-ports.js';
@@ -435,6 +434,11 @@ export async function startSlackApp(
     requestClock = systemClock,
   }: { clock?: Clock; leaseMs?: number; requestClock?: Pick<Clock, 'now'> } = {},
 ): Promise<RunningSlackApp> {
+  // Loaded here, not at the top: terminal commands and workers never need Bolt or the Web API.
+  const [{ WebApiChat }, { createSlackApp }] = await Promise.all([
+    import('./adapters/slack/web-api-chat.js'),
+    import('./adapters/slack/bolt-app.js'),
+  ]);
   const chat = new WebApiChat({
     token: slack.botToken,
     ...(slack.apiUrl === undefined ? {} : { apiUrl: slack.apiUrl }),
