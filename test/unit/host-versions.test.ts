@@ -261,3 +261,30 @@ describe('per-host versions in status', () => {
     );
   });
 });
+
+describe('a first deploy that leaves a host out', () => {
+  it('still rolls back the hosts it touched to the versions read from them', () => {
+    // No version in the history: only what was read says where each host goes back to.
+    const plan = planFor(playbookFrom(document()), { previousVersion: null });
+    const seen = withHostVersions(
+      plan,
+      observed([
+        ['h1', 'v2', true],
+        ['h2', 'v1', true],
+        ['h3', 'v1', true],
+      ]),
+    );
+    expect(seen.skipped).toEqual(['h1']);
+    const driver = new RolloutDriver(seen.plan);
+    driver.stepFails('a', 'h2', 0);
+    expect(driver.state.status).toBe('rolling_back');
+    expect(driver.effects).toContainEqual(
+      expect.objectContaining({
+        type: 'run_step',
+        pass: 'rollback',
+        host: 'h2',
+        command: 'restart v1',
+      }),
+    );
+  });
+});

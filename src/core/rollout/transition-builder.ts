@@ -175,8 +175,9 @@ export class TransitionBuilder {
 
   applyPolicy(index: number, at: number): void {
     const group = this.group(index);
+    // A host left out (already on the version) is never rolled back: it needs no target.
     const canRollBack = this.plan.groups.every((planned) =>
-      planned.hosts.every((host) => host.rollback !== undefined),
+      planned.hosts.every((host) => host.skip === true || host.rollback !== undefined),
     );
     const detail = this.state.failure?.detail ?? 'failed';
     if (this.plan.onFailure === 'halt' || !canRollBack) {
