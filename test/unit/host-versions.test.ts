@@ -2,7 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { validatePlaybook } from '../../src/core/playbook/index.js';
 import {
   describeHostVersions,
+  hostVersionsAfter,
   readVersion,
+  withinBudget,
   withHostVersions,
   type HostObservation,
   type Plan,
@@ -286,5 +288,44 @@ describe('a first deploy that leaves a host out', () => {
         command: 'restart v1',
       }),
     );
+  });
+});
+
+describe('per-host versions after a rollout that left a host out as unreachable', () => {
+  it('name that host as unknown rather than leave it out of status', () => {
+    const budgeted = planFor(
+      playbookFrom(
+        document({
+          environments: {
+            test: {
+              max_unreachable: 1,
+              groups: [
+                { name: 'a', hosts: ['h1', 'h2'], parallel: 2 },
+                { name: 'b', hosts: ['h3'] },
+              ],
+            },
+          },
+        }),
+      ),
+    );
+    const decision = withinBudget(budgeted, [{ host: 'h3', detail: 'h3: connection refused' }]);
+    if (!decision.ok) throw new Error('within budget');
+    const seen = withHostVersions(
+      decision.plan,
+      observed([
+        ['h1', 'v1', true],
+        ['h2', 'v1', true],
+      ]),
+    );
+    const driver = new RolloutDriver(seen.plan);
+    driver.hostSucceeds('a', 'h1', 'forward', 1);
+    driver.hostSucceeds('a', 'h2', 'forward', 1);
+    expect(driver.state.status).toBe('succeeded');
+    // h3 was never deployed to: whatever it runs, nobody can say it is on v2.
+    expect(hostVersionsAfter(driver.state)).toEqual([
+      { host: 'h1', version: 'v2' },
+      { host: 'h2', version: 'v2' },
+      { host: 'h3', version: undefined },
+    ]);
   });
 });

@@ -146,7 +146,8 @@ function rollbackTo(plan: Plan, host: PlannedHost, version: string): HostProcedu
 
 /**
  * The version each host was left on by a finished rollout: what pre-flight read, or what the
- * rollout moved it to; undefined where it cannot be told (left part-way, or never read). Only
+ * rollout moved it to; undefined where it cannot be told (left part-way, never read, or left out
+ * as unreachable). Only
  * for plans that read versions: elsewhere untouched hosts would all be unknown.
  */
 export function hostVersionsAfter(
@@ -155,7 +156,7 @@ export function hostVersionsAfter(
   const { plan } = state;
   if (!plan.groups.some((group) => group.hosts.some((host) => host.readVersion !== undefined)))
     return undefined;
-  return state.groups.flatMap((group, index) =>
+  const seen = state.groups.flatMap((group, index) =>
     group.hosts.map((host) => {
       const planned = plan.groups[index]?.hosts.find((candidate) => candidate.name === host.name);
       if (planned?.skip === true || !host.touched)
@@ -167,6 +168,9 @@ export function hostVersionsAfter(
       };
     }),
   );
+  // Left out as unreachable: never read nor changed, and whatever it runs, not known to be current.
+  const left = (plan.notUpdated ?? []).map((host) => ({ host: host.host, version: undefined }));
+  return [...seen, ...left];
 }
 
 /** Per-host versions for `status`: flags mixed versions and hosts that differ from the history's. */
