@@ -6,6 +6,18 @@ import { OutputTail } from '../ssh/output-tail.js';
 const GRACE_MS = 2_000;
 
 /**
+ * baton's own credentials: a hook needs the load balancer's (from the environment, like a cloud
+ * CLI's), never the keys to post as baton in Slack or to rewrite its rollouts and approvals in Redis.
+ */
+const BATON_SECRETS = ['SLACK_BOT_TOKEN', 'SLACK_SIGNING_SECRET', 'SLACK_APP_TOKEN', 'REDIS_URL'];
+
+function withoutBatonSecrets(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const copy = { ...env };
+  for (const name of BATON_SECRETS) delete copy[name];
+  return copy;
+}
+
+/**
  * Runs hook commands on this machine with /bin/sh, each in a process group of its own so that a
  * timeout stops what the command started too (a curl in a pipeline, say), not only the shell.
  */
@@ -21,7 +33,7 @@ export class ChildProcessShell implements ControllerShell {
         detached: true,
         stdio: ['ignore', 'pipe', 'pipe'],
         ...(this.options.cwd === undefined ? {} : { cwd: this.options.cwd }),
-        ...(this.options.env === undefined ? {} : { env: this.options.env }),
+        env: withoutBatonSecrets(this.options.env ?? process.env),
       });
       let timedOut = false;
       const signalGroup = (signal: NodeJS.Signals) => {
