@@ -68,4 +68,17 @@ describe('ChildProcessShell: hooks on the controller', () => {
     expect(result.stdoutTail).toContain('LB_API_TOKEN=for-the-load-balancer');
     expect(result.stdoutTail).not.toContain('not-for-hooks');
   });
+
+  it('a timed-out command ends even when something it started left its group and keeps the output open', async () => {
+    const pidFile = join(dir, 'escaped.pid');
+    // setsid puts sleep in a group of its own, out of reach of the group kill, still holding stdout.
+    try {
+      const result = await shell.run(`setsid sleep 600 & echo $! > ${pidFile}; wait`, {
+        timeoutMs: 300,
+      });
+      expect(result.timedOut).toBe(true);
+    } finally {
+      process.kill(Number((await readFile(pidFile, 'utf8')).trim()), 'SIGKILL');
+    }
+  }, 30_000);
 });

@@ -47,7 +47,13 @@ export class ChildProcessShell implements ControllerShell {
       const timer = setTimeout(() => {
         timedOut = true;
         signalGroup('SIGTERM');
-        force = setTimeout(() => signalGroup('SIGKILL'), GRACE_MS);
+        force = setTimeout(() => {
+          signalGroup('SIGKILL');
+          // Something that left the group (setsid, a daemon) may hold the pipes open for ever:
+          // stop reading them, so the command ends here and the rollout goes on.
+          child.stdout.destroy();
+          child.stderr.destroy();
+        }, GRACE_MS);
       }, options.timeoutMs);
       child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));
       child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
