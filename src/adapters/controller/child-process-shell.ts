@@ -12,9 +12,7 @@ const GRACE_MS = 2_000;
 const BATON_SECRETS = ['SLACK_BOT_TOKEN', 'SLACK_SIGNING_SECRET', 'SLACK_APP_TOKEN', 'REDIS_URL'];
 
 function withoutBatonSecrets(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
-  const copy = { ...env };
-  for (const name of BATON_SECRETS) delete copy[name];
-  return copy;
+  return Object.fromEntries(Object.entries(env).filter(([name]) => !BATON_SECRETS.includes(name)));
 }
 
 /**
