@@ -329,3 +329,17 @@ describe('per-host versions after a rollout that left a host out as unreachable'
     ]);
   });
 });
+
+describe('from_health over a huge health response', () => {
+  it('matches only the start of it, so a host with a 10 MB body cannot stall the worker', () => {
+    // `.*` before the group backtracks over the whole body from every position: quadratic.
+    const plan = planFor(playbookFrom(document({ version: { from_health: '.*version=(\\S+)' } })));
+    const host = plan.groups[0]?.hosts[0] as Plan['groups'][number]['hosts'][number];
+    const huge = 'a'.repeat(10 * 1024 * 1024);
+    expect(readVersion(plan, host, huge)).toEqual({
+      ok: false,
+      problem: expect.stringMatching(/does not match from_health .* in its first 8192 characters$/),
+    });
+    expect(readVersion(plan, host, `version=v1.4\n${huge}`)).toEqual({ ok: true, version: 'v1.4' });
+  });
+});
