@@ -343,3 +343,21 @@ describe('from_health over a huge health response', () => {
     expect(readVersion(plan, host, `version=v1.4\n${huge}`)).toEqual({ ok: true, version: 'v1.4' });
   });
 });
+
+describe('the end of a rollback to the versions hosts really ran', () => {
+  it("says every version the hosts went back to, not only the first host's", () => {
+    const plan = planFor(playbookFrom(document()), { previousVersion: 'v1' });
+    const seen = withHostVersions(plan, observed([['h1', 'v0.9', false]]));
+    const driver = new RolloutDriver(seen.plan);
+    driver.stepFails('a', 'h2', 0);
+    driver.send({ type: 'step.succeeded', group: 'a', host: 'h1', pass: 'forward', step: 0 });
+    driver.hostSucceeds('a', 'h2', 'rollback', 1);
+    driver.send({ type: 'step.started', group: 'a', host: 'h1', pass: 'rollback', step: 0 });
+    driver.send({ type: 'step.succeeded', group: 'a', host: 'h1', pass: 'rollback', step: 0 });
+    const end = driver.send({ type: 'health.passed', group: 'a', host: 'h1', pass: 'rollback' });
+    expect(driver.state.status).toBe('rolled_back');
+    expect(end.announcements.find((a) => a.type === 'rollout.halted')).toMatchObject({
+      detail: expect.stringMatching(/rolled back to v1 \(h1 to v0\.9\)\.$/),
+    });
+  });
+});
