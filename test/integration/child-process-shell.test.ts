@@ -51,4 +51,34 @@ describe('ChildProcessShell: hooks on the controller', () => {
     expect(result.exitCode).toBe(127);
     expect(result.stderrTail).toContain('not found');
   });
+
+  it("never hands a hook baton's own credentials, while the rest of its environment is there", async () => {
+    const shell = new ChildProcessShell({
+      env: {
+        PATH: process.env.PATH,
+        SLACK_BOT_TOKEN: 'xoxb-not-for-hooks',
+        SLACK_SIGNING_SECRET: 'signing-not-for-hooks',
+        SLACK_APP_TOKEN: 'xapp-not-for-hooks',
+        REDIS_URL: 'redis://baton:not-for-hooks@127.0.0.1:6379',
+        LB_API_TOKEN: 'for-the-load-balancer',
+      },
+    });
+    const result = await shell.run('env', { timeoutMs: 10_000 });
+    expect(result.exitCode).toBe(0);
+    expect(result.stdoutTail).toContain('LB_API_TOKEN=for-the-load-balancer');
+    expect(result.stdoutTail).not.toContain('not-for-hooks');
+  });
+
+  it('a timed-out command ends even when something it started left its group and keeps the output open', async () => {
+    const pidFile = join(dir, 'escaped.pid');
+    // setsid puts sleep in a group of its own, out of reach of the group kill, still holding stdout.
+    try {
+      const result = await shell.run(`setsid sleep 600 & echo $! > ${pidFile}; wait`, {
+        timeoutMs: 300,
+      });
+      expect(result.timedOut).toBe(true);
+    } finally {
+      process.kill(Number((await readFile(pidFile, 'utf8')).trim()), 'SIGKILL');
+    }
+  }, 30_000);
 });

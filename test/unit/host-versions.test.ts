@@ -2,7 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { validatePlaybook } from '../../src/core/playbook/index.js';
 import {
   describeHostVersions,
+  hostVersionsAfter,
   readVersion,
+  withinBudget,
   withHostVersions,
   type HostObservation,
   type Plan,
@@ -259,5 +261,103 @@ describe('per-host versions in status', () => {
     expect(describeHostVersions(hosts.slice(0, 2), null)).toBe(
       'hosts: h1 v2, h2 v1; MIXED versions (v2, v1)',
     );
+  });
+});
+
+describe('a first deploy that leaves a host out', () => {
+  it('still rolls back the hosts it touched to the versions read from them', () => {
+    // No version in the history: only what was read says where each host goes back to.
+    const plan = planFor(playbookFrom(document()), { previousVersion: null });
+    const seen = withHostVersions(
+      plan,
+      observed([
+        ['h1', 'v2', true],
+        ['h2', 'v1', true],
+        ['h3', 'v1', true],
+      ]),
+    );
+    expect(seen.skipped).toEqual(['h1']);
+    const driver = new RolloutDriver(seen.plan);
+    driver.stepFails('a', 'h2', 0);
+    expect(driver.state.status).toBe('rolling_back');
+    expect(driver.effects).toContainEqual(
+      expect.objectContaining({
+        type: 'run_step',
+        pass: 'rollback',
+        host: 'h2',
+        command: 'restart v1',
+      }),
+    );
+  });
+});
+
+describe('per-host versions after a rollout that left a host out as unreachable', () => {
+  it('name that host as unknown rather than leave it out of status', () => {
+    const budgeted = planFor(
+      playbookFrom(
+        document({
+          environments: {
+            test: {
+              max_unreachable: 1,
+              groups: [
+                { name: 'a', hosts: ['h1', 'h2'], parallel: 2 },
+                { name: 'b', hosts: ['h3'] },
+              ],
+            },
+          },
+        }),
+      ),
+    );
+    const decision = withinBudget(budgeted, [{ host: 'h3', detail: 'h3: connection refused' }]);
+    if (!decision.ok) throw new Error('within budget');
+    const seen = withHostVersions(
+      decision.plan,
+      observed([
+        ['h1', 'v1', true],
+        ['h2', 'v1', true],
+      ]),
+    );
+    const driver = new RolloutDriver(seen.plan);
+    driver.hostSucceeds('a', 'h1', 'forward', 1);
+    driver.hostSucceeds('a', 'h2', 'forward', 1);
+    expect(driver.state.status).toBe('succeeded');
+    // h3 was never deployed to: whatever it runs, nobody can say it is on v2.
+    expect(hostVersionsAfter(driver.state)).toEqual([
+      { host: 'h1', version: 'v2' },
+      { host: 'h2', version: 'v2' },
+      { host: 'h3', version: undefined },
+    ]);
+  });
+});
+
+describe('from_health over a huge health response', () => {
+  it('matches only the start of it, so a host with a 10 MB body cannot stall the worker', () => {
+    // `.*` before the group backtracks over the whole body from every position: quadratic.
+    const plan = planFor(playbookFrom(document({ version: { from_health: '.*version=(\\S+)' } })));
+    const host = plan.groups[0]?.hosts[0] as Plan['groups'][number]['hosts'][number];
+    const huge = 'a'.repeat(10 * 1024 * 1024);
+    expect(readVersion(plan, host, huge)).toEqual({
+      ok: false,
+      problem: expect.stringMatching(/does not match from_health .* in its first 8192 characters$/),
+    });
+    expect(readVersion(plan, host, `version=v1.4\n${huge}`)).toEqual({ ok: true, version: 'v1.4' });
+  });
+});
+
+describe('the end of a rollback to the versions hosts really ran', () => {
+  it("says every version the hosts went back to, not only the first host's", () => {
+    const plan = planFor(playbookFrom(document()), { previousVersion: 'v1' });
+    const seen = withHostVersions(plan, observed([['h1', 'v0.9', false]]));
+    const driver = new RolloutDriver(seen.plan);
+    driver.stepFails('a', 'h2', 0);
+    driver.send({ type: 'step.succeeded', group: 'a', host: 'h1', pass: 'forward', step: 0 });
+    driver.hostSucceeds('a', 'h2', 'rollback', 1);
+    driver.send({ type: 'step.started', group: 'a', host: 'h1', pass: 'rollback', step: 0 });
+    driver.send({ type: 'step.succeeded', group: 'a', host: 'h1', pass: 'rollback', step: 0 });
+    const end = driver.send({ type: 'health.passed', group: 'a', host: 'h1', pass: 'rollback' });
+    expect(driver.state.status).toBe('rolled_back');
+    expect(end.announcements.find((a) => a.type === 'rollout.halted')).toMatchObject({
+      detail: expect.stringMatching(/rolled back to v1 \(h1 to v0\.9\)\.$/),
+    });
   });
 });

@@ -6,6 +6,16 @@ import { OutputTail } from '../ssh/output-tail.js';
 const GRACE_MS = 2_000;
 
 /**
+ * baton's own credentials: a hook needs the load balancer's (from the environment, like a cloud
+ * CLI's), never the keys to post as baton in Slack or to rewrite its rollouts and approvals in Redis.
+ */
+const BATON_SECRETS = ['SLACK_BOT_TOKEN', 'SLACK_SIGNING_SECRET', 'SLACK_APP_TOKEN', 'REDIS_URL'];
+
+function withoutBatonSecrets(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(env).filter(([name]) => !BATON_SECRETS.includes(name)));
+}
+
+/**
  * Runs hook commands on this machine with /bin/sh, each in a process group of its own so that a
  * timeout stops what the command started too (a curl in a pipeline, say), not only the shell.
  */
@@ -21,7 +31,7 @@ export class ChildProcessShell implements ControllerShell {
         detached: true,
         stdio: ['ignore', 'pipe', 'pipe'],
         ...(this.options.cwd === undefined ? {} : { cwd: this.options.cwd }),
-        ...(this.options.env === undefined ? {} : { env: this.options.env }),
+        env: withoutBatonSecrets(this.options.env ?? process.env),
       });
       let timedOut = false;
       const signalGroup = (signal: NodeJS.Signals) => {
@@ -35,7 +45,13 @@ export class ChildProcessShell implements ControllerShell {
       const timer = setTimeout(() => {
         timedOut = true;
         signalGroup('SIGTERM');
-        force = setTimeout(() => signalGroup('SIGKILL'), GRACE_MS);
+        force = setTimeout(() => {
+          signalGroup('SIGKILL');
+          // Something that left the group (setsid, a daemon) may hold the pipes open for ever:
+          // stop reading them, so the command ends here and the rollout goes on.
+          child.stdout.destroy();
+          child.stderr.destroy();
+        }, GRACE_MS);
       }, options.timeoutMs);
       child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));
       child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));

@@ -14,6 +14,12 @@ export interface HostObservation {
 export type ReadVersion = { ok: true; version: string } | { ok: false; problem: string };
 
 const SHOWN_MAX = 60;
+/**
+ * How much of a health response from_health is matched against. A host decides how long its
+ * body is, and an ordinary pattern such as `.*version=(\S+)` takes time quadratic in it: over
+ * 10 MB that is hours with the worker's event loop blocked. A version sits near the start.
+ */
+export const FROM_HEALTH_MAX = 8192;
 const shown = (text: string): string =>
   JSON.stringify(text.length > SHOWN_MAX ? `${text.slice(0, SHOWN_MAX)}…` : text);
 
@@ -32,7 +38,7 @@ export function readVersion(plan: Plan, host: PlannedHost, output: string): Read
       .map((line) => line.trim())
       .find((line) => line !== '');
   } else {
-    text = new RegExp(reading.pattern, 'u').exec(output)?.[1];
+    text = new RegExp(reading.pattern, 'u').exec(output.slice(0, FROM_HEALTH_MAX))?.[1];
   }
   if (text === undefined || text === '')
     return {
@@ -40,7 +46,7 @@ export function readVersion(plan: Plan, host: PlannedHost, output: string): Read
       problem:
         reading.kind === 'command'
           ? `${host.name}: the version command printed nothing`
-          : `${host.name}: the health response ${shown(output.trim())} does not match from_health ${reading.pattern}`,
+          : `${host.name}: the health response ${shown(output.trim())} does not match from_health ${reading.pattern}${output.length > FROM_HEALTH_MAX ? ` in its first ${FROM_HEALTH_MAX} characters` : ''}`,
     };
   const problem = versionProblem(
     { service: plan.service, versionPattern: plan.versionPattern ?? '.+' },
@@ -146,7 +152,8 @@ function rollbackTo(plan: Plan, host: PlannedHost, version: string): HostProcedu
 
 /**
  * The version each host was left on by a finished rollout: what pre-flight read, or what the
- * rollout moved it to; undefined where it cannot be told (left part-way, or never read). Only
+ * rollout moved it to; undefined where it cannot be told (left part-way, never read, or left out
+ * as unreachable). Only
  * for plans that read versions: elsewhere untouched hosts would all be unknown.
  */
 export function hostVersionsAfter(
@@ -155,7 +162,7 @@ export function hostVersionsAfter(
   const { plan } = state;
   if (!plan.groups.some((group) => group.hosts.some((host) => host.readVersion !== undefined)))
     return undefined;
-  return state.groups.flatMap((group, index) =>
+  const seen = state.groups.flatMap((group, index) =>
     group.hosts.map((host) => {
       const planned = plan.groups[index]?.hosts.find((candidate) => candidate.name === host.name);
       if (planned?.skip === true || !host.touched)
@@ -167,6 +174,9 @@ export function hostVersionsAfter(
       };
     }),
   );
+  // Left out as unreachable: never read nor changed, and whatever it runs, not known to be current.
+  const left = (plan.notUpdated ?? []).map((host) => ({ host: host.host, version: undefined }));
+  return [...seen, ...left];
 }
 
 /** Per-host versions for `status`: flags mixed versions and hosts that differ from the history's. */

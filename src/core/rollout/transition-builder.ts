@@ -175,8 +175,9 @@ export class TransitionBuilder {
 
   applyPolicy(index: number, at: number): void {
     const group = this.group(index);
+    // A host left out (already on the version) is never rolled back: it needs no target.
     const canRollBack = this.plan.groups.every((planned) =>
-      planned.hosts.every((host) => host.rollback !== undefined),
+      planned.hosts.every((host) => host.skip === true || host.rollback !== undefined),
     );
     const detail = this.state.failure?.detail ?? 'failed';
     if (this.plan.onFailure === 'halt' || !canRollBack) {
@@ -208,7 +209,7 @@ export class TransitionBuilder {
       this.finish(
         'rolled_back',
         at,
-        `${this.state.failure?.group ?? 'a group'} failed (${detail}); rolled back to ${this.plan.groups[0]?.hosts[0]?.rollback?.version ?? 'the previous version'}.`,
+        `${this.state.failure?.group ?? 'a group'} failed (${detail}); rolled back to ${this.rolledBackTo()}.`,
       );
       return;
     }
@@ -234,6 +235,25 @@ export class TransitionBuilder {
     this.state.status = 'rolling_back';
     this.announcements.push({ type: 'rollback.started', group: group.name });
     this.fill(index);
+  }
+
+  /** The versions hosts went back to: each host's own when it was read on another one. */
+  private rolledBackTo(): string {
+    const back = this.state.groups.flatMap((group, index) =>
+      group.hosts
+        .filter((host) => host.pass === 'rollback' && host.phase === 'healthy')
+        .map((host) => ({
+          host: host.name,
+          version: this.plannedHost(index, host.name).rollback?.version,
+        })),
+    );
+    const previous = this.plan.previousVersion;
+    const usual = back.some((host) => host.version === previous) ? previous : back[0]?.version;
+    if (usual === undefined || usual === null) return 'the previous version';
+    const others = back.filter((host) => host.version !== usual);
+    return others.length === 0
+      ? usual
+      : `${usual} (${others.map((host) => `${host.host} to ${host.version ?? '?'}`).join(', ')})`;
   }
 
   rollbackFailed(index: number, host: HostState, detail: string, at: number): void {
