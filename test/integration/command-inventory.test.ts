@@ -27,6 +27,29 @@ const alive = (pid: number): boolean => {
 };
 
 describe('CommandInventory', () => {
+  it("runs with baton's environment less baton's own credentials", async () => {
+    const saved = { token: process.env.SLACK_BOT_TOKEN, redis: process.env.REDIS_URL };
+    process.env.SLACK_BOT_TOKEN = 'xoxb-inventory-test';
+    process.env.REDIS_URL = 'redis://:hunter22@127.0.0.1:6379';
+    process.env.BATON_INVENTORY_PROBE = 'seen';
+    try {
+      const run = await inventory().list(
+        'printf "%s\\n" "t-${SLACK_BOT_TOKEN:-none}" "r-${REDIS_URL:+set}" "p-$BATON_INVENTORY_PROBE"',
+        { timeoutMs: 10_000 },
+      );
+      expect(run).toMatchObject({ ok: true });
+      expect(run.ok ? run.stdout.trim().split('\n') : []).toEqual(['t-none', 'r-', 'p-seen']);
+    } finally {
+      for (const [name, value] of [
+        ['SLACK_BOT_TOKEN', saved.token],
+        ['REDIS_URL', saved.redis],
+      ] as const)
+        if (value === undefined) delete process.env[name];
+        else process.env[name] = value;
+      delete process.env.BATON_INVENTORY_PROBE;
+    }
+  });
+
   it('gives what the command printed, run by sh in its directory', async () => {
     expect(
       await inventory().list("printf 'web-01\\nweb-02\\n'; pwd >&2", { timeoutMs: 5000 }),

@@ -1,19 +1,10 @@
 import { spawn } from 'node:child_process';
 import type { CommandResult, ControllerShell } from '../../app/ports.js';
+import { childEnvironment } from '../child-environment.js';
 import { OutputTail } from '../ssh/output-tail.js';
 
 /** How long a timed-out command has to end after SIGTERM before its whole process group is killed. */
 const GRACE_MS = 2_000;
-
-/**
- * baton's own credentials: a hook needs the load balancer's (from the environment, like a cloud
- * CLI's), never the keys to post as baton in Slack or to rewrite its rollouts and approvals in Redis.
- */
-const BATON_SECRETS = ['SLACK_BOT_TOKEN', 'SLACK_SIGNING_SECRET', 'SLACK_APP_TOKEN', 'REDIS_URL'];
-
-function withoutBatonSecrets(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
-  return Object.fromEntries(Object.entries(env).filter(([name]) => !BATON_SECRETS.includes(name)));
-}
 
 /**
  * Runs hook commands on this machine with /bin/sh, each in a process group of its own so that a
@@ -31,7 +22,7 @@ export class ChildProcessShell implements ControllerShell {
         detached: true,
         stdio: ['ignore', 'pipe', 'pipe'],
         ...(this.options.cwd === undefined ? {} : { cwd: this.options.cwd }),
-        env: withoutBatonSecrets(this.options.env ?? process.env),
+        env: childEnvironment(this.options.env),
       });
       let timedOut = false;
       const signalGroup = (signal: NodeJS.Signals) => {

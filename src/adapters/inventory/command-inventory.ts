@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { childEnvironment } from '../child-environment.js';
 import type { InventoryRun, InventorySource } from '../../app/inventory-ports.js';
 import { scrub } from '../log/redact.js';
 import { OutputTail } from '../ssh/output-tail.js';
@@ -10,7 +11,8 @@ const SHOWN = 2000;
 
 /**
  * Runs an inventory command with `sh -c` in baton's working directory, with baton's environment
- * (a cloud CLI finds its credentials there), and kills its whole process group at the timeout.
+ * (a cloud CLI finds its credentials there) less baton's own credentials, and kills its whole
+ * process group at the timeout.
  */
 export class CommandInventory implements InventorySource {
   constructor(private readonly cwd?: string) {}
@@ -21,6 +23,7 @@ export class CommandInventory implements InventorySource {
         stdio: ['ignore', 'pipe', 'pipe'],
         detached: true,
         ...(this.cwd === undefined ? {} : { cwd: this.cwd }),
+        env: childEnvironment(),
       });
       const stdout: Buffer[] = [];
       let size = 0;
