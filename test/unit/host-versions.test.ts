@@ -154,6 +154,22 @@ describe('versions read from hosts', () => {
     expect(withHostVersions(noSkip, all).skipped).toEqual([]);
   });
 
+  it('never leaves a host out when after_host hooks exist: a healthy host may never have run them', () => {
+    const all = observed([
+      ['h1', 'v1', true],
+      ['h2', 'v1', true],
+      ['h3', 'v1', true],
+    ]);
+    const hooked = playbookFrom(
+      document({
+        after_host: [{ name: 'enable', on: 'controller', run: 'lbctl enable {{host}}' }],
+      }),
+    );
+    const deploy = planFor(hooked, { version: 'v1' });
+    expect(deploy.skipCurrent).toBe(false);
+    expect(withHostVersions(deploy, all).skipped).toEqual([]);
+  });
+
   it('a version that fails the check is unknown: the host is deployed, and why is said', () => {
     const seen = withHostVersions(plan, observed([['h1', 'v2 && reboot', true]]));
     expect(seen.skipped).toEqual([]);

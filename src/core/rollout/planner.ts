@@ -238,8 +238,13 @@ export function planRollout(playbook: Playbook, request: RolloutRequest, now: nu
       createdAt: now,
       sshUser: playbook.ssh.user,
       versionPattern: playbook.versionPattern,
+      // With after_host hooks a host can be on the version and healthy while its hooks never ran
+      // (a failed "enable in the load balancer"): only deploying it again runs them.
       skipCurrent:
-        playbook.version !== undefined && playbook.skipCurrent && request.kind !== 'restart',
+        playbook.version !== undefined &&
+        playbook.skipCurrent &&
+        request.kind !== 'restart' &&
+        (playbook.afterHost ?? []).length === 0,
       recipe: recipeOf(playbook),
       onFailure: playbook.onFailure,
       health: {
