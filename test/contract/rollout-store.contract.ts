@@ -1,13 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { RolloutStore, StoredUpdate } from '../../src/app/store-ports.js';
-import {
-  applyEvent,
-  startRollout,
-  type Effect,
-  type RolloutEvent,
-  type RolloutState,
-} from '../../src/core/rollout/index.js';
+import { startRollout, type RolloutState } from '../../src/core/rollout/index.js';
 import { fleetPlaybook, planFor } from '../support/playbooks.js';
+import { wholeRollout } from '../support/whole-rollout.js';
 
 const plan = planFor(fleetPlaybook({ groups: [{ hosts: 1 }, { hosts: 1 }] }));
 const state = (id: string, sequence: number) => ({
@@ -25,32 +20,8 @@ const update = (n: number): StoredUpdate => ({
 /** Every state a whole rollout of `hosts` hosts in two groups goes through, all steps passing. */
 function rolloutStates(id: string, hosts: number): RolloutState[] {
   const bigger = planFor(fleetPlaybook({ groups: [{ hosts, parallel: 2 }, { hosts }] }));
-  const started = startRollout(bigger, id, 1000);
-  const states = [started.state];
-  const outstanding: Effect[] = [...started.effects];
-  let at = 1000;
-  const feed = (event: RolloutEvent) => {
-    const result = applyEvent(states.at(-1) as RolloutState, event);
-    if (!result.ok) throw new Error(result.error.message);
-    states.push(result.state);
-    outstanding.push(...result.effects);
-  };
-  for (let effect = outstanding.shift(); effect !== undefined; effect = outstanding.shift()) {
-    at += 1;
-    if (effect.type === 'run_step') {
-      const ref = { group: effect.group, host: effect.host, pass: effect.pass, step: effect.step };
-      feed({ type: 'step.started', ...ref, at });
-      feed({ type: 'step.succeeded', ...ref, at });
-    } else if (effect.type === 'probe_health')
-      feed({
-        type: 'health.passed',
-        group: effect.group,
-        host: effect.host,
-        pass: effect.pass,
-        at,
-      });
-  }
-  return states;
+  const { first, steps } = wholeRollout(bigger, id);
+  return [first, ...steps.map((step) => step.state)];
 }
 
 /** What every RolloutStore must do; run against Redis and against the in-memory store. */

@@ -1,55 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { ReplayedState } from '../../src/app/replayed-state.js';
 import type { StoredUpdate } from '../../src/app/store-ports.js';
-import {
-  applyEvent,
-  startRollout,
-  type Effect,
-  type RolloutEvent,
-  type RolloutState,
-} from '../../src/core/rollout/index.js';
+import type { RolloutState } from '../../src/core/rollout/index.js';
 import { fleetPlaybook, planFor } from '../support/playbooks.js';
+import { wholeRollout, type RolloutStep } from '../support/whole-rollout.js';
 
 /** A whole rollout as a worker reports it: each event with the state it led to. */
-function reported(): {
-  first: RolloutState;
-  steps: { event: RolloutEvent; state: RolloutState }[];
-} {
-  const started = startRollout(
-    planFor(fleetPlaybook({ groups: [{ hosts: 3, parallel: 2 }, { hosts: 2 }] })),
-    'r1',
-    1000,
-  );
-  const steps: { event: RolloutEvent; state: RolloutState }[] = [];
-  const outstanding: Effect[] = [...started.effects];
-  let state = started.state;
-  let at = 1000;
-  const feed = (event: RolloutEvent) => {
-    const result = applyEvent(state, event);
-    if (!result.ok) throw new Error(result.error.message);
-    state = result.state;
-    steps.push({ event, state });
-    outstanding.push(...result.effects);
-  };
-  for (let effect = outstanding.shift(); effect !== undefined; effect = outstanding.shift()) {
-    at += 1;
-    if (effect.type === 'run_step') {
-      const ref = { group: effect.group, host: effect.host, pass: effect.pass, step: effect.step };
-      feed({ type: 'step.started', ...ref, at });
-      feed({ type: 'step.succeeded', ...ref, at });
-    } else if (effect.type === 'probe_health')
-      feed({
-        type: 'health.passed',
-        group: effect.group,
-        host: effect.host,
-        pass: effect.pass,
-        at,
-      });
-  }
-  return { first: started.state, steps };
-}
+const reported = () =>
+  wholeRollout(planFor(fleetPlaybook({ groups: [{ hosts: 3, parallel: 2 }, { hosts: 2 }] })), 'r1');
 
-const update = (step: { event: RolloutEvent; state: RolloutState }): StoredUpdate => ({
+const update = (step: RolloutStep): StoredUpdate => ({
   kind: 'event',
   event: step.event,
   sequence: step.state.sequence,
