@@ -258,6 +258,27 @@ export class Fleet {
     await writeFile(path, JSON.stringify(behaviours));
   }
 
+  /**
+   * Runs `command` on a host with OpenSSH's own client, as a person would (root, the fleet's key,
+   * host keys checked against `knownHosts`, the fleet's file unless given).
+   */
+  ssh(host: FleetHost, command: string, knownHosts = this.knownHostsPath) {
+    return run('ssh', [
+      '-i',
+      this.clientKeyPath,
+      '-o',
+      `UserKnownHostsFile=${knownHosts}`,
+      '-o',
+      'StrictHostKeyChecking=yes',
+      '-o',
+      'BatchMode=yes',
+      '-p',
+      String(host.sshPort),
+      `root@${host.address}`,
+      command,
+    ]);
+  }
+
   /** What a host's /health answers now: its status code and body, or `down`. */
   async health(host: FleetHost): Promise<string> {
     try {

@@ -44,7 +44,7 @@ describe('CommandInventory', () => {
         ['SLACK_BOT_TOKEN', saved.token],
         ['REDIS_URL', saved.redis],
       ] as const)
-        if (value === undefined) delete process.env[name];
+        if (value === undefined) Reflect.deleteProperty(process.env, name);
         else process.env[name] = value;
       delete process.env.BATON_INVENTORY_PROBE;
     }

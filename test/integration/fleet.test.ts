@@ -1,10 +1,7 @@
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Fleet } from '../fleet/fleet.js';
 import { FleetMonitor } from '../fleet/monitor.js';
 
-const run = promisify(execFile);
 let fleet: Fleet;
 
 beforeAll(async () => {
@@ -17,20 +14,7 @@ afterAll(async () => {
 function ssh(hostIndex: number, command: string) {
   const host = fleet.hosts[hostIndex];
   if (host === undefined) throw new Error('no such host');
-  return run('ssh', [
-    '-i',
-    fleet.clientKeyPath,
-    '-o',
-    `UserKnownHostsFile=${fleet.knownHostsPath}`,
-    '-o',
-    'StrictHostKeyChecking=yes',
-    '-o',
-    'BatchMode=yes',
-    '-p',
-    String(host.sshPort),
-    `root@${host.address}`,
-    command,
-  ]);
+  return fleet.ssh(host, command);
 }
 
 describe('the test fleet', () => {
@@ -83,20 +67,7 @@ describe('the test fleet', () => {
 
   it('refuses a client that does not know the host key', async () => {
     await expect(
-      run('ssh', [
-        '-i',
-        fleet.clientKeyPath,
-        '-o',
-        'UserKnownHostsFile=/dev/null',
-        '-o',
-        'StrictHostKeyChecking=yes',
-        '-o',
-        'BatchMode=yes',
-        '-p',
-        '2222',
-        `root@${fleet.hosts[0]?.address}`,
-        'true',
-      ]),
+      fleet.ssh(fleet.hosts[0] as Fleet['hosts'][number], 'true', '/dev/null'),
     ).rejects.toMatchObject({ code: 255 });
   });
 });

@@ -1,14 +1,11 @@
-import { execFile } from 'node:child_process';
 import { appendFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Fleet, type FleetHost } from '../fleet/fleet.js';
 import { FleetMonitor } from '../fleet/monitor.js';
 import { baton } from '../support/cli.js';
 import { until } from '../support/until.js';
 
-const run = promisify(execFile);
 let fleet: Fleet;
 
 beforeAll(async () => {
@@ -22,20 +19,7 @@ const host = (index: number) => fleet.hosts[index] as FleetHost;
 
 /** Puts one host on a version by hand, as a person (or a deploy that died) would have left it. */
 async function putOnVersion(index: number, version: string): Promise<void> {
-  await run('ssh', [
-    '-i',
-    fleet.clientKeyPath,
-    '-o',
-    `UserKnownHostsFile=${fleet.knownHostsPath}`,
-    '-o',
-    'StrictHostKeyChecking=yes',
-    '-o',
-    'BatchMode=yes',
-    '-p',
-    '2222',
-    `root@${host(index).address}`,
-    `${fleet.fleetctl} restart ${version}`,
-  ]);
+  await fleet.ssh(host(index), `${fleet.fleetctl} restart ${version}`);
   await until(async () => (await fleet.health(host(index))) === `200 ok ${version}`, {
     what: `${host(index).name} on ${version}`,
   });
