@@ -67,31 +67,27 @@ export async function processRolloutJob(
   // with what pre-flight read of each host's version.
   let plan = job.plan;
   if (saved === undefined) {
+    // Nothing was touched: the rollout ends before it began, and its followers are told why.
+    const refuse = async (
+      reason: 'inventory_failed' | 'cannot_connect',
+      detail: string[],
+      summary?: string,
+    ): Promise<JobOutcome> => {
+      await finishRollout(job, deps, undefined, 'cannot_connect');
+      await deps.rollouts.append(job.rollout, {
+        kind: 'refused',
+        reason,
+        ...(summary === undefined ? {} : { summary }),
+        detail,
+        at: at(),
+        worker: deps.worker,
+      });
+      return { kind: 'refused' };
+    };
     const listed = await inventoryAtStart(job.plan, deps.inventory);
-    if (!listed.ok) {
-      await finishRollout(job, deps, undefined, 'cannot_connect');
-      await deps.rollouts.append(job.rollout, {
-        kind: 'refused',
-        reason: 'inventory_failed',
-        detail: listed.detail,
-        at: at(),
-        worker: deps.worker,
-      });
-      return { kind: 'refused' };
-    }
+    if (!listed.ok) return refuse('inventory_failed', listed.detail);
     const decision = await preflightWithinBudget(listed.plan, deps.executor);
-    if (!decision.ok) {
-      await finishRollout(job, deps, undefined, 'cannot_connect');
-      await deps.rollouts.append(job.rollout, {
-        kind: 'refused',
-        reason: 'cannot_connect',
-        ...(decision.summary === undefined ? {} : { summary: decision.summary }),
-        detail: decision.detail,
-        at: at(),
-        worker: deps.worker,
-      });
-      return { kind: 'refused' };
-    }
+    if (!decision.ok) return refuse('cannot_connect', decision.detail, decision.summary);
     const seen = await readHostVersions(decision.plan, deps.executor, deps.health);
     plan = seen.plan;
     for (const problem of seen.unread) deps.warn(`rollout ${job.rollout}: ${problem}`);
