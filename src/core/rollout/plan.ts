@@ -15,16 +15,23 @@ export const PlannedJumpSchema = z.object({
   identityFile: z.string().optional(),
 });
 
-/** A host a hook runs on instead of the host being changed (a load balancer, say). */
-export const PlannedElsewhereSchema = z.object({
+/**
+ * How a host is reached: the host a rollout changes, and a host a hook runs on instead (a load
+ * balancer, say). `user` and `identityFile` are optional so that older checkpoints still read.
+ */
+const PlannedReachSchema = z.object({
   name: z.string(),
   address: z.string(),
   port: z.int(),
   /** Absent: the plan's sshUser. */
   user: z.string().optional(),
   identityFile: z.string().optional(),
+  /** Outermost first; absent: connected to directly. */
   jump: z.array(PlannedJumpSchema).optional(),
 });
+
+/** A host a hook runs on instead of the host being changed. */
+export const PlannedElsewhereSchema = PlannedReachSchema;
 
 export const PlannedStepSchema = z.object({
   name: z.string(),
@@ -62,15 +69,7 @@ export const HostProcedureSchema = z.object({
   verify: PlannedStepSchema.optional(),
 });
 
-export const PlannedHostSchema = z.object({
-  name: z.string(),
-  address: z.string(),
-  port: z.int(),
-  /** Absent: the plan's sshUser. These three are optional so that older checkpoints still read. */
-  user: z.string().optional(),
-  identityFile: z.string().optional(),
-  /** Outermost first; absent: connected to directly. */
-  jump: z.array(PlannedJumpSchema).optional(),
+export const PlannedHostSchema = PlannedReachSchema.extend({
   /** How pre-flight reads the version the host runs (the playbook's `version`). */
   readVersion: z
     .discriminatedUnion('kind', [
