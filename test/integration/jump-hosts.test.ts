@@ -197,6 +197,35 @@ describe('hosts behind a bastion', () => {
     expect((after ?? 0) - (before ?? 0)).toBe(1);
   });
 
+  it('never reuses a kept login behind the bastion once the bastion key is replaced', async () => {
+    const known = join(fleet.dir, 'known_hosts.replaced-bastion');
+    const lines = (await readFile(fleet.knownHostsPath, 'utf8')).trim().split('\n');
+    await writeFile(known, `${lines.join('\n')}\n`);
+    executor = new SshExecutor({ knownHostsPath: known, privateKeyPath: fleet.clientKeyPath });
+    const first = await executor.run(target(0, viaInner), 'echo $FLEET_ADDRESS', {
+      timeoutMs: 5000,
+    });
+    expect(first.exitCode).toBe(0);
+    const impostor = edgeGw?.publicKey ?? '';
+    await writeFile(
+      known,
+      lines
+        .map((line) =>
+          line.startsWith(`[${INNER_GW}]:2222 `) ? `[${INNER_GW}]:2222 ${impostor}` : line,
+        )
+        .join('\n'),
+    );
+    const error = await executor
+      .run(target(0, viaInner), 'echo again', { timeoutMs: 5000 })
+      .catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(ConnectionError);
+    expect((error as ConnectionError).code).toBe('host_key_mismatch');
+    expect((error as ConnectionError).message).toContain(
+      `The host key of jump host inner-gw (${INNER_GW}:2222) does not match`,
+    );
+    expect(executor.openLogins()).toEqual([]);
+  });
+
   it('deploys group by group through the bastion, and baton plan shows the way', async () => {
     await fleet.writePlaybook({ groups: GROUPS, jump: `'root@${INNER_GW}:2222'` });
     const plan = await baton(['plan', 'fleet', 'v2', '--env', 'test'], fleet.env());
