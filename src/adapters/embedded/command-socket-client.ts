@@ -70,9 +70,9 @@ export class CommandSocketConnection {
         resolve(undefined);
       };
       const timer = setTimeout(giveUp, helloMs);
-      socket.on('error', () => {
+      socket.on('error', (error) => {
         if (connection === undefined) giveUp();
-        else connection.fail('its connection failed');
+        else connection.fail(`the connection failed (${error.message})`);
       });
       socket.on('close', () => {
         if (connection === undefined) giveUp();
