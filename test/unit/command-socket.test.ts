@@ -21,7 +21,9 @@ import {
   type CommandSocketServer,
   type ServedPorts,
 } from '../../src/adapters/embedded/command-socket-server.js';
+import { DataDirLock } from '../../src/adapters/embedded/data-dir-lock.js';
 import type { LockStore } from '../../src/app/store-ports.js';
+import { baton } from '../support/cli.js';
 import { InMemoryLockStore } from '../support/memory/memory-stores.js';
 import { VirtualClock } from '../support/virtual-clock.js';
 
@@ -298,5 +300,32 @@ describe('the command socket server and client', () => {
     await serve({ audit: { recent: async () => [() => 'a function'] } });
     const connection = await connect();
     await expect(connection.call('audit', 'recent', [5])).rejects.toThrow('could not be encoded');
+  });
+});
+
+describe('a terminal command when the socket does not answer', () => {
+  let base: string;
+  const held: DataDirLock[] = [];
+  beforeEach(async () => {
+    base = await mkdtemp(join(tmpdir(), 'baton-socket-cli-'));
+  });
+  afterEach(async () => {
+    for (const lock of held.splice(0)) lock.release();
+    await rm(base, { recursive: true, force: true });
+  });
+
+  it('is refused as before while a live process holds the data but refuses connections (stopping)', async () => {
+    const dir = join(base, 'db');
+    held.push(DataDirLock.acquire(dir, 'baton worker'));
+    // The socket of a holder that has stopped listening but not yet let go of the data.
+    const stopping = createServer();
+    await new Promise<void>((resolve) => stopping.listen(join(dir, 'baton.sock'), resolve));
+    await rename(join(dir, 'baton.sock'), join(dir, 'kept.sock'));
+    await new Promise<void>((resolve) => stopping.close(() => resolve()));
+    await rename(join(dir, 'kept.sock'), join(dir, 'baton.sock'));
+    const status = await baton(['status'], { BATON_DATA_DIR: base, BATON_PLAYBOOKS: base });
+    expect(status.status).toBe(6);
+    expect(status.stderr).toContain(`is in use by baton process ${process.pid}`);
+    expect(status.stderr).toContain('(baton worker');
   });
 });
