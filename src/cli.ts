@@ -1,3 +1,4 @@
+import { CommandSocketLostError } from './adapters/embedded/command-socket-client.js';
 import { DataDirBusyError } from './adapters/embedded/data-dir-lock.js';
 import { Command, CommanderError } from 'commander';
 import { EXIT } from './cli/exit-codes.js';
@@ -281,6 +282,11 @@ export async function runCli(args: readonly string[], io: CliIo): Promise<number
     if (error instanceof DataDirBusyError) {
       io.stderr(`baton: ${error.message}\n`);
       return EXIT.locked;
+    }
+    // Said plainly, with the status a store failure ends a command with.
+    if (error instanceof CommandSocketLostError) {
+      io.stderr(`baton: ${error.message}\n`);
+      return EXIT.failed;
     }
     throw error;
   }

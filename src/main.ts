@@ -74,6 +74,11 @@ export interface Backend extends Stores {
   blocking(): RolloutStore;
   /** For /healthz: the store answers. */
   readiness: ReadinessCheck;
+  /**
+   * Set when this process reaches the embedded database through the process that holds it, which
+   * runs the rollouts (`work` is not offered then): that process, for messages.
+   */
+  servedBy?: string;
   close(): Promise<void>;
 }
 
@@ -224,10 +229,14 @@ export interface BackendOptions {
 
 type BackendConfig = Pick<Config, 'REDIS_URL' | 'BATON_REDIS_PREFIX' | 'BATON_DATA_DIR'>;
 
+/** Where the embedded database of BATON_DATA_DIR is (and its lock and command socket). */
+export const embeddedDataDir = (config: Pick<Config, 'BATON_DATA_DIR'>): string =>
+  resolve(config.BATON_DATA_DIR, 'db');
+
 /** Redis when REDIS_URL is set, else the embedded database under BATON_DATA_DIR. */
 export function openBackend(config: BackendConfig, options: BackendOptions): Promise<Backend> {
   return config.REDIS_URL === undefined
-    ? openEmbeddedBackend(resolve(config.BATON_DATA_DIR, 'db'), options)
+    ? openEmbeddedBackend(embeddedDataDir(config), options)
     : Promise.resolve(
         openRedisBackend({
           url: config.REDIS_URL,

@@ -1,17 +1,28 @@
 import type { Config } from '../config/env.js';
 import { withBackend, type Backend } from '../main.js';
 import type { CliIo } from './io.js';
+import { servedBackend } from './served-backend.js';
 
 /**
  * Runs one command's work on Redis (REDIS_URL) or on the embedded database, saying on stderr
  * when Redis goes away, and when the embedded database is being created (which takes seconds).
+ * A `baton start` or `baton worker` holding the embedded database answers the command's calls
+ * itself, over the data directory's socket; only when none answers is the database opened here.
  */
-export function useBackend<T>(
+export async function useBackend<T>(
   config: Config,
   io: CliIo,
   command: string,
   work: (backend: Backend) => Promise<T>,
 ): Promise<T> {
+  const served = config.REDIS_URL === undefined ? await servedBackend(config) : undefined;
+  if (served !== undefined) {
+    try {
+      return await work(served);
+    } finally {
+      await served.close();
+    }
+  }
   return withBackend(
     config,
     {

@@ -28,7 +28,8 @@ function rollbackAfter(options: DeployOptions, io: CliIo): number | undefined | 
 /**
  * `baton deploy`: a real rolling deploy from this terminal, followed to the end, through the
  * queue. On Redis the workers run it (or this process with --worker); on the embedded backend
- * this process is the only one, so it runs it.
+ * the `baton start` or `baton worker` holding the database runs it, or, when none runs, this
+ * process.
  */
 export async function deployCommand(
   service: string,
@@ -77,9 +78,19 @@ export async function rolloutCommand(
       options,
       config,
       io,
-      runHere,
+      runsHere(runHere, backend, options, io),
     ),
   );
+}
+
+/** Whether this process runs the rollout: not when the process holding the database does. */
+function runsHere(runHere: boolean, backend: Backend, options: DeployOptions, io: CliIo): boolean {
+  if (!runHere || backend.servedBy === undefined) return runHere;
+  if (options.worker === true)
+    io.stderr(
+      `baton: ${backend.servedBy} holds the embedded database and runs this rollout; --worker starts no second worker on it.\n`,
+    );
+  return false;
 }
 
 async function requestAndFollow(

@@ -3,7 +3,9 @@ import { openBackend, startSlackApp, startWorker, type RunningWorker } from '../
 import { BatonMetrics } from '../adapters/ops/metrics.js';
 import { EXIT } from './exit-codes.js';
 import { graceMs, logRedisTrouble, processLogger, startOperations } from './operations.js';
+import type { CommandSocketServer } from '../adapters/embedded/command-socket-server.js';
 import type { CliIo } from './io.js';
+import { serveTerminalCommands } from './served-backend.js';
 import { needKnownHosts } from './target-args.js';
 
 /**
@@ -41,6 +43,7 @@ export async function serveCommand(
   const metrics = new BatonMetrics();
   metrics.watchQueue(() => backend.queue.depth());
   let worker: RunningWorker | undefined;
+  let commands: CommandSocketServer | undefined;
   try {
     const app = await startSlackApp(backend, slack, config, name, warn).catch((error: unknown) => {
       log.error((error as Error).message);
@@ -53,6 +56,7 @@ export async function serveCommand(
         log.info(message),
       );
       await worker.consumer.waitUntilReady();
+      commands = await serveTerminalCommands(config, backend, 'baton start', warn);
     }
     const running = worker;
     const ops = await startOperations(
@@ -91,6 +95,7 @@ export async function serveCommand(
     await worker?.stop(grace);
     return EXIT.ok;
   } finally {
+    await commands?.close();
     await backend.close();
   }
 }

@@ -4,6 +4,7 @@ import { BatonMetrics } from '../adapters/ops/metrics.js';
 import { EXIT } from './exit-codes.js';
 import { graceMs, logRedisTrouble, processLogger, startOperations } from './operations.js';
 import type { CliIo } from './io.js';
+import { serveTerminalCommands } from './served-backend.js';
 import { needKnownHosts } from './target-args.js';
 
 /** `baton worker`: takes rollout jobs until stopped; on SIGTERM lets the steps in flight finish. */
@@ -47,7 +48,12 @@ export async function workerCommand(
     ],
     metrics,
   );
-  log.info(`baton worker ${name}: taking rollouts from ${backend.description}.`);
+  const commands = await serveTerminalCommands(config, backend, 'baton worker', (message) =>
+    log.warn(message),
+  );
+  const answering =
+    commands === undefined ? '' : `; terminal commands on it are answered on ${commands.path}`;
+  log.info(`baton worker ${name}: taking rollouts from ${backend.description}${answering}.`);
   await new Promise<void>((resolve) => {
     const release = io.onInterrupt?.(() => {
       release?.();
@@ -59,6 +65,8 @@ export async function workerCommand(
   );
   await ops?.close();
   await running.stop(grace);
+  // Commands are answered while the steps in flight finish; after that, the database is closed.
+  await commands?.close();
   await backend.close();
   return EXIT.ok;
 }

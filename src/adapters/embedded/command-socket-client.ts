@@ -1,0 +1,163 @@
+import { createConnection, type Socket } from 'node:net';
+import {
+  ALLOWED_CALLS,
+  commandSocketPath,
+  encodeFrame,
+  FrameReader,
+  type AnswerFrame,
+  type Hello,
+  type PortName,
+} from './command-socket-protocol.js';
+
+/**
+ * How long a process that accepted the connection has to say who it is. A serving process is
+ * never busy for this long; one that is (or is stuck) is treated as not answering, and the
+ * data directory's lock then decides (a live holder refuses the command, as without a socket).
+ */
+export const HELLO_MS = 2000;
+
+/** The serving process went away while a call was waiting for its answer. */
+export class CommandSocketLostError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'CommandSocketLostError';
+  }
+}
+
+/** An error a store raised in the serving process, as it was raised there. */
+export class RemoteCallError extends Error {
+  constructor(name: string, message: string) {
+    super(message);
+    this.name = name;
+  }
+}
+
+interface Pending {
+  what: string;
+  resolve(value: unknown): void;
+  reject(error: Error): void;
+}
+
+/** A connection to the process that serves a data directory's socket. */
+export class CommandSocketConnection {
+  private nextId = 1;
+  private readonly pending = new Map<number, Pending>();
+  private lost: string | undefined;
+
+  private constructor(
+    private readonly socket: Socket,
+    readonly dir: string,
+    readonly server: Hello['hello'],
+  ) {}
+
+  /**
+   * Connects to the process serving `dir`, or undefined when none answers: no socket file, nobody
+   * listening on it (a holder that died, or one stopping), or no hello within `helloMs`.
+   */
+  static async connect(
+    dir: string,
+    helloMs: number = HELLO_MS,
+  ): Promise<CommandSocketConnection | undefined> {
+    const path = commandSocketPath(dir);
+    if (path === undefined) return undefined;
+    return new Promise((resolve) => {
+      const socket = createConnection(path);
+      const reader = new FrameReader();
+      let connection: CommandSocketConnection | undefined;
+      const giveUp = () => {
+        clearTimeout(timer);
+        socket.destroy();
+        resolve(undefined);
+      };
+      const timer = setTimeout(giveUp, helloMs);
+      socket.on('error', (error) => {
+        if (connection === undefined) giveUp();
+        else connection.fail(`the connection failed (${error.message})`);
+      });
+      socket.on('close', () => {
+        if (connection === undefined) giveUp();
+        else connection.fail('it closed the connection');
+      });
+      socket.on('data', (chunk: Buffer) => {
+        let frames: unknown[];
+        try {
+          frames = reader.push(chunk);
+        } catch (error) {
+          if (connection === undefined) return giveUp();
+          connection.fail(`it sent ${(error as Error).message}`);
+          socket.destroy();
+          return;
+        }
+        for (const frame of frames) {
+          if (connection !== undefined) {
+            connection.settle(frame as AnswerFrame);
+            continue;
+          }
+          const hello = (frame as Partial<Hello> | null)?.hello;
+          if (hello?.protocol !== 1) return giveUp();
+          clearTimeout(timer);
+          connection = new CommandSocketConnection(socket, dir, hello);
+          resolve(connection);
+        }
+      });
+    });
+  }
+
+  /** Calls `port.method(...args)` in the serving process. */
+  call(port: PortName, method: string, args: unknown[]): Promise<unknown> {
+    const what = `${port}.${method}`;
+    if (this.lost !== undefined) return Promise.reject(this.lostError(what, this.lost));
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { what, resolve, reject });
+      this.socket.write(encodeFrame({ id, port, method, args }));
+    });
+  }
+
+  /** The port as an object whose methods are calls in the serving process. */
+  port<P>(port: PortName): P {
+    return Object.fromEntries(
+      ALLOWED_CALLS[port].map((method) => [
+        method,
+        (...args: unknown[]) => this.call(port, method, args),
+      ]),
+    ) as P;
+  }
+
+  /** Whether the serving process still answers on this connection. */
+  isOpen(): boolean {
+    return this.lost === undefined;
+  }
+
+  close(): Promise<void> {
+    this.lost ??= 'this command closed the connection';
+    if (this.socket.destroyed) return Promise.resolve();
+    return new Promise((resolve) => {
+      this.socket.once('close', () => resolve());
+      this.socket.end();
+    });
+  }
+
+  private settle(frame: AnswerFrame): void {
+    const waiting = this.pending.get(frame.id);
+    if (waiting === undefined) return;
+    this.pending.delete(frame.id);
+    if (frame.ok) waiting.resolve(frame.value);
+    else waiting.reject(new RemoteCallError(frame.error.name, frame.error.message));
+  }
+
+  private fail(why: string): void {
+    this.lost ??= why;
+    for (const [id, waiting] of this.pending) {
+      this.pending.delete(id);
+      waiting.reject(this.lostError(waiting.what, why));
+    }
+  }
+
+  private lostError(what: string, why: string): CommandSocketLostError {
+    const { pid, command } = this.server;
+    return new CommandSocketLostError(
+      `lost baton process ${pid} (${command}), which holds ${this.dir} and answered this command's calls: ${why} during ${what} (it stopped or was killed). What the command asked for may or may not be done: look with \`baton status\`, then run it again.`,
+    );
+  }
+}
