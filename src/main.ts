@@ -467,7 +467,7 @@ export async function startSlackApp(
     warn,
     ...(leaseMs === undefined ? {} : { leaseMs }),
   });
-  const { app, connected } = createSlackApp({
+  const { app, connected, settle } = createSlackApp({
     ...slack,
     now: () => requestClock.now(),
     botId: auth.bot_id ?? '',
@@ -487,6 +487,8 @@ export async function startSlackApp(
       if (stopped) return;
       stopped = true;
       await app.stop();
+      // What was acknowledged is done before the stop: Slack will not send it again.
+      await settle();
       await view.stop();
     },
   };

@@ -9,6 +9,7 @@ import {
 } from '@slack/bolt';
 import { ACTION_IDS, type ActionId } from '../../app/chatops/handle-action.js';
 import type { Interaction } from '../../app/chatops/deps.js';
+import { AfterAcks } from './after-acks.js';
 import { verifyingListener } from './request-verification.js';
 
 export interface SlackAppOptions {
@@ -42,6 +43,8 @@ export function createSlackApp(options: SlackAppOptions): {
   app: App;
   /** Whether Slack can reach this process now (Socket Mode: the socket is connected). */
   connected(): boolean;
+  /** Resolves once the work of every command and click acknowledged so far is done. */
+  settle(): Promise<void>;
 } {
   // Bolt's and the socket's own complaints go to baton's log (secrets removed there), not stdout.
   let level = LogLevel.WARN;
@@ -66,6 +69,7 @@ export function createSlackApp(options: SlackAppOptions): {
   };
   let socketUp = false;
   let app: App;
+  const afterAcks = new AfterAcks();
   if (options.appToken === undefined) {
     const signingSecret = options.signingSecret;
     if (signingSecret === undefined)
@@ -79,17 +83,22 @@ export function createSlackApp(options: SlackAppOptions): {
       port: options.port,
       logger,
     });
-    receiver.requestListener = verifyingListener({
-      signingSecret,
-      now: options.now ?? Date.now,
-      path: '/slack/events',
-      refused: (reason, request) => {
-        // An IPv4 client of a dual-stack socket, as people write its address.
-        const from = (request.socket.remoteAddress ?? 'an unknown address').replace(/^::ffff:/, '');
-        options.warn(`slack: refused a request from ${from}: ${reason}`);
-      },
-      next: receiver.requestListener,
-    });
+    receiver.requestListener = afterAcks.counting(
+      verifyingListener({
+        signingSecret,
+        now: options.now ?? Date.now,
+        path: '/slack/events',
+        refused: (reason, request) => {
+          // An IPv4 client of a dual-stack socket, as people write its address.
+          const from = (request.socket.remoteAddress ?? 'an unknown address').replace(
+            /^::ffff:/,
+            '',
+          );
+          options.warn(`slack: refused a request from ${from}: ${reason}`);
+        },
+        next: receiver.requestListener,
+      }),
+    );
     app = new App({ ...common, receiver });
   } else {
     const receiver = new SocketModeReceiver({
@@ -106,11 +115,10 @@ export function createSlackApp(options: SlackAppOptions): {
     app = new App({ ...common, receiver });
   }
 
-  // The work starts once the event loop has sent the acks of requests that came in together.
+  // The work starts once the acks of requests that came in together are sent (after-acks.ts).
   const later = (what: string, work: () => Promise<void>) =>
-    setImmediate(
-      () =>
-        void work().catch((error: unknown) => options.warn(`${what}: ${(error as Error).message}`)),
+    afterAcks.run(() =>
+      work().catch((error: unknown) => options.warn(`${what}: ${(error as Error).message}`)),
     );
 
   app.command('/deploy', async ({ ack, command }) => {
@@ -139,5 +147,9 @@ export function createSlackApp(options: SlackAppOptions): {
 
   app.error(async (error) => options.warn(`slack: ${error.message}`));
   // Over HTTP, Slack reaches us while the receiver listens: from start to stop.
-  return { app, connected: () => (options.appToken === undefined ? true : socketUp) };
+  return {
+    app,
+    connected: () => (options.appToken === undefined ? true : socketUp),
+    settle: () => afterAcks.settle(),
+  };
 }

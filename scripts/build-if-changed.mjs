@@ -1,0 +1,87 @@
+// `npm start` runs this instead of a full build: the build takes seconds (tsc reads every type of
+// every dependency, even with nothing to do), and a second start with an unchanged tree should not
+// wait for it. It builds exactly as `npm run build` does whenever anything the build reads may
+// have changed since the build it recorded, and skips it only when nothing did.
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** Where the build records the inputs it was made from (inside dist: removing dist removes it). */
+export const STAMP = join('dist', '.build-inputs');
+/** What the build reads besides src/: its settings, and the compiler and types installed. */
+const SETTINGS = [
+  'tsconfig.json',
+  'tsconfig.build.json',
+  'package.json',
+  'package-lock.json',
+  join('node_modules', 'typescript', 'package.json'),
+  join('node_modules', '@types', 'node', 'package.json'),
+];
+
+function filesUnder(directory) {
+  if (!existsSync(directory)) return [];
+  return readdirSync(directory, { withFileTypes: true, recursive: true })
+    .filter((entry) => entry.isFile())
+    .map((entry) => join(entry.parentPath ?? entry.path, entry.name))
+    .sort();
+}
+
+/** A digest of every input's path and content: the same digest means the same build. */
+export function inputsDigest(root) {
+  const hash = createHash('sha256');
+  for (const file of [
+    ...SETTINGS.map((name) => join(root, name)),
+    ...filesUnder(join(root, 'src')),
+  ]) {
+    hash.update(`${relative(root, file)}\0`);
+    hash.update(existsSync(file) ? readFileSync(file) : '(none)');
+    hash.update('\0');
+  }
+  return hash.digest('hex');
+}
+
+/**
+ * Why the build must run, or undefined when the recorded build is of these very inputs and its
+ * output is all there and untouched since (any other build, say `npm run build` of other sources,
+ * writes newer files, so the record no longer speaks for them).
+ */
+export function whyBuild(root, digest = inputsDigest(root)) {
+  const stamp = join(root, STAMP);
+  if (!existsSync(stamp)) return 'no build recorded';
+  if (readFileSync(stamp, 'utf8').trim() !== digest) return 'sources or settings changed';
+  const stamped = statSync(stamp).mtimeMs;
+  for (const source of filesUnder(join(root, 'src'))) {
+    if (!/\.(m|c)?ts$/.test(source) || /\.d\.(m|c)?ts$/.test(source)) continue;
+    const output = join(root, 'dist', relative(root, source)).replace(/ts$/, 'js');
+    if (!existsSync(output)) return `${relative(root, output)} is missing`;
+  }
+  for (const output of filesUnder(join(root, 'dist', 'src')))
+    if (statSync(output).mtimeMs > stamped) return `${relative(root, output)} was written since`;
+  return undefined;
+}
+
+/** Builds `root` unless whyBuild says nothing changed; resolves with the build's exit status. */
+export function buildIfChanged(root, build) {
+  const digest = inputsDigest(root);
+  if (whyBuild(root, digest) === undefined) return 0;
+  // Removed first: a build that fails half-way must not leave a record of success behind.
+  rmSync(join(root, STAMP), { force: true });
+  const status = build(root);
+  if (status === 0) writeFileSync(join(root, STAMP), `${digest}\n`);
+  return status;
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const root = fileURLToPath(new URL('..', import.meta.url));
+  process.exitCode = buildIfChanged(root, (where) => {
+    const tsc = join(where, 'node_modules', 'typescript', 'bin', 'tsc');
+    return (
+      spawnSync(process.execPath, [tsc, '-p', 'tsconfig.build.json'], {
+        cwd: where,
+        stdio: 'inherit',
+      }).status ?? 1
+    );
+  });
+}
