@@ -3,9 +3,12 @@
 // probe passes), so what is measured is baton itself: the process's CPU for the whole rollout
 // (worker, chat view and, embedded, the database), the bytes its checkpoints write, the process's
 // resident memory, and the calls to Slack the chat view makes. Prints figures; asserts nothing.
-// BENCH_HOSTS, BENCH_GROUPS and BENCH_BACKENDS (redis,embedded) change what runs.
+// BENCH_HOSTS, BENCH_GROUPS, BENCH_RUNS and BENCH_BACKENDS (redis,embedded) change what runs;
+// BENCH_CPU_PROFILE=dir writes a V8 CPU profile of each rollout (from the job added to the last
+// update settled: opening and closing are not in it) into dir, for `node bench/profile-top.mjs`.
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { Session } from 'node:inspector/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
@@ -39,6 +42,24 @@ const GROUPS = Number(process.env.BENCH_GROUPS ?? 20);
 const PARALLEL = 10;
 const BACKENDS = (process.env.BENCH_BACKENDS ?? 'redis,embedded').split(',');
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
+const PROFILE_DIR = process.env.BENCH_CPU_PROFILE;
+
+/** Profiles the main thread while `work` runs, when BENCH_CPU_PROFILE asks for it. */
+async function profiled<T>(name: string, work: () => Promise<T>): Promise<T> {
+  if (PROFILE_DIR === undefined) return work();
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.start');
+  try {
+    return await work();
+  } finally {
+    const { profile } = await session.post('Profiler.stop');
+    await mkdir(PROFILE_DIR, { recursive: true });
+    await writeFile(join(PROFILE_DIR, `${name}.cpuprofile`), JSON.stringify(profile));
+    session.disconnect();
+  }
+}
 
 /** Hosts that answer at once: every command exits 0 on the next turn of the event loop. */
 const executor: RemoteExecutor = {
@@ -110,8 +131,11 @@ interface Figures {
   note?: string;
 }
 
+let measured = 0;
+
 /** Runs one rollout through a worker and a chat view on `stores`, and measures it. */
 async function measure(
+  label: string,
   stores: Stores & Pick<UseCaseDeps, 'queue'>,
   work: BullRolloutQueue,
   rollouts: RolloutStore,
@@ -147,18 +171,20 @@ async function measure(
   starting();
   const cpu = process.cpuUsage();
   const started = performance.now();
-  await stores.outbox.add({
-    key: `rollout:${rollout}`,
-    to: { kind: 'channel', channel: 'C1' },
-    view: { kind: 'rollout', rollout, requestedBy: 'UBENCH' },
-    createdAt: Date.now(),
+  await profiled(`${label}-${++measured}`, async () => {
+    await stores.outbox.add({
+      key: `rollout:${rollout}`,
+      to: { kind: 'channel', channel: 'C1' },
+      view: { kind: 'rollout', rollout, requestedBy: 'UBENCH' },
+      createdAt: Date.now(),
+    });
+    await stores.queue.add({ rollout, plan: plan(), requestedBy: 'UBENCH', lockToken: rollout });
+    for (;;) {
+      const record = await stores.outbox.get(`rollout:${rollout}`);
+      if (record?.settled === true) break;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
   });
-  await stores.queue.add({ rollout, plan: plan(), requestedBy: 'UBENCH', lockToken: rollout });
-  for (;;) {
-    const record = await stores.outbox.get(`rollout:${rollout}`);
-    if (record?.settled === true) break;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
   const wallMs = performance.now() - started;
   const used = process.cpuUsage(cpu);
   clearInterval(sampler);
@@ -212,6 +238,7 @@ async function onRedis(): Promise<Figures> {
   try {
     return await repeated(() =>
       measure(
+        'redis',
         backend,
         backend.work as BullRolloutQueue,
         new RedisRolloutStore(connection, new RedisKeys(prefix)),
@@ -258,6 +285,7 @@ async function onEmbedded(): Promise<Figures> {
   try {
     const figures = await repeated(() =>
       measure(
+        'embedded',
         {
           locks: new SqlLockStore(pool, systemClock),
           rollouts: new SqlRolloutStore(pool, systemClock),
