@@ -220,6 +220,9 @@ async function repeated(once: () => Promise<Figures>): Promise<Figures> {
   };
 }
 
+// Updates for followers travel with their checkpoint's change; they are not checkpoint bytes.
+const isUpdates = (arg: unknown) => typeof arg === 'string' && /^\[?(\]$|\{"kind":)/.test(arg);
+
 const CHECKPOINT_KEY = /:rollout:[^:]+:(state|checkpoint|deltas)$/;
 
 async function onRedis(): Promise<Figures> {
@@ -232,7 +235,7 @@ async function onRedis(): Promise<Figures> {
   connection.sendCommand = ((command: { args: unknown[] }) => {
     const args = command.args.map((arg) => (Buffer.isBuffer(arg) ? arg : String(arg)));
     if (args.some((arg) => typeof arg === 'string' && CHECKPOINT_KEY.test(arg)))
-      for (const arg of args) sent += Buffer.byteLength(arg);
+      for (const arg of args) if (!isUpdates(arg)) sent += Buffer.byteLength(arg);
     return send(command as never);
   }) as typeof connection.sendCommand;
   try {
@@ -275,7 +278,8 @@ async function onEmbedded(): Promise<Figures> {
   const counting: Sql = {
     query: (text, params) => {
       if (/baton\.checkpoint/.test(text))
-        for (const param of params ?? []) written += Buffer.byteLength(String(param));
+        for (const param of params ?? [])
+          if (!isUpdates(param)) written += Buffer.byteLength(String(param));
       return database.pool.query(text, params);
     },
   };
