@@ -4,8 +4,8 @@
 // (worker, chat view and, embedded, the database), the bytes its checkpoints write, the process's
 // resident memory, and the calls to Slack the chat view makes. Prints figures; asserts nothing.
 // BENCH_HOSTS, BENCH_GROUPS, BENCH_RUNS and BENCH_BACKENDS (redis,embedded) change what runs;
-// BENCH_CPU_PROFILE=dir writes a V8 CPU profile of each rollout (from the job added to the last
-// update settled: opening and closing are not in it) into dir, for `node bench/profile-top.mjs`.
+// BENCH_PG_SETTINGS=a=1,b=2 opens PGlite with those settings; BENCH_CPU_PROFILE=dir writes a V8 CPU profile of each rollout (from the job added to the last
+// update settled: opening and closing are not in it) into dir, for `npx tsx bench/profile-top.ts`.
 import { randomUUID } from 'node:crypto';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { Session } from 'node:inspector/promises';
@@ -257,7 +257,10 @@ async function onRedis(): Promise<Figures> {
 
 async function onEmbedded(): Promise<Figures> {
   const dir = await mkdtemp(join(tmpdir(), 'baton-bench-fleet-'));
-  const database = await openEmbeddedDatabase(join(dir, 'db'), 'bench', () => {});
+  const settings = process.env.BENCH_PG_SETTINGS?.split(',');
+  const opening = performance.now();
+  const database = await openEmbeddedDatabase(join(dir, 'db'), 'bench', () => {}, settings);
+  const openedMs = performance.now() - opening;
   // Every statement the database runs during the rollout, by what it is about.
   const statements = new Map<string, number>();
   const run = database.pool.run.bind(database.pool);
@@ -307,7 +310,12 @@ async function onEmbedded(): Promise<Figures> {
       ),
     );
     const counts = [...statements].map(([about, count]) => `${about} ${count}`).join(', ');
-    return { ...figures, note: `${figures.note}; statements run in the last rollout: ${counts}` };
+    return {
+      ...figures,
+      note:
+        `${figures.note}; statements run in the last rollout: ${counts}; ` +
+        `settings ${settings?.join(' ') ?? 'default'}, first open ${openedMs.toFixed(0)} ms`,
+    };
   } finally {
     await queue.close();
     await database.close();
