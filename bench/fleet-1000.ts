@@ -3,9 +3,12 @@
 // probe passes), so what is measured is baton itself: the process's CPU for the whole rollout
 // (worker, chat view and, embedded, the database), the bytes its checkpoints write, the process's
 // resident memory, and the calls to Slack the chat view makes. Prints figures; asserts nothing.
-// BENCH_HOSTS, BENCH_GROUPS and BENCH_BACKENDS (redis,embedded) change what runs.
+// BENCH_HOSTS, BENCH_GROUPS, BENCH_RUNS and BENCH_BACKENDS (redis,embedded) change what runs;
+// BENCH_PG_SETTINGS=a=1,b=2 opens PGlite with those settings; BENCH_CPU_PROFILE=dir writes a V8 CPU profile of each rollout (from the job added to the last
+// update settled: opening and closing are not in it) into dir, for `npx tsx bench/profile-top.ts`.
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { Session } from 'node:inspector/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
@@ -39,6 +42,24 @@ const GROUPS = Number(process.env.BENCH_GROUPS ?? 20);
 const PARALLEL = 10;
 const BACKENDS = (process.env.BENCH_BACKENDS ?? 'redis,embedded').split(',');
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
+const PROFILE_DIR = process.env.BENCH_CPU_PROFILE;
+
+/** Profiles the main thread while `work` runs, when BENCH_CPU_PROFILE asks for it. */
+async function profiled<T>(name: string, work: () => Promise<T>): Promise<T> {
+  if (PROFILE_DIR === undefined) return work();
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.start');
+  try {
+    return await work();
+  } finally {
+    const { profile } = await session.post('Profiler.stop');
+    await mkdir(PROFILE_DIR, { recursive: true });
+    await writeFile(join(PROFILE_DIR, `${name}.cpuprofile`), JSON.stringify(profile));
+    session.disconnect();
+  }
+}
 
 /** Hosts that answer at once: every command exits 0 on the next turn of the event loop. */
 const executor: RemoteExecutor = {
@@ -110,8 +131,11 @@ interface Figures {
   note?: string;
 }
 
+let measured = 0;
+
 /** Runs one rollout through a worker and a chat view on `stores`, and measures it. */
 async function measure(
+  label: string,
   stores: Stores & Pick<UseCaseDeps, 'queue'>,
   work: BullRolloutQueue,
   rollouts: RolloutStore,
@@ -147,18 +171,20 @@ async function measure(
   starting();
   const cpu = process.cpuUsage();
   const started = performance.now();
-  await stores.outbox.add({
-    key: `rollout:${rollout}`,
-    to: { kind: 'channel', channel: 'C1' },
-    view: { kind: 'rollout', rollout, requestedBy: 'UBENCH' },
-    createdAt: Date.now(),
+  await profiled(`${label}-${++measured}`, async () => {
+    await stores.outbox.add({
+      key: `rollout:${rollout}`,
+      to: { kind: 'channel', channel: 'C1' },
+      view: { kind: 'rollout', rollout, requestedBy: 'UBENCH' },
+      createdAt: Date.now(),
+    });
+    await stores.queue.add({ rollout, plan: plan(), requestedBy: 'UBENCH', lockToken: rollout });
+    for (;;) {
+      const record = await stores.outbox.get(`rollout:${rollout}`);
+      if (record?.settled === true) break;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
   });
-  await stores.queue.add({ rollout, plan: plan(), requestedBy: 'UBENCH', lockToken: rollout });
-  for (;;) {
-    const record = await stores.outbox.get(`rollout:${rollout}`);
-    if (record?.settled === true) break;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
   const wallMs = performance.now() - started;
   const used = process.cpuUsage(cpu);
   clearInterval(sampler);
@@ -194,6 +220,9 @@ async function repeated(once: () => Promise<Figures>): Promise<Figures> {
   };
 }
 
+// Updates for followers travel with their checkpoint's change; they are not checkpoint bytes.
+const isUpdates = (arg: unknown) => typeof arg === 'string' && /^\[?(\]$|\{"kind":)/.test(arg);
+
 const CHECKPOINT_KEY = /:rollout:[^:]+:(state|checkpoint|deltas)$/;
 
 async function onRedis(): Promise<Figures> {
@@ -206,12 +235,13 @@ async function onRedis(): Promise<Figures> {
   connection.sendCommand = ((command: { args: unknown[] }) => {
     const args = command.args.map((arg) => (Buffer.isBuffer(arg) ? arg : String(arg)));
     if (args.some((arg) => typeof arg === 'string' && CHECKPOINT_KEY.test(arg)))
-      for (const arg of args) sent += Buffer.byteLength(arg);
+      for (const arg of args) if (!isUpdates(arg)) sent += Buffer.byteLength(arg);
     return send(command as never);
   }) as typeof connection.sendCommand;
   try {
     return await repeated(() =>
       measure(
+        'redis',
         backend,
         backend.work as BullRolloutQueue,
         new RedisRolloutStore(connection, new RedisKeys(prefix)),
@@ -227,7 +257,10 @@ async function onRedis(): Promise<Figures> {
 
 async function onEmbedded(): Promise<Figures> {
   const dir = await mkdtemp(join(tmpdir(), 'baton-bench-fleet-'));
-  const database = await openEmbeddedDatabase(join(dir, 'db'), 'bench', () => {});
+  const settings = process.env.BENCH_PG_SETTINGS?.split(',');
+  const opening = performance.now();
+  const database = await openEmbeddedDatabase(join(dir, 'db'), 'bench', () => {}, settings);
+  const openedMs = performance.now() - opening;
   // Every statement the database runs during the rollout, by what it is about.
   const statements = new Map<string, number>();
   const run = database.pool.run.bind(database.pool);
@@ -248,7 +281,8 @@ async function onEmbedded(): Promise<Figures> {
   const counting: Sql = {
     query: (text, params) => {
       if (/baton\.checkpoint/.test(text))
-        for (const param of params ?? []) written += Buffer.byteLength(String(param));
+        for (const param of params ?? [])
+          if (!isUpdates(param)) written += Buffer.byteLength(String(param));
       return database.pool.query(text, params);
     },
   };
@@ -258,6 +292,7 @@ async function onEmbedded(): Promise<Figures> {
   try {
     const figures = await repeated(() =>
       measure(
+        'embedded',
         {
           locks: new SqlLockStore(pool, systemClock),
           rollouts: new SqlRolloutStore(pool, systemClock),
@@ -275,7 +310,12 @@ async function onEmbedded(): Promise<Figures> {
       ),
     );
     const counts = [...statements].map(([about, count]) => `${about} ${count}`).join(', ');
-    return { ...figures, note: `${figures.note}; statements run in the last rollout: ${counts}` };
+    return {
+      ...figures,
+      note:
+        `${figures.note}; statements run in the last rollout: ${counts}; ` +
+        `settings ${settings?.join(' ') ?? 'default'}, first open ${openedMs.toFixed(0)} ms`,
+    };
   } finally {
     await queue.close();
     await database.close();

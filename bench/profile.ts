@@ -39,7 +39,8 @@ export interface ProfileSummary {
 
 const BATON = '/dist/src/';
 
-function bucket(frame: ProfileNode['callFrame']): string | undefined {
+/** Where a sample ran, as the bench reports it (undefined: idle). */
+export function bucket(frame: ProfileNode['callFrame']): string | undefined {
   const { functionName: name, url } = frame;
   if (name === '(idle)') return undefined;
   if (name === '(garbage collector)') return 'garbage collection';
@@ -49,7 +50,8 @@ function bucket(frame: ProfileNode['callFrame']): string | undefined {
   if (url.startsWith('wasm://')) return 'PGlite (WebAssembly)';
   if (url.includes('/ssh2/') || url.includes('/node-ssh/')) return 'ssh2';
   if (url.includes('/bullmq/') || url.includes('/ioredis/')) return 'BullMQ, ioredis';
-  if (url.includes(BATON)) return 'baton';
+  // Built (dist/src/) or run from the sources with tsx (src/).
+  if (url.includes('/src/')) return 'baton';
   if (url.includes('/node_modules/')) return 'other packages';
   if (url.startsWith('node:')) return 'node built-in modules';
   return 'native (JSON, compiling, crypto…)';

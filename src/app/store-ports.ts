@@ -51,8 +51,15 @@ export interface RolloutStore {
    * changed since is written, and only onto that very checkpoint; otherwise the whole progress (and
    * the plan, the first time). False, and nothing stored, when the store holds a newer checkpoint
    * (or, for a change, any other one): another run of the rollout has taken it over.
+   * `updates`, what followers are told of this very state, are appended (in order) when it is
+   * stored and not otherwise, as `append` would; a change sent again after its answer was lost
+   * appends them no second time.
    */
-  save(state: RolloutState, previous?: RolloutState): Promise<boolean>;
+  save(
+    state: RolloutState,
+    previous?: RolloutState,
+    updates?: readonly StoredUpdate[],
+  ): Promise<boolean>;
   load(id: string): Promise<RolloutState | undefined>;
   append(id: string, update: StoredUpdate): Promise<void>;
   /** Updates after `cursor` ('0' for all), waiting up to `blockMs` for the first. */

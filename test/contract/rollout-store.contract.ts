@@ -109,6 +109,27 @@ export function rolloutStoreContract(
       expect(await store.load('r7')).toEqual(states.at(-1));
     });
 
+    it('appends the updates saved with a checkpoint when it is stored, in order, and only then', async () => {
+      const store = await make();
+      const states = rolloutStates('r9', 2) as [RolloutState, RolloutState, RolloutState];
+      const read = async () => (await store.read('r9', '0', 0)).map((entry) => entry.update);
+      expect(await store.save(states[0], undefined, [update(0)])).toBe(true);
+      expect(await store.save(states[1], states[0], [update(1), update(2)])).toBe(true);
+      // Sent again after its answer was lost: stored already, its updates too.
+      expect(await store.save(states[1], states[0], [update(1), update(2)])).toBe(true);
+      // Refused (another run took it over): none of its updates reach followers.
+      const forked = { ...states[1], status: 'halted' as const, updatedAt: 1 };
+      expect(await store.save(forked, states[0], [update(9)])).toBe(false);
+      expect(await store.save(states[2], states[1], [])).toBe(true);
+      expect(await store.save(states[0], undefined, [update(8)])).toBe(false);
+      expect(await read()).toEqual([update(0), update(1), update(2)]);
+      // An update with every character JSON escapes arrives as it was sent.
+      const awkward = { ...update(3), worker: 'quote " backslash \\ newline \n tab \t é ☃' };
+      const next = { ...states[2], sequence: states[2].sequence + 1, updatedAt: 5 };
+      expect(await store.save(next, states[2], [awkward])).toBe(true);
+      expect((await store.read('r9', '0', 0)).at(-1)?.update).toEqual(awkward);
+    });
+
     it('reads updates in order from a cursor, and does not wait when told not to', async () => {
       const store = await make();
       expect(await store.read('r2', '0', 0)).toEqual([]);

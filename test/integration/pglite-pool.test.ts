@@ -15,6 +15,36 @@ afterAll(async () => {
 });
 
 describe('PGlitePool (one in-process session shared as a pool)', () => {
+  it('runs statements with parameters as PGlite would, typed as the database infers them', async () => {
+    const { rows } = await pool.query(
+      `SELECT $1::int8 AS big, $2::int4 AS small, $3::bool AS yes, $4::json AS doc,
+         $5::text[] AS list, $6::text AS nothing`,
+      [12, 7, true, { a: 'x "y"' }, ['a,b', 'c"d', 'e\\f'], null],
+    );
+    expect(rows[0]).toEqual({
+      big: '12',
+      small: 7,
+      yes: true,
+      doc: { a: 'x "y"' },
+      list: ['a,b', 'c"d', 'e\\f'],
+      nothing: null,
+    });
+  });
+
+  it('keeps working after a statement fails, and for more statements than it keeps prepared', async () => {
+    await expect(pool.query('SELECT $1::int4 AS n', ['not a number'])).rejects.toThrow(
+      /invalid input syntax/,
+    );
+    await expect(pool.query('SELEC $1', [1])).rejects.toThrow(/syntax error/);
+    for (let index = 0; index < 300; index++) {
+      const { rows } = await pool.query(`SELECT $1::int4 + ${index} AS n`, [1]);
+      expect(rows[0]?.n).toBe(index + 1);
+    }
+    // The first of them was closed to make room, and is prepared again when it comes back.
+    expect((await pool.query('SELECT $1::int4 + 0 AS n', [5])).rows[0]?.n).toBe(5);
+    expect((await pool.query('SELECT $1::int4 AS n', [3])).rows[0]?.n).toBe(3);
+  });
+
   it('keeps other statements out of an open transaction until it commits', async () => {
     const tx = await pool.connect();
     await tx.query('BEGIN');

@@ -256,17 +256,33 @@ describe('processRolloutJob', () => {
     expect([...schedules.records.keys()]).toEqual(['keep-r1']);
   });
 
-  it('survives progress updates that cannot be stored, and says so', async () => {
-    const { deps, warnings } = setup();
-    const store = deps.rollouts as InMemoryRolloutStore;
-    const append = store.append.bind(store);
-    store.append = async (id, update) => {
-      if (update.kind === 'event') throw new Error('OOM command not allowed');
-      return append(id, update);
+  it('survives audit entries of its milestones that cannot be stored, and says so', async () => {
+    const { deps, warnings, history } = setup();
+    const append = history.append.bind(history);
+    history.append = async (entry) => {
+      if (entry.action === 'group.started') throw new Error('OOM command not allowed');
+      return append(entry);
     };
     expect(await processRolloutJob(job, deps)).toEqual({ kind: 'finished' });
     expect((await deps.rollouts.load('r1'))?.status).toBe('succeeded');
-    expect(warnings[0]).toBe('rollout r1: could not store an update: OOM command not allowed');
+    expect(warnings[0]).toBe('rollout r1: could not store an audit entry: OOM command not allowed');
+  });
+
+  it('stores the updates of each transition with its checkpoint, for followers', async () => {
+    const { deps } = setup();
+    const store = deps.rollouts as InMemoryRolloutStore;
+    const save = store.save.bind(store);
+    const savedWith: number[] = [];
+    store.save = async (state, previous, updates = []) => {
+      savedWith.push(...updates.map((update) => ('sequence' in update ? update.sequence : -1)));
+      return save(state, previous, updates);
+    };
+    expect(await processRolloutJob(job, deps)).toEqual({ kind: 'finished' });
+    const read = (await deps.rollouts.read('r1', '0', 0)).map((entry) => entry.update);
+    const events = read.filter((update) => update.kind === 'event');
+    expect(events.length).toBeGreaterThan(0);
+    // Every event a follower reads came with the checkpoint of its state.
+    for (const event of events) expect(savedWith).toContain(event.sequence);
   });
 });
 

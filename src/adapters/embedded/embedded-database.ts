@@ -52,16 +52,16 @@ export interface EmbeddedDatabase {
 // node-postgres gives bigint and numeric as strings; BullMQ's SQL layer expects that.
 const AS_TEXT = (value: string) => value;
 // baton's tables are small: PostgreSQL's default 128 MB of buffers only costs memory here.
-const SETTINGS = ['shared_buffers=16MB'];
+export const SETTINGS: readonly string[] = ['shared_buffers=16MB'];
 
 /**
  * Creating the database (initdb) makes PGlite's memory grow to about 900 MB, which it then keeps;
  * done in a short-lived process, the process that serves opens it at about a quarter of that.
  */
-function createInOwnProcess(pgDir: string): void {
+function createInOwnProcess(pgDir: string, settings: readonly string[]): void {
   const pglite = import.meta.resolve('@electric-sql/pglite');
   const script = `const { PGlite } = await import(${JSON.stringify(pglite)});
-const db = await PGlite.create(process.argv[1], { postgresqlconf: ${JSON.stringify(SETTINGS)} });
+const db = await PGlite.create(process.argv[1], { postgresqlconf: ${JSON.stringify(settings)} });
 await db.close();`;
   const run = spawnSync(process.execPath, ['--input-type=module', '-e', script, pgDir], {
     encoding: 'utf8',
@@ -79,6 +79,8 @@ export async function openEmbeddedDatabase(
   command: string,
   /** Called before the database is created, which takes seconds (not when it already exists). */
   creating: () => void = () => {},
+  /** PostgreSQL's settings (for the bench, which compares them). */
+  settings: readonly string[] = SETTINGS,
 ): Promise<EmbeddedDatabase> {
   const lock = DataDirLock.acquire(dir, command);
   let db: PGlite | undefined;
@@ -86,11 +88,11 @@ export async function openEmbeddedDatabase(
     const pgDir = join(dir, 'pg');
     if (!existsSync(join(pgDir, 'PG_VERSION'))) {
       creating();
-      createInOwnProcess(pgDir);
+      createInOwnProcess(pgDir, settings);
     }
     db = await PGlite.create(pgDir, {
       parsers: { 20: AS_TEXT, 1700: AS_TEXT },
-      postgresqlconf: SETTINGS,
+      postgresqlconf: [...settings],
     });
     const pool = new PGlitePool(db);
     const client = await pool.connect();

@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { PGlite } from '@electric-sql/pglite';
+import { PreparedStatements } from './prepared-statements.js';
 
 /** What BullMQ's PostgreSQL backend reads from a query (the shape node-postgres returns). */
 interface QueryResult {
@@ -38,9 +39,11 @@ export class PGlitePool extends EventEmitter {
   private readonly gate = new SessionGate();
   private readonly subscribers = new Map<string, Set<PGliteClient>>();
   private readonly unsubscribe: () => void;
+  private readonly statements: PreparedStatements;
 
   constructor(readonly db: PGlite) {
     super();
+    this.statements = new PreparedStatements(db);
     // Every BullMQ queue and worker on the pool listens for its errors.
     this.setMaxListeners(0);
     this.unsubscribe = db.onNotification((channel, payload) => {
@@ -68,8 +71,7 @@ export class PGlitePool extends EventEmitter {
         rowCount: last?.affectedRows ?? 0,
       };
     }
-    const result = await this.db.query<Record<string, unknown>>(text, [...params]);
-    return { rows: result.rows, rowCount: result.affectedRows ?? result.rows.length };
+    return this.statements.run(text, params);
   }
 
   async connect(): Promise<PGliteClient> {

@@ -100,20 +100,35 @@ export class SqlRolloutStore implements RolloutStore {
     private readonly clock: Clock,
   ) {}
 
-  async save(state: RolloutState, previous?: RolloutState): Promise<boolean> {
+  async save(
+    state: RolloutState,
+    previous?: RolloutState,
+    updates: readonly StoredUpdate[] = [],
+  ): Promise<boolean> {
     const now = this.clock.now();
     if (previous !== undefined && previous.sequence === state.sequence - 1) {
       const change = JSON.stringify(changeBetween(previous, state));
-      // A change goes onto the checkpoint it was made from, and nowhere else: one statement.
-      const { rowCount } = await this.sql.query(
+      // A change goes onto the checkpoint it was made from, and nowhere else, and its updates
+      // with it: one statement (the updates as one JSON array, each element's text as written).
+      const saved = await this.sql.query(
         `WITH head AS (
            UPDATE baton.checkpoints SET sequence = $3, at = $5 WHERE id = $1 AND sequence = $2
-           RETURNING id)
-         INSERT INTO baton.checkpoint_changes (id, sequence, change, at)
-         SELECT id, $3, $4, $5 FROM head`,
-        [state.id, previous.sequence, state.sequence, change, now],
+           RETURNING id),
+         change AS (
+           INSERT INTO baton.checkpoint_changes (id, sequence, change, at)
+           SELECT id, $3, $4, $5 FROM head RETURNING id),
+         appended AS (
+           INSERT INTO baton.updates (id, update, at)
+           SELECT change.id, item.update, $5
+           FROM change, json_array_elements_text($6::json) WITH ORDINALITY AS item(update, n)
+           ORDER BY item.n)
+         SELECT count(*) AS stored FROM change`,
+        [state.id, previous.sequence, state.sequence, change, now, JSON.stringify(updates)],
       );
-      if (rowCount > 0) return true;
+      if (Number(saved.rows[0]?.stored) > 0) {
+        if (updates.length > 0) this.appended.emit(state.id);
+        return true;
+      }
       // The same change sent again (its answer was lost on the way) is the newest one stored.
       const { rows } = await this.sql.query(
         `SELECT change FROM baton.checkpoint_changes JOIN baton.checkpoints USING (id, sequence)
@@ -140,6 +155,7 @@ export class SqlRolloutStore implements RolloutStore {
       state.id,
       state.sequence,
     ]);
+    for (const update of updates) await this.append(state.id, update);
     return true;
   }
 

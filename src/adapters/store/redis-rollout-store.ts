@@ -22,7 +22,8 @@ redis.call('PEXPIRE', KEYS[1], ARGV[4])
 return 1`;
 
 // A change goes onto the checkpoint it was made from, and nowhere else. The same change sent again
-// (its answer was lost on the way) is already stored.
+// (its answer was lost on the way) is already stored, and so are its updates (ARGV[6] on, onto
+// the stream KEYS[3], trimmed to about ARGV[5]).
 const SAVE_CHANGE = `
 local head = redis.call('HGET', KEYS[1], 'sequence')
 if head == ARGV[2] and redis.call('LINDEX', KEYS[2], -1) == ARGV[3] then return 1 end
@@ -31,6 +32,10 @@ redis.call('HSET', KEYS[1], 'sequence', ARGV[2])
 redis.call('RPUSH', KEYS[2], ARGV[3])
 redis.call('PEXPIRE', KEYS[1], ARGV[4])
 redis.call('PEXPIRE', KEYS[2], ARGV[4])
+for index = 6, #ARGV do
+  redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[5], '*', 'update', ARGV[index])
+end
+if #ARGV >= 6 then redis.call('PEXPIRE', KEYS[3], ARGV[4]) end
 return 1`;
 
 // One command per update rather than a transaction of four: there is one per transition.
@@ -53,16 +58,26 @@ export class RedisRolloutStore implements RolloutStore {
     this.scripts = new RedisScripts(redis);
   }
 
-  async save(state: RolloutState, previous?: RolloutState): Promise<boolean> {
+  async save(
+    state: RolloutState,
+    previous?: RolloutState,
+    updates: readonly StoredUpdate[] = [],
+  ): Promise<boolean> {
     const keys = [this.keys.checkpoint(state.id), this.keys.checkpointChanges(state.id)];
     if (previous !== undefined && previous.sequence === state.sequence - 1) {
       const change = JSON.stringify(changeBetween(previous, state));
-      const saved = await this.scripts.run(SAVE_CHANGE, keys, [
-        String(previous.sequence),
-        String(state.sequence),
-        change,
-        String(RETAIN_MS),
-      ]);
+      const saved = await this.scripts.run(
+        SAVE_CHANGE,
+        [...keys, this.keys.updates(state.id)],
+        [
+          String(previous.sequence),
+          String(state.sequence),
+          change,
+          String(RETAIN_MS),
+          String(UPDATES_MAX),
+          ...updates.map((update) => JSON.stringify(update)),
+        ],
+      );
       return saved === 1;
     }
     // The plan is sent only when none is stored yet: it is by far the largest part.
@@ -73,7 +88,9 @@ export class RedisRolloutStore implements RolloutStore {
       planned ? '' : JSON.stringify(state.plan),
       String(RETAIN_MS),
     ]);
-    return saved === 1;
+    if (saved !== 1) return false;
+    for (const update of updates) await this.append(state.id, update);
+    return true;
   }
 
   async load(id: string): Promise<RolloutState | undefined> {

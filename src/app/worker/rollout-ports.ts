@@ -1,14 +1,16 @@
 import type { RolloutState } from '../../core/rollout/index.js';
 import type { AuditEntry } from '../audit.js';
+import type { StoredUpdate } from '../store-ports.js';
 import type { RolloutJob } from '../jobs.js';
 import type { WorkerDeps } from './deps.js';
 import { targetOf } from './finish-rollout.js';
 import type { GateAnswer, RolloutPorts, RolloutUpdate, SuspendCause } from './run-rollout.js';
 
 /**
- * What one rollout's run needs from the worker: checkpoints (which must be stored, or the run
- * suspends), updates for followers and the audit log (worth a warning, not a stop, if lost), and
- * gate answers (a store that cannot be read suspends the run rather than aborting at the gate).
+ * What one rollout's run needs from the worker: checkpoints and the updates for followers stored
+ * with them (which must be stored, or the run suspends), the audit log (worth a warning, not a
+ * stop, if lost), and gate answers (a store that cannot be read suspends the run rather than
+ * aborting at the gate).
  */
 export function rolloutPorts(
   job: RolloutJob,
@@ -21,13 +23,31 @@ export function rolloutPorts(
     void write.catch((error: unknown) =>
       deps.warn(`rollout ${job.rollout}: could not store ${what}: ${(error as Error).message}`),
     );
+  /** What followers read of an update (its state is theirs to rebuild). */
+  const stored = (update: RolloutUpdate): StoredUpdate =>
+    update.kind === 'event'
+      ? {
+          kind: 'event',
+          event: update.event,
+          sequence: update.state.sequence,
+          worker: deps.worker,
+        }
+      : {
+          kind: 'announcement',
+          announcement: update.announcement,
+          at: update.at,
+          sequence: update.state.sequence,
+          worker: deps.worker,
+        };
   return {
     executor: deps.executor,
     controller: deps.controller,
     health: deps.health,
     clock: deps.clock,
-    checkpoint: async (state: RolloutState, previous: RolloutState) => {
-      if (await deps.rollouts.save(state, previous)) return;
+    // The updates go with their checkpoint: on the embedded backend, in the same statement.
+    checkpoint: async (state: RolloutState, previous: RolloutState, updates: RolloutUpdate[]) => {
+      // One write for both: updates that cannot be stored suspend the run as its checkpoint would.
+      if (await deps.rollouts.save(state, previous, updates.map(stored))) return;
       suspend('a newer checkpoint of it is stored: another run has taken it over', 'lock_lost');
       throw new Error('a newer checkpoint is stored');
     },
@@ -35,28 +55,9 @@ export function rolloutPorts(
       if (update.kind === 'event') {
         if (update.event.type === 'health.failed' || update.event.type === 'health.timed_out')
           deps.metrics?.healthCheckFailed();
-        store(
-          'an update',
-          deps.rollouts.append(job.rollout, {
-            kind: 'event',
-            event: update.event,
-            sequence: update.state.sequence,
-            worker: deps.worker,
-          }),
-        );
         return;
       }
       const { announcement, at } = update;
-      store(
-        'an update',
-        deps.rollouts.append(job.rollout, {
-          kind: 'announcement',
-          announcement,
-          at,
-          sequence: update.state.sequence,
-          worker: deps.worker,
-        }),
-      );
       // Milestones go to the audit log too (its start is written by the job itself).
       const { type, ...said } = announcement;
       if (type === 'rollout.started') return;

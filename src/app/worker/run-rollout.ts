@@ -35,8 +35,12 @@ export interface RolloutPorts {
   controller: ControllerShell;
   health: HealthProbe;
   clock: Clock;
-  /** Stores the state (`previous`: the one stored before); awaited before any effect of it starts. */
-  checkpoint(state: RolloutState, previous: RolloutState): Promise<void>;
+  /**
+   * Stores the state (`previous`: the one stored before), and with it the updates it brought;
+   * awaited before any effect of it starts.
+   */
+  checkpoint(state: RolloutState, previous: RolloutState, updates: RolloutUpdate[]): Promise<void>;
+  /** Each update once its checkpoint is stored, in order. */
   report(update: RolloutUpdate): void;
   /** Waits for someone to continue past (or abort at) a manual gate. */
   gate(group: string, state: RolloutState, signal: AbortSignal): Promise<GateAnswer>;
@@ -159,22 +163,24 @@ export class RolloutRun {
     event: RolloutEvent | undefined,
     announcements: Announcement[],
   ): Promise<boolean> {
+    const state = this.state;
+    const updates: RolloutUpdate[] = [
+      ...(event === undefined ? [] : [{ kind: 'event' as const, event, state }]),
+      ...announcements.map((announcement) => ({
+        kind: 'announcement' as const,
+        announcement,
+        state,
+        at: state.updatedAt,
+      })),
+    ];
     try {
-      await this.ports.checkpoint(this.state, this.stored);
+      await this.ports.checkpoint(state, this.stored, updates);
     } catch (error) {
       this.suspend(`its checkpoint could not be stored: ${(error as Error).message}`, 'store');
       return false;
     }
-    this.stored = this.state;
-    if (event !== undefined) this.ports.report({ kind: 'event', event, state: this.state });
-    for (const announcement of announcements) {
-      this.ports.report({
-        kind: 'announcement',
-        announcement,
-        state: this.state,
-        at: this.state.updatedAt,
-      });
-    }
+    this.stored = state;
+    for (const update of updates) this.ports.report(update);
     if (isTerminal(this.state.status))
       for (const controller of this.groupSignals.values()) controller.abort();
     return true;

@@ -65,21 +65,33 @@ export class InMemoryRolloutStore implements RolloutStore {
   readonly gates = new Map<string, { continue: boolean; by: string }>();
   private readonly lastChange = new Map<string, string>();
 
-  async save(state: RolloutState, previous?: RolloutState): Promise<boolean> {
+  async save(
+    state: RolloutState,
+    previous?: RolloutState,
+    updates: readonly StoredUpdate[] = [],
+  ): Promise<boolean> {
+    const saved = await this.store(state, previous);
+    if (saved === 'stored') for (const update of updates) await this.append(state.id, update);
+    return saved !== 'refused';
+  }
+  private async store(
+    state: RolloutState,
+    previous?: RolloutState,
+  ): Promise<'stored' | 'already' | 'refused'> {
     const current = this.states.get(state.id);
     if (previous !== undefined && previous.sequence === state.sequence - 1) {
       // Through JSON, as the other stores write it.
       const text = JSON.stringify(changeBetween(previous, state));
       if (current?.sequence === state.sequence && this.lastChange.get(state.id) === text)
-        return true;
-      if (current?.sequence !== previous.sequence) return false;
+        return 'already';
+      if (current?.sequence !== previous.sequence) return 'refused';
       this.states.set(state.id, applyChange(current, JSON.parse(text) as StateChange));
       this.lastChange.set(state.id, text);
-      return true;
+      return 'stored';
     }
-    if (current !== undefined && current.sequence > state.sequence) return false;
+    if (current !== undefined && current.sequence > state.sequence) return 'refused';
     this.states.set(state.id, structuredClone(state));
-    return true;
+    return 'stored';
   }
   async load(id: string): Promise<RolloutState | undefined> {
     return this.states.get(id);
