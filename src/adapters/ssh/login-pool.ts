@@ -17,7 +17,7 @@ export interface PoolLimits {
   idleMs: number;
   /** Handshakes at once: commands' logins go before pre-flight's. */
   handshakes: number;
-  /** A login unused for longer than this is asked whether the server still answers before reuse. */
+  /** A login unused for this long or longer is asked whether the server still answers before reuse. */
   probeAfterMs: number;
   /** How long that question may take before the login is given up for a new one. */
   probeTimeoutMs: number;
@@ -160,7 +160,7 @@ export class LoginPool {
         return false;
       }
     }
-    if (pooled.busy > 1 || this.now() - pooled.lastUsed <= this.limits.probeAfterMs) return true;
+    if (pooled.busy > 1 || this.now() - pooled.lastUsed < this.limits.probeAfterMs) return true;
     if (await answers(pooled.login.ssh, this.limits.probeTimeoutMs)) return true;
     this.retire(pooled);
     pooled.login.ssh.dispose();
