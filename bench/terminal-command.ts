@@ -2,35 +2,14 @@
 // the build (`dist/`) as an installed `baton` would be: opening the database itself (no baton
 // running on the data), and answered by a running `baton worker` over the data directory's
 // socket. Median of 5 each, in the same run. Alone: `npx tsx bench/terminal-command.ts`.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { bin, ensureBuilt, root } from './built.js';
 import { median } from './floor.js';
 
 const RUNS = 5;
-const root = fileURLToPath(new URL('..', import.meta.url));
-const bin = join(root, 'dist/src/bin.js');
-
-/** Rebuilds dist/ when any source is newer than it: the bench measures what the sources say. */
-function ensureBuilt(): void {
-  const newest = (dir: string): number =>
-    Math.max(
-      ...readdirSync(dir, { withFileTypes: true }).map((entry) =>
-        entry.isDirectory()
-          ? newest(join(dir, entry.name))
-          : statSync(join(dir, entry.name)).mtimeMs,
-      ),
-    );
-  if (existsSync(bin) && statSync(bin).mtimeMs >= newest(join(root, 'src'))) return;
-  const built = spawnSync('npx', ['tsc', '-p', 'tsconfig.build.json'], {
-    cwd: root,
-    stdio: 'inherit',
-  });
-  if (built.status !== 0) throw new Error('npm run build failed');
-}
 
 function status(env: NodeJS.ProcessEnv): Promise<number> {
   return new Promise((resolve, reject) => {

@@ -9,15 +9,15 @@
 // the timed runs): where the time goes, from the processes' marks, CPU profiles and events.
 // Prints figures; asserts nothing. BENCH_SIZES (20x4,60x6), BENCH_RUNS, BENCH_PROFILE=0 and
 // BENCH_SITUATIONS (standing,withWorker,embedded,newcomer) change what runs.
-import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { SshExecutor } from '../src/adapters/ssh/ssh-executor.js';
 import { Fleet } from '../test/fleet/fleet.js';
 import { dropPrefix, REDIS_URL, testPrefix } from '../test/support/redis.js';
+import { bin, ensureBuilt, root } from './built.js';
 import { measureFloor, median } from './floor.js';
 import { readProfile, type Marks } from './profile.js';
 
@@ -30,8 +30,6 @@ const PROFILE = process.env.BENCH_PROFILE !== '0';
 const ONLY = process.env.BENCH_SITUATIONS?.split(',');
 const SPINUP_MS = 500;
 
-const root = fileURLToPath(new URL('..', import.meta.url));
-const bin = join(root, 'dist/src/bin.js');
 const cliModule = join(root, 'dist/src/cli.js');
 const marksModule = join(root, 'bench/marks.mjs');
 const bashRollout = join(root, 'bench/bash-rollout.sh');
@@ -43,24 +41,6 @@ const SITUATIONS: { key: Situation; label: string; short: string }[] = [
   { key: 'embedded', label: 'embedded (database already created)', short: 'embedded' },
   { key: 'newcomer', label: "newcomer's first deploy (creates it)", short: 'newcomer' },
 ];
-
-/** Rebuilds dist/ when any source is newer than it: the bench measures what the sources say. */
-function ensureBuilt(): void {
-  const newest = (dir: string): number =>
-    Math.max(
-      ...readdirSync(dir, { withFileTypes: true }).map((entry) =>
-        entry.isDirectory()
-          ? newest(join(dir, entry.name))
-          : statSync(join(dir, entry.name)).mtimeMs,
-      ),
-    );
-  if (existsSync(bin) && statSync(bin).mtimeMs >= newest(join(root, 'src'))) return;
-  const built = spawnSync('npx', ['tsc', '-p', 'tsconfig.build.json'], {
-    cwd: root,
-    stdio: 'inherit',
-  });
-  if (built.status !== 0) throw new Error('npm run build failed');
-}
 
 interface Spawned {
   status: number | null;
