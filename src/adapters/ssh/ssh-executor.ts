@@ -75,28 +75,27 @@ export class SshExecutor implements RemoteExecutor, Tunnels {
     const seconds = (options.timeoutMs / 1000).toFixed(3);
     const wrapped = `exec timeout --kill-after=${KILL_GRACE_S}s ${seconds}s sh -c ${shellQuote(command)}`;
     let pooled = await this.connection(target, true);
-    let stream: ClientChannel;
+    let stream: ClientChannel | undefined;
     const started = Date.now();
-    try {
+    for (let attempt = 1; stream === undefined; attempt++) {
       try {
         stream = await exec(pooled, wrapped);
       } catch (error) {
         // A login that went away while it rested: the command never reached the host, so it
-        // is safe to start it once on a new login.
-        if (!(error instanceof NotStarted) || !error.certain) throw error;
-        this.pool.retire(pooled);
+        // is safe to start it once on a new login (whose own failure then reaches the caller).
+        const retry = attempt === 1 && error instanceof NotStarted && error.certain;
+        if (retry) this.pool.retire(pooled);
         this.pool.release(pooled);
+        if (!retry)
+          throw new ConnectionError(
+            'lost',
+            target.name,
+            `Could not start a command on ${describe(target)}: ${(error as Error).message}`,
+          );
         pooled = await this.connection(target, true);
-        stream = await exec(pooled, wrapped);
       }
-    } catch (error) {
-      this.pool.release(pooled);
-      throw new ConnectionError(
-        'lost',
-        target.name,
-        `Could not start a command on ${describe(target)}: ${(error as Error).message}`,
-      );
     }
+    const running = stream;
     const taken = pooled;
     return new Promise<CommandResult>((resolve) => {
       const stdout = new OutputTail();
@@ -104,11 +103,11 @@ export class SshExecutor implements RemoteExecutor, Tunnels {
       let stoppedLocally = false;
       const guard = setTimeout(() => {
         stoppedLocally = true;
-        stream.close();
+        running.close();
       }, options.timeoutMs + LOCAL_GRACE_MS);
-      stream.on('data', (chunk: Buffer) => stdout.push(chunk));
-      stream.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
-      stream.on('close', (code: unknown) => {
+      running.on('data', (chunk: Buffer) => stdout.push(chunk));
+      running.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
+      running.on('close', (code: unknown) => {
         clearTimeout(guard);
         this.pool.release(taken);
         const durationMs = Date.now() - started;
