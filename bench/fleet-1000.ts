@@ -126,6 +126,8 @@ interface Figures {
   peakRssMb: number;
   /** Resident before the rollout: node, the modules, the connections (and, embedded, the database). */
   startRssMb: number;
+  /** Heap in use after a full collection once each rollout is over (when run with --expose-gc). */
+  liveHeapMb: number;
   slackCalls: number;
   status: string;
   note?: string;
@@ -191,7 +193,12 @@ async function measure(
   const state = await rollouts.load(rollout);
   await view.stop();
   await worker.stop(1000);
+  // What the process still holds once the garbage is collected: a worker that keeps anything per
+  // rollout would grow here from one rollout to the next.
+  const gc = (globalThis as { gc?: () => void }).gc;
+  gc?.();
   return {
+    liveHeapMb: gc === undefined ? NaN : process.memoryUsage().heapUsed / 2 ** 20,
     wallMs,
     cpuMs: (used.user + used.system) / 1000,
     checkpointBytes: bytes() - before,
@@ -216,7 +223,10 @@ async function repeated(once: () => Promise<Figures>): Promise<Figures> {
     startRssMb: runs[0]?.startRssMb ?? NaN,
     slackCalls: median((figures) => figures.slackCalls),
     status: [...new Set(runs.map((figures) => figures.status))].join('/'),
-    note: `CPU per run: ${runs.map((figures) => (figures.cpuMs / 1000).toFixed(2)).join(', ')} s`,
+    liveHeapMb: runs.at(-1)?.liveHeapMb ?? NaN,
+    note:
+      `CPU per run: ${runs.map((figures) => (figures.cpuMs / 1000).toFixed(2)).join(', ')} s; ` +
+      `heap in use after each, collected: ${runs.map((figures) => figures.liveHeapMb.toFixed(0)).join(', ')} MB`,
   };
 }
 
