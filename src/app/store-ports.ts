@@ -47,9 +47,9 @@ export type StoredUpdate = { worker: string } & (
 
 export interface RolloutStore {
   /**
-   * Stores a checkpoint. Given `previous`, the checkpoint stored one transition before, only what
-   * changed since is written, and only onto that very checkpoint; otherwise the whole progress (and
-   * the plan, the first time). False, and nothing stored, when the store holds a newer checkpoint
+   * Stores a checkpoint. Given `previous`, the checkpoint stored before it (one or several
+   * transitions back), only what changed since is written, and only onto that very checkpoint;
+   * otherwise the whole progress (and the plan, the first time). False, and nothing stored, when the store holds a newer checkpoint
    * (or, for a change, any other one): another run of the rollout has taken it over.
    * `updates`, what followers are told of this very state, are appended (in order) when it is
    * stored and not otherwise, as `append` would; a change sent again after its answer was lost

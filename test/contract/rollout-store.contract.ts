@@ -69,6 +69,20 @@ export function rolloutStoreContract(
       expect(await store.load('r4')).toEqual(last);
     });
 
+    it('stores several transitions as one change, onto the checkpoint they were made from', async () => {
+      const store = await make();
+      const states = rolloutStates('r10', 3);
+      await store.save(states[0] as RolloutState);
+      expect(await store.save(states[4] as RolloutState, states[0])).toBe(true);
+      expect(await store.load('r10')).toEqual(states[4]);
+      // Made from a checkpoint the store has moved past: refused, as a single step would be.
+      expect(await store.save(states[6] as RolloutState, states[2])).toBe(false);
+      expect(await store.save(states[7] as RolloutState, states[4])).toBe(true);
+      for (let index = 8; index < states.length; index++)
+        expect(await store.save(states[index] as RolloutState, states[index - 1])).toBe(true);
+      expect(await store.load('r10')).toEqual(states.at(-1));
+    });
+
     it('refuses a change made from any checkpoint but the newest (a stale sequence)', async () => {
       const store = await make();
       const states = rolloutStates('r5', 2) as [RolloutState, RolloutState, RolloutState];

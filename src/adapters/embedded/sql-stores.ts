@@ -106,7 +106,7 @@ export class SqlRolloutStore implements RolloutStore {
     updates: readonly StoredUpdate[] = [],
   ): Promise<boolean> {
     const now = this.clock.now();
-    if (previous !== undefined && previous.sequence === state.sequence - 1) {
+    if (previous !== undefined && previous.sequence < state.sequence) {
       const change = JSON.stringify(changeBetween(previous, state));
       // A change goes onto the checkpoint it was made from, and nowhere else, and its updates
       // with it: one statement (the updates as one JSON array, each element's text as written).

@@ -64,7 +64,7 @@ export class RedisRolloutStore implements RolloutStore {
     updates: readonly StoredUpdate[] = [],
   ): Promise<boolean> {
     const keys = [this.keys.checkpoint(state.id), this.keys.checkpointChanges(state.id)];
-    if (previous !== undefined && previous.sequence === state.sequence - 1) {
+    if (previous !== undefined && previous.sequence < state.sequence) {
       const change = JSON.stringify(changeBetween(previous, state));
       const saved = await this.scripts.run(
         SAVE_CHANGE,

@@ -79,7 +79,7 @@ export class InMemoryRolloutStore implements RolloutStore {
     previous?: RolloutState,
   ): Promise<'stored' | 'already' | 'refused'> {
     const current = this.states.get(state.id);
-    if (previous !== undefined && previous.sequence === state.sequence - 1) {
+    if (previous !== undefined && previous.sequence < state.sequence) {
       // Through JSON, as the other stores write it.
       const text = JSON.stringify(changeBetween(previous, state));
       if (current?.sequence === state.sequence && this.lastChange.get(state.id) === text)
