@@ -64,9 +64,28 @@ describe('RolloutRun', () => {
     const outcome = await run.run();
     expect(outcome.state.status).toBe('succeeded');
     expect(seenAtStart).toEqual(['a:running', 'b:running', 'c:running']);
-    expect(checkpoints.map((state) => state.sequence)).toEqual(
-      checkpoints.map((_, index) => index),
+    const sequences = checkpoints.map((state) => state.sequence);
+    expect(sequences[0]).toBe(0);
+    expect(sequences).toEqual([...sequences].sort((a, b) => a - b));
+    expect(new Set(sequences).size).toBe(sequences.length);
+    expect(sequences.at(-1)).toBe(outcome.state.sequence);
+  });
+
+  it('reports every transition once, in order, and stores the events that arrive together at once', async () => {
+    const { run, checkpoints, updates } = harness();
+    const outcome = await run.run();
+    const events = updates.filter((update) => update.kind === 'event');
+    // Each event is told with the state it led to: one transition each, none left out.
+    expect(events.map((update) => update.state.sequence)).toEqual(
+      events.map((_, index) => index + 1),
     );
+    expect(events.at(-1)?.state).toEqual(outcome.state);
+    // g2's two hosts start in the same turn: no checkpoint stores the first start alone.
+    const started = events.filter((update) => update.event.type === 'step.started');
+    const b = started[1]?.state.sequence;
+    expect(b).toBeDefined();
+    expect(checkpoints.map((state) => state.sequence)).not.toContain(b);
+    expect(checkpoints.length).toBeLessThan(events.length + 1);
   });
 
   it('passes a manual gate only when the gate says so', async () => {

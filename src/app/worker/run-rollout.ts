@@ -29,6 +29,14 @@ export type RolloutUpdate = { worker?: string } & (
   | { kind: 'announcement'; announcement: Announcement; state: RolloutState; at: number }
 );
 
+/** One event applied (none for the start) and the state and milestones it led to. */
+interface Transition {
+  event?: RolloutEvent;
+  /** Absent for the start: the state the run began with. */
+  state?: RolloutState;
+  announcements: Announcement[];
+}
+
 export interface RolloutPorts {
   executor: RemoteExecutor;
   /** Where hooks `on: controller` run: the worker's own machine. */
@@ -36,8 +44,8 @@ export interface RolloutPorts {
   health: HealthProbe;
   clock: Clock;
   /**
-   * Stores the state (`previous`: the one stored before), and with it the updates it brought;
-   * awaited before any effect of it starts.
+   * Stores the state (`previous`: the one stored before, one or more transitions back), and with
+   * it the updates that led there, in order; awaited before any effect of them starts.
    */
   checkpoint(state: RolloutState, previous: RolloutState, updates: RolloutUpdate[]): Promise<void>;
   /** Each update once its checkpoint is stored, in order. */
@@ -131,20 +139,42 @@ export class RolloutRun {
   }
 
   private async drive(): Promise<RolloutOutcome> {
-    if (await this.commit(undefined, this.initial.announcements))
+    if (await this.commit([{ announcements: this.initial.announcements }]))
       this.perform(this.initial.effects);
     while (!isTerminal(this.stored.status) || this.running.size > 0) {
       if (this.suspended && this.running.size === 0 && this.pending.length === 0) break;
       const event = await this.nextEvent();
       if (event === undefined) continue;
-      const result = applyEvent(this.state, event);
-      if (!result.ok) {
-        // After the end, late answers (a cancel, a probe) change nothing; anything else is a bug.
-        if (result.error.code === 'rollout_finished') continue;
-        throw new Error(`rollout ${this.state.id}: ${result.error.message}`);
+      // One turn of the event loop lets the answers already in (a store that answers without one,
+      // as the embedded database does, would leave them waiting) join this checkpoint.
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      // Every event that has arrived by now goes into one checkpoint, and their effects start after
+      // it: none has started before it is stored, as if each were stored alone, at one write for
+      // all of them rather than one each (what a large group's hosts answering together costs).
+      const transitions: Transition[] = [];
+      const effects: Effect[] = [];
+      for (const arrived of [event, ...this.pending.splice(0)]) {
+        const result = applyEvent(this.state, arrived);
+        if (!result.ok) {
+          // After the end, late answers (a cancel, a probe) change nothing; anything else is a bug.
+          if (result.error.code === 'rollout_finished') continue;
+          throw new Error(`rollout ${this.state.id}: ${result.error.message}`);
+        }
+        this.state = result.state;
+        transitions.push({
+          event: arrived,
+          state: result.state,
+          announcements: result.announcements,
+        });
+        effects.push(...result.effects);
       }
-      this.state = result.state;
-      if (await this.commit(event, result.announcements)) this.perform(result.effects);
+      if (transitions.length === 0) continue;
+      if (await this.commit(transitions)) {
+        this.perform(effects);
+        // Stored alone, an earlier event's probes and gates would have started before the end and
+        // been stopped by it; started after it, they are stopped here.
+        if (isTerminal(this.stored.status)) this.abandonAll();
+      }
     }
     return {
       state: this.stored,
@@ -156,23 +186,26 @@ export class RolloutRun {
   }
 
   /**
-   * Stores the new state, then reports it; false (and the run suspended) when it cannot be
-   * stored, since no effect may start from a state that a resumed run would not know.
+   * Stores the newest state, then reports each transition to it; false (and the run suspended)
+   * when it cannot be stored, since no effect may start from a state that a resumed run would not
+   * know.
    */
-  private async commit(
-    event: RolloutEvent | undefined,
-    announcements: Announcement[],
-  ): Promise<boolean> {
+  private async commit(transitions: readonly Transition[]): Promise<boolean> {
     const state = this.state;
-    const updates: RolloutUpdate[] = [
-      ...(event === undefined ? [] : [{ kind: 'event' as const, event, state }]),
-      ...announcements.map((announcement) => ({
-        kind: 'announcement' as const,
-        announcement,
-        state,
-        at: state.updatedAt,
-      })),
-    ];
+    const updates: RolloutUpdate[] = transitions.flatMap((transition) => {
+      const reached = transition.state ?? state;
+      return [
+        ...(transition.event === undefined
+          ? []
+          : [{ kind: 'event' as const, event: transition.event, state: reached }]),
+        ...transition.announcements.map((announcement) => ({
+          kind: 'announcement' as const,
+          announcement,
+          state: reached,
+          at: reached.updatedAt,
+        })),
+      ];
+    });
     try {
       await this.ports.checkpoint(state, this.stored, updates);
     } catch (error) {
@@ -181,9 +214,12 @@ export class RolloutRun {
     }
     this.stored = state;
     for (const update of updates) this.ports.report(update);
-    if (isTerminal(this.state.status))
-      for (const controller of this.groupSignals.values()) controller.abort();
+    if (isTerminal(this.state.status)) this.abandonAll();
     return true;
+  }
+
+  private abandonAll(): void {
+    for (const controller of this.groupSignals.values()) controller.abort();
   }
 
   private enqueue(event: RolloutEvent): void {
