@@ -1,5 +1,6 @@
 // `npm run bench` (fourth part): the embedded backend (no REDIS_URL). How long it takes to open
-// (the first time, when it creates the database, and after), the memory of a process holding
+// (the first time, when it creates the database: from the build's template, as an installed baton
+// does, and by initdb, as without one; and after), the memory of a process holding
 // it, and how quickly its queue hands out jobs and fires due rollbacks, next to Redis doing the
 // same. Prints figures; asserts nothing.
 import { execFileSync } from 'node:child_process';
@@ -20,8 +21,9 @@ const median = (values: number[]): number =>
 const round = (value: number) => Math.round(value);
 
 const opener = fileURLToPath(new URL('./embedded-open.ts', import.meta.url));
-function open(dir: string): { openMs: number; rssMb: number } {
-  const out = execFileSync(process.execPath, ['--import', 'tsx', opener, dir], {
+const templateMaker = fileURLToPath(new URL('../scripts/embedded-db-template.ts', import.meta.url));
+function open(dir: string, template = ''): { openMs: number; rssMb: number } {
+  const out = execFileSync(process.execPath, ['--import', 'tsx', opener, dir, template], {
     encoding: 'utf8',
   });
   return JSON.parse(out.trim().split('\n').at(-1) ?? '{}') as { openMs: number; rssMb: number };
@@ -71,10 +73,16 @@ async function queueTimes(backend: Backend): Promise<{ pickupMs: number; lateMs:
 const dir = await mkdtemp(join(tmpdir(), 'baton-bench-embedded-'));
 const prefix = testPrefix('bench-embedded');
 try {
-  const first = open(join(dir, 'db'));
+  execFileSync(process.execPath, ['--import', 'tsx', templateMaker, join(dir, 'template')]);
+  const fromTemplate = Array.from({ length: REOPENS }, (_, index) =>
+    open(join(dir, `new-${index}`), join(dir, 'template', 'embedded-db-template.tar.gz')),
+  );
+  const first = open(join(dir, 'db'), join(dir, 'no-template.tar.gz'));
   const again = Array.from({ length: REOPENS }, () => open(join(dir, 'db')));
   console.log(
-    `embedded backend: first open (creates the database) ${round(first.openMs)} ms, ${round(first.rssMb)} MB resident; ` +
+    `embedded backend: first open from the template ${round(median(fromTemplate.map((run) => run.openMs)))} ms median, ` +
+      `${round(median(fromTemplate.map((run) => run.rssMb)))} MB resident; ` +
+      `first open by initdb ${round(first.openMs)} ms, ${round(first.rssMb)} MB resident; ` +
       `later opens ${round(median(again.map((run) => run.openMs)))} ms median, ${round(median(again.map((run) => run.rssMb)))} MB resident`,
   );
   const embedded = await openEmbeddedBackend(join(dir, 'db'), { command: 'bench' });

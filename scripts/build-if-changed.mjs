@@ -10,14 +10,26 @@ import { fileURLToPath } from 'node:url';
 
 /** Where the build records the inputs it was made from (inside dist: removing dist removes it). */
 export const STAMP = join('dist', '.build-inputs');
-/** What the build reads besides src/: its settings, and the compiler and types installed. */
+/**
+ * What the build reads besides src/: its settings and scripts, the compiler and types installed,
+ * and what the embedded database's template is made with (src/ holds baton's schema).
+ */
 const SETTINGS = [
   'tsconfig.json',
   'tsconfig.build.json',
   'package.json',
   'package-lock.json',
+  join('scripts', 'build.mjs'),
+  join('scripts', 'embedded-db-template.ts'),
   join('node_modules', 'typescript', 'package.json'),
   join('node_modules', '@types', 'node', 'package.json'),
+  join('node_modules', '@electric-sql', 'pglite', 'package.json'),
+  join('node_modules', 'bullmq', 'package.json'),
+];
+/** What the build writes besides dist/src: the embedded database's template. */
+const OUTPUTS = [
+  join('dist', 'embedded-db-template.tar.gz'),
+  join('dist', 'embedded-db-template.json'),
 ];
 
 function filesUnder(directory) {
@@ -57,7 +69,11 @@ export function whyBuild(root, digest = inputsDigest(root)) {
     const output = join(root, 'dist', relative(root, source)).replace(/ts$/, 'js');
     if (!existsSync(output)) return `${relative(root, output)} is missing`;
   }
-  for (const output of filesUnder(join(root, 'dist', 'src')))
+  for (const output of OUTPUTS) if (!existsSync(join(root, output))) return `${output} is missing`;
+  for (const output of [
+    ...filesUnder(join(root, 'dist', 'src')),
+    ...OUTPUTS.map((name) => join(root, name)),
+  ])
     if (statSync(output).mtimeMs > stamped) return `${relative(root, output)} was written since`;
   return undefined;
 }
@@ -75,13 +91,13 @@ export function buildIfChanged(root, build) {
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const root = fileURLToPath(new URL('..', import.meta.url));
-  process.exitCode = buildIfChanged(root, (where) => {
-    const tsc = join(where, 'node_modules', 'typescript', 'bin', 'tsc');
-    return (
-      spawnSync(process.execPath, [tsc, '-p', 'tsconfig.build.json'], {
+  // scripts/build.mjs, as `npm run build` runs it.
+  process.exitCode = buildIfChanged(
+    root,
+    (where) =>
+      spawnSync(process.execPath, [join(where, 'scripts', 'build.mjs')], {
         cwd: where,
         stdio: 'inherit',
-      }).status ?? 1
-    );
-  });
+      }).status ?? 1,
+  );
 }

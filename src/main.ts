@@ -164,7 +164,12 @@ export async function openEmbeddedBackend(
     command,
     creating,
     clock = systemClock,
-  }: Pick<BackendOptions, 'command' | 'creating'> & { clock?: Clock },
+    template,
+  }: Pick<BackendOptions, 'command' | 'creating'> & {
+    clock?: Clock;
+    /** The template a new database is made from (the build's, unless the bench says another). */
+    template?: string;
+  },
 ): Promise<Backend> {
   const {
     openEmbeddedDatabase,
@@ -178,7 +183,13 @@ export async function openEmbeddedBackend(
     SqlRolloutStore,
     SqlScheduleStore,
   } = await import('./adapters/embedded/index.js');
-  const database = await openEmbeddedDatabase(dir, command, () => creating?.(dir));
+  const database = await openEmbeddedDatabase(
+    dir,
+    command,
+    () => creating?.(dir),
+    undefined,
+    template,
+  );
   try {
     for (const [statement, params] of pruning(clock.now()))
       await database.pool.query(statement, params);
@@ -223,7 +234,7 @@ export interface BackendOptions {
   command: string;
   /** Where to say that Redis went away (and came back). */
   trouble: RedisTrouble;
-  /** Told before the embedded database is created, which takes seconds. */
+  /** Told before the embedded database is made by initdb (no template fits): that takes seconds. */
   creating?: (dir: string) => void;
 }
 

@@ -21,11 +21,13 @@ const write = (path: string, text: string) => {
   writeFileSync(join(root, path), text);
 };
 
-/** Stands in for tsc: writes one output per source, as the real build does. */
+/** Stands in for the build: one output per source, as tsc writes, and the database template. */
 const build = () => {
   builds += 1;
   write('dist/src/main.js', 'built');
   write('dist/src/other.js', 'built');
+  write('dist/embedded-db-template.tar.gz', 'built');
+  write('dist/embedded-db-template.json', 'built');
   if (failNext) {
     failNext = false;
     return 2;
@@ -59,7 +61,16 @@ describe('the build npm start runs', () => {
     ['a setting changed', () => write('tsconfig.build.json', '{"compilerOptions":{}}')],
     ['the lock file changed', () => write('package-lock.json', '{"v":2}')],
     ['another compiler was installed', () => write('node_modules/typescript/package.json', '{}')],
+    [
+      'another PGlite was installed',
+      () => write('node_modules/@electric-sql/pglite/package.json', '{}'),
+    ],
+    ['a build script changed', () => write('scripts/embedded-db-template.ts', '// changed')],
     ['an output was removed', () => unlinkSync(join(root, 'dist/src/other.js'))],
+    [
+      'the database template was removed',
+      () => unlinkSync(join(root, 'dist/embedded-db-template.tar.gz')),
+    ],
     ['the record was removed with dist', () => rmSync(join(root, 'dist'), { recursive: true })],
   ])('builds again when %s', (_, change) => {
     buildIfChanged(root, build);

@@ -1,0 +1,34 @@
+// `npm run build`, and the build `npm start` runs when something changed: tsc, and beside it (on
+// another core: the template takes seconds of WebAssembly, tsc seconds of type checking) the
+// embedded database's template, which it makes only when the installed PGlite's is not there.
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const run = (root, args) =>
+  new Promise((resolve) => {
+    const child = spawn(process.execPath, args, { cwd: root, stdio: 'inherit' });
+    child.on('error', () => resolve(1));
+    child.on('exit', (code) => resolve(code ?? 1));
+  });
+
+/** Resolves with the build's exit status: 0 when both parts succeeded. */
+export async function build(root) {
+  const statuses = await Promise.all([
+    run(root, [
+      join(root, 'node_modules', 'typescript', 'bin', 'tsc'),
+      '-p',
+      'tsconfig.build.json',
+    ]),
+    run(root, [
+      '--import',
+      'tsx',
+      join(root, 'scripts', 'embedded-db-template.ts'),
+      join(root, 'dist'),
+    ]),
+  ]);
+  return statuses.find((status) => status !== 0) ?? 0;
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url))
+  process.exitCode = await build(fileURLToPath(new URL('..', import.meta.url)));
