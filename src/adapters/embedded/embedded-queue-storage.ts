@@ -11,6 +11,11 @@ import type { PGlitePool } from './pglite-pool.js';
  */
 const LOCK_MS = 60_000;
 const STALLED_CHECK_MS = 5_000;
+/**
+ * How long an idle worker waits for word of a job (a NOTIFY, or the due time of a delayed job)
+ * before it looks for one anyway, in seconds: BullMQ's drainDelay, and its default.
+ */
+const IDLE_WAIT_S = 5;
 
 /**
  * Called with the data directory held: every job still active belongs to a process that is gone,
@@ -27,7 +32,10 @@ export async function releaseJobsOfDeadProcesses(sql: Sql): Promise<void> {
 export class EmbeddedQueueStorage implements QueueStorage {
   private readonly connection: PgPool;
 
-  constructor(pool: PGlitePool) {
+  constructor(
+    pool: PGlitePool,
+    private readonly idleWaitS = IDLE_WAIT_S,
+  ) {
     this.connection = pool as unknown as PgPool;
   }
 
@@ -41,17 +49,23 @@ export class EmbeddedQueueStorage implements QueueStorage {
   }
 
   worker(name: string, handle: Handler, settings: WorkerSettings): Worker {
-    return new Worker(
+    const worker = new Worker(
       name,
       handle,
       {
         ...settings,
         lockDuration: LOCK_MS,
         stalledInterval: STALLED_CHECK_MS,
+        drainDelay: this.idleWaitS,
         connection: this.connection,
       },
       createPostgresBackend,
-    ) as unknown as Worker;
+    );
+    // A forced close ends the backend but not its wait for a job (postgres-queue-backend.js,
+    // waitForJob: a timer of drainDelay), which keeps the process alive until it fires; ending
+    // the wait after the close claims nothing, as queries of a closed backend never run.
+    worker.on('closed', () => void worker.disconnect().catch(() => undefined));
+    return worker as unknown as Worker;
   }
 
   async close(): Promise<void> {}
