@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { resolve } from 'node:path';
 import type { Redis } from 'ioredis';
 import { systemClock } from './adapters/clock/system-clock.js';
 import { NetworkHealthProbe } from './adapters/health/network-health-probe.js';
@@ -46,6 +45,7 @@ import type { PlaybookSource, UseCaseDeps } from './app/use-cases/deps.js';
 import { fireScheduledRollback } from './app/use-cases/fire-scheduled-rollback.js';
 import type { RolloutMetrics, WorkerDeps } from './app/worker/deps.js';
 import { startRolloutWorker, type RunningWorker } from './app/worker/rollout-worker.js';
+import { embeddedDataDir } from './config/data-dir.js';
 import type { Config, SlackAppSettings } from './config/env.js';
 
 /** The one place that wires adapters to use cases. */
@@ -240,9 +240,7 @@ export interface BackendOptions {
 
 type BackendConfig = Pick<Config, 'REDIS_URL' | 'BATON_REDIS_PREFIX' | 'BATON_DATA_DIR'>;
 
-/** Where the embedded database of BATON_DATA_DIR is (and its lock and command socket). */
-export const embeddedDataDir = (config: Pick<Config, 'BATON_DATA_DIR'>): string =>
-  resolve(config.BATON_DATA_DIR, 'db');
+export { embeddedDataDir } from './config/data-dir.js';
 
 /** Redis when REDIS_URL is set, else the embedded database under BATON_DATA_DIR. */
 export function openBackend(config: BackendConfig, options: BackendOptions): Promise<Backend> {
