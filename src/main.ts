@@ -1,14 +1,7 @@
-import { randomUUID } from 'node:crypto';
-import { resolve } from 'node:path';
 import type { Redis } from 'ioredis';
 import { systemClock } from './adapters/clock/system-clock.js';
 import { NetworkHealthProbe } from './adapters/health/network-health-probe.js';
-import {
-  cachedPlaybookDirectory,
-  playbookOptions,
-  type PlaybookCatalog,
-  type PlaybookOptions,
-} from './adapters/playbooks/playbook-directory.js';
+import { playbookOptions } from './adapters/playbooks/playbook-directory.js';
 import type { ReadinessCheck } from './adapters/ops/ops-server.js';
 import {
   BullRolloutQueue,
@@ -18,8 +11,6 @@ import {
 } from './adapters/queue/bullmq-rollout-queue.js';
 import type { WebApiChat } from './adapters/slack/web-api-chat.js';
 import { SshExecutor } from './adapters/ssh/ssh-executor.js';
-import { CommandInventory } from './adapters/inventory/command-inventory.js';
-import type { InventorySource } from './app/inventory-ports.js';
 import { ChildProcessShell } from './adapters/controller/child-process-shell.js';
 import { redactUrl } from './adapters/log/redact.js';
 import { RedisAuditLog, RedisHistoryStore } from './adapters/store/redis-history.js';
@@ -31,7 +22,7 @@ import { RedisRolloutStore } from './adapters/store/redis-rollout-store.js';
 import { RedisScheduleStore } from './adapters/store/redis-schedule-store.js';
 import type { RequestStore } from './app/approval-ports.js';
 import type { AuditLog } from './app/audit.js';
-import type { Chat, UserDirectory } from './app/chat-ports.js';
+import type { Chat } from './app/chat-ports.js';
 import type { ChatFrontDeps } from './app/chatops/deps.js';
 import { handleAction } from './app/chatops/handle-action.js';
 import { handleCommand } from './app/chatops/handle-command.js';
@@ -46,11 +37,25 @@ import type { PlaybookSource, UseCaseDeps } from './app/use-cases/deps.js';
 import { fireScheduledRollback } from './app/use-cases/fire-scheduled-rollback.js';
 import type { RolloutMetrics, WorkerDeps } from './app/worker/deps.js';
 import { startRolloutWorker, type RunningWorker } from './app/worker/rollout-worker.js';
+import { embeddedDataDir } from './config/data-dir.js';
 import type { Config, SlackAppSettings } from './config/env.js';
 
 /** The one place that wires adapters to use cases. */
 
 export type { RunningWorker } from './app/worker/rollout-worker.js';
+export {
+  KNOWN_HOSTS_REQUIRED,
+  NO_GROUPS,
+  inventorySource,
+  playbookSource,
+  useCaseDeps,
+} from './main/use-case-deps.js';
+import {
+  KNOWN_HOSTS_REQUIRED,
+  inventorySource,
+  playbookSource,
+  useCaseDeps,
+} from './main/use-case-deps.js';
 
 /** Where rollouts, their requests, schedules and messages are kept. */
 export interface Stores {
@@ -240,9 +245,7 @@ export interface BackendOptions {
 
 type BackendConfig = Pick<Config, 'REDIS_URL' | 'BATON_REDIS_PREFIX' | 'BATON_DATA_DIR'>;
 
-/** Where the embedded database of BATON_DATA_DIR is (and its lock and command socket). */
-export const embeddedDataDir = (config: Pick<Config, 'BATON_DATA_DIR'>): string =>
-  resolve(config.BATON_DATA_DIR, 'db');
+export { embeddedDataDir } from './config/data-dir.js';
 
 /** Redis when REDIS_URL is set, else the embedded database under BATON_DATA_DIR. */
 export function openBackend(config: BackendConfig, options: BackendOptions): Promise<Backend> {
@@ -271,9 +274,6 @@ export async function withBackend<T>(
   }
 }
 
-export const KNOWN_HOSTS_REQUIRED =
-  'set BATON_KNOWN_HOSTS to an OpenSSH known_hosts file: baton verifies every host key and has no way to skip it.';
-
 export function sshExecutor(config: Config, env: Record<string, string | undefined>): SshExecutor {
   if (config.BATON_KNOWN_HOSTS === undefined) throw new Error(KNOWN_HOSTS_REQUIRED);
   return new SshExecutor({
@@ -281,60 +281,6 @@ export function sshExecutor(config: Config, env: Record<string, string | undefin
     ...(config.BATON_SSH_KEY === undefined ? {} : { privateKeyPath: config.BATON_SSH_KEY }),
     ...(env.SSH_AUTH_SOCK === undefined ? {} : { agentSocket: env.SSH_AUTH_SOCK }),
   });
-}
-
-/** The playbooks of a directory, as the use cases read them (read again only when files change). */
-export function playbookSource(
-  catalog: (() => Promise<PlaybookCatalog>) | string,
-  options: PlaybookOptions = {},
-): PlaybookSource {
-  const load = typeof catalog === 'string' ? cachedPlaybookDirectory(catalog, options) : catalog;
-  return {
-    async load() {
-      const read = await load();
-      return {
-        playbooks: read.playbooks,
-        problems: read.problems.length,
-        unusable: read.unusable,
-      };
-    },
-  };
-}
-
-/** Nobody is in a user group where there is no chat to ask (the scheduler, the terminal). */
-export const NO_GROUPS: UserDirectory = { groupsOf: async () => [] };
-
-/** Where hosts_from commands run: this process's machine. */
-export function inventorySource(): InventorySource {
-  return new CommandInventory();
-}
-
-/** The use cases' dependencies on a backend, whoever calls them. */
-export function useCaseDeps(
-  backend: Backend,
-  options: {
-    playbooks: PlaybookSource;
-    directory?: UserDirectory;
-    clock?: Clock;
-    timeZone: string;
-  },
-): UseCaseDeps {
-  return {
-    playbooks: options.playbooks,
-    directory: options.directory ?? NO_GROUPS,
-    locks: backend.locks,
-    rollouts: backend.rollouts,
-    history: backend.history,
-    audit: backend.audit,
-    requests: backend.requests,
-    schedules: backend.schedules,
-    outbox: backend.outbox,
-    queue: backend.queue,
-    clock: options.clock ?? systemClock,
-    timeZone: options.timeZone,
-    newId: () => randomUUID(),
-    inventory: inventorySource(),
-  };
 }
 
 /** What a worker needs to run rollout jobs through `executor`. */

@@ -1,5 +1,5 @@
 import type { Config } from '../config/env.js';
-import { withBackend, type Backend } from '../main.js';
+import type { Backend } from '../main.js';
 import type { CliIo } from './io.js';
 import { servedBackend } from './served-backend.js';
 
@@ -23,6 +23,8 @@ export async function useBackend<T>(
       await served.close();
     }
   }
+  // The wiring loads every backend's packages: not needed when a running process answers.
+  const { withBackend } = await import('../main.js');
   return withBackend(
     config,
     {

@@ -14,7 +14,7 @@ import {
   type Plan,
   type PlanFilter,
 } from '../core/rollout/index.js';
-import { inventorySource } from '../main.js';
+import { inventorySource } from '../main/use-case-deps.js';
 import { checkFilterOptions } from '../core/command/index.js';
 import { didYouMean } from '../core/suggest.js';
 import type { CliIo } from './io.js';

@@ -5,7 +5,8 @@ import {
 } from '../adapters/embedded/command-socket-server.js';
 import type { RolloutStore } from '../app/store-ports.js';
 import type { Config } from '../config/env.js';
-import { embeddedDataDir, type Backend } from '../main.js';
+import { embeddedDataDir } from '../config/data-dir.js';
+import type { Backend } from '../main.js';
 
 /**
  * The embedded backend through the process that holds it (a `baton start` or `baton worker`),

@@ -1,7 +1,7 @@
 import type { Target } from '../app/store-ports.js';
 import type { Playbook } from '../core/playbook/index.js';
 import { chooseEnvironment } from '../core/rollout/index.js';
-import { KNOWN_HOSTS_REQUIRED } from '../main.js';
+import { KNOWN_HOSTS_REQUIRED } from '../main/use-case-deps.js';
 import type { CliIo } from './io.js';
 import { loadServicePlaybook } from './load-playbook.js';
 

@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
-import { runMigrations, type PgPoolClient } from 'bullmq';
+import { runMigrations, type PgPoolClient } from '../queue/bullmq.js';
 import { DataDirLock } from './data-dir-lock.js';
 import { BUILT_TEMPLATE, unpackTemplate, usableTemplate } from './database-template.js';
 import { PGlitePool } from './pglite-pool.js';

@@ -1,4 +1,4 @@
-import { createPostgresBackend, Queue, Worker, type PgPool } from 'bullmq';
+import { createPostgresBackend, Queue, Worker, type PgPool } from '../queue/bullmq.js';
 import type { Handler, QueueStorage, WorkerSettings } from '../queue/bullmq-rollout-queue.js';
 import type { Sql } from './embedded-database.js';
 import type { PGlitePool } from './pglite-pool.js';

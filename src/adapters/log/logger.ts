@@ -1,5 +1,6 @@
+import { createRequire } from 'node:module';
 import { pino, type Logger } from 'pino';
-import { prettyFactory } from 'pino-pretty';
+import type * as PinoPretty from 'pino-pretty';
 import { scrub } from './redact.js';
 
 export type { Logger } from 'pino';
@@ -44,8 +45,13 @@ export interface LogOptions {
  * secrets removed both by field and by value.
  */
 export function createLogger(options: LogOptions): Logger {
+  // Required only for a terminal: pino-pretty is most of the files a command would load otherwise.
   const prettify = options.pretty
-    ? prettyFactory({ colorize: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' })
+    ? (createRequire(import.meta.url)('pino-pretty') as typeof PinoPretty).prettyFactory({
+        colorize: true,
+        translateTime: 'SYS:HH:MM:ss.l',
+        ignore: 'pid,hostname',
+      })
     : undefined;
   // Strings at any depth of plain objects and arrays; errors and other objects as they are.
   const clean = (value: unknown, depth = 0): unknown => {

@@ -1,4 +1,4 @@
-import { Queue, Worker, type Job, type WorkerOptions } from 'bullmq';
+import { Queue, Worker, type Job, type WorkerOptions } from './bullmq.js';
 import type { WatchedRedis } from './redis-connection.js';
 import {
   RolloutJobSchema,

@@ -1,5 +1,5 @@
 import type { EventEmitter } from 'node:events';
-import { isNotConnectionError } from 'bullmq';
+import { isNotConnectionError } from './bullmq.js';
 import { Redis, type RedisOptions } from 'ioredis';
 
 /** What a process says about Redis, as log fields: gone, back, or an error a command met. */
