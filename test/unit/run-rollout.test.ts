@@ -88,6 +88,55 @@ describe('RolloutRun', () => {
     expect(checkpoints.length).toBeLessThan(events.length + 1);
   });
 
+  it('after a checkpoint whose answer was lost, writes the next one whole rather than as a change from the last one it knows', async () => {
+    const hosts = new InMemoryHosts(systemClock);
+    let releaseC = () => {};
+    const cHeld = new Promise<void>((resolve) => (releaseC = resolve));
+    const calls: { sequence: number; previous: number | undefined }[] = [];
+    let failed = false;
+    const run = RolloutRun.start(planFor(playbook), 'r1', {
+      executor: {
+        connect: (target) => hosts.connect(target),
+        close: () => hosts.close(),
+        run: async (target, command) => {
+          if (target.name === 'c') await cHeld;
+          return hosts.run(target, command);
+        },
+      },
+      controller: new RecordingController(),
+      health: hosts,
+      clock: systemClock,
+      checkpoint: async (state, previous, updates) => {
+        calls.push({ sequence: state.sequence, previous: previous?.sequence });
+        const bDone = updates.some(
+          (update) =>
+            update.kind === 'event' &&
+            update.event.type === 'step.succeeded' &&
+            update.event.host === 'b',
+        );
+        if (bDone && !failed) {
+          // This write may have landed; its answer never came. c is still restarting.
+          failed = true;
+          setImmediate(releaseC);
+          throw new Error('the connection dropped');
+        }
+      },
+      report: () => {},
+      gate: async () => ({ continue: true, by: 'U1' }),
+    });
+    const outcome = await run.run();
+    expect(failed).toBe(true);
+    expect(outcome.suspended).toBe(true);
+    const lost = calls.findIndex((_, at) => at > 0 && calls[at + 1]?.previous === undefined);
+    // Every write before the lost one, and none after it, is a change from the one before.
+    expect(
+      calls.slice(1, lost + 1).every((call, at) => call.previous === calls[at]?.sequence),
+    ).toBe(true);
+    // c's step, in flight, is still stored when it ends: whole, as the store may hold either state.
+    expect(calls[lost + 1]).toBeDefined();
+    expect(calls[lost + 1]?.previous).toBeUndefined();
+  });
+
   it('passes a manual gate only when the gate says so', async () => {
     const { run, order } = harness();
     await run.run();

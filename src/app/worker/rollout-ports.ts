@@ -45,7 +45,11 @@ export function rolloutPorts(
     health: deps.health,
     clock: deps.clock,
     // The updates go with their checkpoint: on the embedded backend, in the same statement.
-    checkpoint: async (state: RolloutState, previous: RolloutState, updates: RolloutUpdate[]) => {
+    checkpoint: async (
+      state: RolloutState,
+      previous: RolloutState | undefined,
+      updates: RolloutUpdate[],
+    ) => {
       // One write for both: updates that cannot be stored suspend the run as its checkpoint would.
       if (await deps.rollouts.save(state, previous, updates.map(stored))) return;
       suspend('a newer checkpoint of it is stored: another run has taken it over', 'lock_lost');

@@ -44,10 +44,15 @@ export interface RolloutPorts {
   health: HealthProbe;
   clock: Clock;
   /**
-   * Stores the state (`previous`: the one stored before, one or more transitions back), and with
-   * it the updates that led there, in order; awaited before any effect of them starts.
+   * Stores the state (`previous`: the one stored before, one or more transitions back; absent when
+   * a write whose answer was lost may have landed, so the whole progress goes), and with it the
+   * updates that led there, in order; awaited before any effect of them starts.
    */
-  checkpoint(state: RolloutState, previous: RolloutState, updates: RolloutUpdate[]): Promise<void>;
+  checkpoint(
+    state: RolloutState,
+    previous: RolloutState | undefined,
+    updates: RolloutUpdate[],
+  ): Promise<void>;
   /** Each update once its checkpoint is stored, in order. */
   report(update: RolloutUpdate): void;
   /** Waits for someone to continue past (or abort at) a manual gate. */
@@ -84,6 +89,11 @@ export class RolloutRun {
   private suspendedFor: { reason: string; cause: SuspendCause } | undefined;
   /** The newest state that is stored: what a resumed run starts from. */
   private stored: RolloutState;
+  /**
+   * A checkpoint failed: it may have been stored all the same (its answer lost), so what is stored
+   * is not known to be `stored`, and the next one is written whole rather than as a change from it.
+   */
+  private storedUnsure = false;
 
   private constructor(
     private readonly ports: RolloutPorts,
@@ -207,12 +217,14 @@ export class RolloutRun {
       ];
     });
     try {
-      await this.ports.checkpoint(state, this.stored, updates);
+      await this.ports.checkpoint(state, this.storedUnsure ? undefined : this.stored, updates);
     } catch (error) {
+      this.storedUnsure = true;
       this.suspend(`its checkpoint could not be stored: ${(error as Error).message}`, 'store');
       return false;
     }
     this.stored = state;
+    this.storedUnsure = false;
     for (const update of updates) this.ports.report(update);
     if (isTerminal(this.state.status)) this.abandonAll();
     return true;
