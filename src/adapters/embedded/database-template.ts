@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { UnpackSync as Unpack } from 'tar';
+import { createRequire } from 'node:module';
+import type * as Tar from 'tar';
 import { BATON_SCHEMA } from './schema.js';
 
 // A new database made ahead by the build (scripts/embedded-db-template.ts): PGlite's data
@@ -85,11 +86,11 @@ export function usableTemplate(tarballFile: string): { tarball: Buffer } | { unu
   try {
     record = JSON.parse(readFileSync(recordOf(tarballFile), 'utf8')) as TemplateRecord;
     tarball = readFileSync(tarballFile);
+    const why = mismatch(record);
+    if (why !== undefined) return { unusable: why };
   } catch (error) {
     return { unusable: `no template: ${(error as Error).message}` };
   }
-  const why = mismatch(record);
-  if (why !== undefined) return { unusable: why };
   if (sha256(tarball) !== record.sha256)
     return { unusable: 'template damaged: its content is not what was recorded' };
   return { tarball };
@@ -102,7 +103,9 @@ export function usableTemplate(tarballFile: string): { tarball: Buffer } | { unu
 export function unpackTemplate(tarball: Buffer, dir: string): void {
   mkdirSync(dir, { recursive: true });
   let failed: string | undefined;
-  const unpacking = new Unpack({
+  // Loaded here: only a newcomer's first open needs it.
+  const { UnpackSync } = createRequire(import.meta.url)('tar') as typeof Tar;
+  const unpacking = new UnpackSync({
     cwd: dir,
     // PGlite names its files from the root (/PG_VERSION): placed under `dir`, as tar does anyway,
     // and said in an "info" that is no fault. Every other warning is (a bad header, a cut).
