@@ -32,8 +32,7 @@ export type RolloutUpdate = { worker?: string } & (
 /** One event applied (none for the start) and the state and milestones it led to. */
 interface Transition {
   event?: RolloutEvent;
-  /** Absent for the start: the state the run began with. */
-  state?: RolloutState;
+  state: RolloutState;
   announcements: Announcement[];
 }
 
@@ -149,8 +148,10 @@ export class RolloutRun {
   }
 
   private async drive(): Promise<RolloutOutcome> {
-    if (await this.commit([{ announcements: this.initial.announcements }]))
-      this.perform(this.initial.effects);
+    await this.settle(
+      [{ state: this.state, announcements: this.initial.announcements }],
+      this.initial.effects,
+    );
     while (!isTerminal(this.stored.status) || this.running.size > 0) {
       if (this.suspended && this.running.size === 0 && this.pending.length === 0) break;
       const event = await this.nextEvent();
@@ -178,13 +179,7 @@ export class RolloutRun {
         });
         effects.push(...result.effects);
       }
-      if (transitions.length === 0) continue;
-      if (await this.commit(transitions)) {
-        this.perform(effects);
-        // Stored alone, an earlier event's probes and gates would have started before the end and
-        // been stopped by it; started after it, they are stopped here.
-        if (isTerminal(this.stored.status)) this.abandonAll();
-      }
+      if (transitions.length > 0) await this.settle(transitions, effects);
     }
     return {
       state: this.stored,
@@ -196,26 +191,34 @@ export class RolloutRun {
   }
 
   /**
+   * Stores the transitions, then starts their effects; at the end, stops every probe and gate,
+   * those just started too (stored alone, an earlier event's would have started before the end).
+   */
+  private async settle(transitions: readonly Transition[], effects: Effect[]): Promise<void> {
+    if (!(await this.commit(transitions))) return;
+    this.perform(effects);
+    if (isTerminal(this.stored.status))
+      for (const controller of this.groupSignals.values()) controller.abort();
+  }
+
+  /**
    * Stores the newest state, then reports each transition to it; false (and the run suspended)
    * when it cannot be stored, since no effect may start from a state that a resumed run would not
    * know.
    */
   private async commit(transitions: readonly Transition[]): Promise<boolean> {
     const state = this.state;
-    const updates: RolloutUpdate[] = transitions.flatMap((transition) => {
-      const reached = transition.state ?? state;
-      return [
-        ...(transition.event === undefined
-          ? []
-          : [{ kind: 'event' as const, event: transition.event, state: reached }]),
-        ...transition.announcements.map((announcement) => ({
+    const updates: RolloutUpdate[] = transitions.flatMap(
+      ({ event, state: reached, announcements }) => [
+        ...(event === undefined ? [] : [{ kind: 'event' as const, event, state: reached }]),
+        ...announcements.map((announcement) => ({
           kind: 'announcement' as const,
           announcement,
           state: reached,
           at: reached.updatedAt,
         })),
-      ];
-    });
+      ],
+    );
     try {
       await this.ports.checkpoint(state, this.storedUnsure ? undefined : this.stored, updates);
     } catch (error) {
@@ -226,12 +229,7 @@ export class RolloutRun {
     this.stored = state;
     this.storedUnsure = false;
     for (const update of updates) this.ports.report(update);
-    if (isTerminal(this.state.status)) this.abandonAll();
     return true;
-  }
-
-  private abandonAll(): void {
-    for (const controller of this.groupSignals.values()) controller.abort();
   }
 
   private enqueue(event: RolloutEvent): void {
