@@ -2,27 +2,31 @@
 // newcomer's first command unpacks instead of running initdb and the migrations: `npm run build`
 // runs this beside tsc, with tsx (it runs baton's own code for it, from the sources). It does
 // nothing when the template there is this installation's (PGlite, BullMQ and baton's schema).
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PGlite } from '@electric-sql/pglite';
 import {
+  BUILT_TEMPLATE,
   installedMaker,
-  mismatch,
   recordOf,
   sha256,
+  usableTemplate,
   type TemplateRecord,
 } from '../src/adapters/embedded/database-template.js';
 import { makeTables, pgliteOptions, SETTINGS } from '../src/adapters/embedded/embedded-database.js';
 import { PGlitePool } from '../src/adapters/embedded/pglite-pool.js';
 
-export const TARBALL = 'embedded-db-template.tar.gz';
+/** The tarball's name, the same wherever it is made. */
+const TARBALL = basename(BUILT_TEMPLATE);
 
-/** Why the template in `dir` must be made (again), or undefined when it is this installation's. */
-export function whyMake(dir: string): string | undefined {
-  const tarball = join(dir, TARBALL);
-  if (!existsSync(tarball) || !existsSync(recordOf(tarball))) return 'none there';
-  return mismatch(JSON.parse(readFileSync(recordOf(tarball), 'utf8')) as TemplateRecord);
+/**
+ * Why the template in `dir` must be made (again): what makes an open pass it over (none there,
+ * another installation's, damaged); undefined when an open would use it.
+ */
+function whyMake(dir: string): string | undefined {
+  const usable = usableTemplate(join(dir, TARBALL));
+  return 'unusable' in usable ? usable.unusable : undefined;
 }
 
 /** Makes the template in `dir` unless the one there is this installation's. */
