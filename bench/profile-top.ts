@@ -3,7 +3,7 @@
 // `npx tsx bench/profile-top.ts FILE... [--top N]`
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
-import { bucket } from './profile.js';
+import { bucket, sourceOf } from './profile.js';
 
 interface Node {
   id: number;
@@ -37,10 +37,9 @@ for (const file of files) {
     if (place === undefined) return;
     busy += ms;
     add(where, place, ms);
+    const source = sourceOf(frame);
     const at =
-      frame.url === ''
-        ? ''
-        : ` ${frame.url.split('/').slice(-2).join('/')}:${frame.lineNumber + 1}`;
+      source === '' ? '' : ` ${source.split('/').slice(-2).join('/')}:${frame.lineNumber + 1}`;
     add(functions, `${frame.functionName || '(anonymous)'}${at}`, ms);
   });
   console.log(`${basename(file)}: ${busy.toFixed(0)} ms of CPU on the main thread`);

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 
 interface ProfileNode {
   id: number;
-  callFrame: { functionName: string; url: string };
+  callFrame: { functionName: string; url: string; lineNumber?: number };
   children?: number[];
 }
 interface CpuProfile {
@@ -39,9 +39,42 @@ export interface ProfileSummary {
 
 const BATON = '/dist/src/';
 
+/** For each bundled file (dist/src), where each of its modules begins: [line, source path]. */
+const bundledModules = new Map<string, [number, string][]>();
+
+/**
+ * The file a frame's code came from: in the bundle (dist/src), the module esbuild noted above it
+ * (`// node_modules/bullmq/…`, `// src/app/…`), so a package bundled in is still told apart.
+ */
+export function sourceOf(frame: ProfileNode['callFrame']): string {
+  const { url, lineNumber } = frame;
+  if (!url.includes(BATON) || lineNumber === undefined) return url;
+  let starts = bundledModules.get(url);
+  if (starts === undefined) {
+    starts = [];
+    try {
+      const lines = readFileSync(new URL(url), 'utf8').split('\n');
+      lines.forEach((line, index) => {
+        const module = /^\/\/ ((?:node_modules|src)\/\S+)$/.exec(line)?.[1];
+        if (module !== undefined) starts?.push([index, `/${module}`]);
+      });
+    } catch {
+      // not readable any more: the bundle's own name stands
+    }
+    bundledModules.set(url, starts);
+  }
+  let found = url;
+  for (const [line, module] of starts) {
+    if (line > lineNumber) break;
+    found = module;
+  }
+  return found;
+}
+
 /** Where a sample ran, as the bench reports it (undefined: idle). */
 export function bucket(frame: ProfileNode['callFrame']): string | undefined {
-  const { functionName: name, url } = frame;
+  const name = frame.functionName;
+  const url = sourceOf(frame);
   if (name === '(idle)') return undefined;
   if (name === '(garbage collector)') return 'garbage collection';
   if (name === '(program)' || name === '(root)') return 'V8 and node outside JavaScript';

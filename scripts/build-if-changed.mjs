@@ -1,6 +1,6 @@
-// `npm start` runs this instead of a full build: the build takes seconds (tsc reads every type of
-// every dependency, even with nothing to do), and a second start with an unchanged tree should not
-// wait for it. It builds exactly as `npm run build` does whenever anything the build reads may
+// `npm start` runs this instead of a full build: the build takes seconds even with nothing to do
+// (the bundle is made again, the template's maker starts and checks the one there), and a second
+// start with an unchanged tree should not wait for it. It builds exactly as `npm run build` does whenever anything the build reads may
 // have changed since the build it recorded, and skips it only when nothing did.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -16,16 +16,17 @@ export const STAMP = join('dist', '.build-inputs');
  */
 const SETTINGS = [
   'tsconfig.json',
-  'tsconfig.build.json',
   'package.json',
   'package-lock.json',
   join('scripts', 'build.mjs'),
+  join('scripts', 'bundle.mjs'),
   join('scripts', 'embedded-db-template.ts'),
-  join('node_modules', 'typescript', 'package.json'),
-  join('node_modules', '@types', 'node', 'package.json'),
+  join('node_modules', 'esbuild', 'package.json'),
   join('node_modules', '@electric-sql', 'pglite', 'package.json'),
   join('node_modules', 'bullmq', 'package.json'),
 ];
+/** The list of files the bundle wrote (scripts/bundle.mjs): each must still be there. */
+export const BUNDLE_OUTPUTS = join('dist', 'src', 'outputs.json');
 /** What the build writes besides dist/src: the embedded database's template. */
 const OUTPUTS = [
   join('dist', 'embedded-db-template.tar.gz'),
@@ -64,11 +65,13 @@ export function whyBuild(root, digest = inputsDigest(root)) {
   if (!existsSync(stamp)) return 'no build recorded';
   if (readFileSync(stamp, 'utf8').trim() !== digest) return 'sources or settings changed';
   const stamped = statSync(stamp).mtimeMs;
-  for (const source of filesUnder(join(root, 'src'))) {
-    if (!/\.(m|c)?ts$/.test(source) || /\.d\.(m|c)?ts$/.test(source)) continue;
-    const output = join(root, 'dist', relative(root, source)).replace(/ts$/, 'js');
-    if (!existsSync(output)) return `${relative(root, output)} is missing`;
+  let bundled;
+  try {
+    bundled = JSON.parse(readFileSync(join(root, BUNDLE_OUTPUTS), 'utf8'));
+  } catch {
+    return `${BUNDLE_OUTPUTS} is missing`;
   }
+  for (const output of bundled) if (!existsSync(join(root, output))) return `${output} is missing`;
   for (const output of OUTPUTS) if (!existsSync(join(root, output))) return `${output} is missing`;
   for (const output of [
     ...filesUnder(join(root, 'dist', 'src')),

@@ -1,9 +1,12 @@
-// `npm run build`, and the build `npm start` runs when something changed: tsc, and beside it (on
-// another core: the template takes seconds of WebAssembly, tsc seconds of type checking) the
-// embedded database's template, which it makes only when the installed PGlite's is not there.
+// `npm run build`, and the build `npm start` runs when something changed: the command bundled by
+// esbuild (scripts/bundle.mjs; under a second), and beside it, in another process (it takes
+// seconds of WebAssembly), the embedded database's template, which it makes only when the
+// installed PGlite's is not there. Types are checked by `npm run typecheck` (`npm run check`),
+// not here: a start need not wait for tsc reading every dependency's types.
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { bundle } from './bundle.mjs';
 
 const run = (root, args) =>
   new Promise((resolve) => {
@@ -12,14 +15,19 @@ const run = (root, args) =>
     child.on('exit', (code) => resolve(code ?? 1));
   });
 
-/** Resolves with the build's exit status: tsc's. */
+const bundled = (root) =>
+  bundle(root).then(
+    () => 0,
+    (error) => {
+      console.error(`baton: the build failed: ${error.message}`);
+      return 1;
+    },
+  );
+
+/** Resolves with the build's exit status: the bundle's. */
 export async function build(root) {
   const statuses = await Promise.all([
-    run(root, [
-      join(root, 'node_modules', 'typescript', 'bin', 'tsc'),
-      '-p',
-      'tsconfig.build.json',
-    ]),
+    bundled(root),
     run(root, [
       '--import',
       'tsx',

@@ -10,7 +10,7 @@ import {
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { buildIfChanged, STAMP } from '../../scripts/build-if-changed.mjs';
+import { BUNDLE_OUTPUTS, buildIfChanged, STAMP } from '../../scripts/build-if-changed.mjs';
 
 let root: string;
 let builds: number;
@@ -21,11 +21,12 @@ const write = (path: string, text: string) => {
   writeFileSync(join(root, path), text);
 };
 
-/** Stands in for the build: one output per source, as tsc writes, and the database template. */
+/** Stands in for the build: the bundle's files and their list, and the database template. */
 const build = () => {
   builds += 1;
   write('dist/src/main.js', 'built');
-  write('dist/src/other.js', 'built');
+  write('dist/src/chunks/other.js', 'built');
+  write(BUNDLE_OUTPUTS, JSON.stringify(['dist/src/main.js', 'dist/src/chunks/other.js']));
   write('dist/embedded-db-template.tar.gz', 'built');
   write('dist/embedded-db-template.json', 'built');
   if (failNext) {
@@ -40,7 +41,6 @@ beforeEach(() => {
   builds = 0;
   failNext = false;
   write('tsconfig.json', '{}');
-  write('tsconfig.build.json', '{}');
   write('package.json', '{}');
   write('package-lock.json', '{}');
   write('src/main.ts', 'export const a = 1;');
@@ -58,15 +58,17 @@ describe('the build npm start runs', () => {
   it.each([
     ['a source changed', () => write('src/main.ts', 'export const a = 2;')],
     ['a source was added', () => write('src/third.ts', 'export const c = 3;')],
-    ['a setting changed', () => write('tsconfig.build.json', '{"compilerOptions":{}}')],
+    ['a setting changed', () => write('tsconfig.json', '{"compilerOptions":{}}')],
     ['the lock file changed', () => write('package-lock.json', '{"v":2}')],
-    ['another compiler was installed', () => write('node_modules/typescript/package.json', '{}')],
+    ['another bundler was installed', () => write('node_modules/esbuild/package.json', '{}')],
     [
       'another PGlite was installed',
       () => write('node_modules/@electric-sql/pglite/package.json', '{}'),
     ],
     ['a build script changed', () => write('scripts/embedded-db-template.ts', '// changed')],
-    ['an output was removed', () => unlinkSync(join(root, 'dist/src/other.js'))],
+    ['the bundler script changed', () => write('scripts/bundle.mjs', '// changed')],
+    ['an output was removed', () => unlinkSync(join(root, 'dist/src/chunks/other.js'))],
+    ['the list of outputs was removed', () => unlinkSync(join(root, BUNDLE_OUTPUTS))],
     [
       'the database template was removed',
       () => unlinkSync(join(root, 'dist/embedded-db-template.tar.gz')),

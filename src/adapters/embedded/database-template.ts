@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
 import type * as Tar from 'tar';
@@ -11,10 +11,19 @@ import { BATON_SCHEMA } from './schema.js';
 // empty database take seconds and a second of a newcomer's first command. Beside it, a record of
 // what made it.
 
-/** Where the build puts it: dist/, beside dist/src (from the sources, there is none). */
-export const BUILT_TEMPLATE = fileURLToPath(
-  new URL('../../../embedded-db-template.tar.gz', import.meta.url),
-);
+/**
+ * Where the build puts it: in dist/, beside dist/src and its chunks, wherever in there this code
+ * was bundled. From the sources (no dist/ above them) beside this file, where there is none.
+ */
+export const BUILT_TEMPLATE = join(builtDir(), 'embedded-db-template.tar.gz');
+
+/** The package's dist/ this module was loaded from, or this module's own directory. */
+function builtDir(): string {
+  const here = dirname(fileURLToPath(import.meta.url));
+  for (let dir = here; dir !== dirname(dir); dir = dirname(dir))
+    if (basename(dir) === 'dist' && existsSync(join(dir, '..', 'package.json'))) return dir;
+  return here;
+}
 /** The record beside a template's tarball. */
 export const recordOf = (tarballFile: string): string => tarballFile.replace(/\.tar\.gz$/, '.json');
 
