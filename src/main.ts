@@ -355,9 +355,11 @@ export function startWorker(
   warn: (message: string) => void,
   metrics?: RolloutMetrics,
   say?: (message: string) => void,
+  /** Its SSH, when made ahead (its logins opened early); closed when the worker stops. */
+  executor: SshExecutor = sshExecutor(config, env),
 ): RunningWorker {
   return runWorker(backend, {
-    executor: sshExecutor(config, env),
+    executor,
     playbooks: playbookSource(config.BATON_PLAYBOOKS, playbookOptions(config)),
     name,
     timeZone: config.BATON_TIMEZONE,

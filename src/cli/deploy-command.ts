@@ -1,9 +1,15 @@
+import { existsSync } from 'node:fs';
+import { commandSocketPath } from '../adapters/embedded/command-socket-protocol.js';
 import type { UseCaseDeps } from '../app/use-cases/deps.js';
+import { embeddedDataDir } from '../config/data-dir.js';
 import { requestRollout, type RolloutAsk } from '../app/use-cases/request-rollout.js';
 import { MAX_SCHEDULE_MS } from '../core/command/index.js';
 import { parseDuration } from '../core/duration.js';
 import type { Config } from '../config/env.js';
-import { startWorker, type Backend } from '../main.js';
+import { sshExecutor, startWorker, type Backend } from '../main.js';
+import type { SshExecutor } from '../adapters/ssh/ssh-executor.js';
+import { playbookOptions } from '../adapters/playbooks/playbook-directory.js';
+import { warmConnections } from './warm-connections.js';
 import { confirm, type DeployOptions } from './deploy-terminal.js';
 import { EXIT } from './exit-codes.js';
 import { followRollout } from './follow-rollout.js';
@@ -65,22 +71,43 @@ export async function rolloutCommand(
   const runHere = config.REDIS_URL === undefined || options.worker === true;
   // SSH runs here unless the workers run it: checked before anything is opened.
   if (runHere && !needKnownHosts(config, io)) return EXIT.badInput;
-  return withUseCases(config, io, `baton ${ask.kind}`, options.playbooks, (deps, backend) =>
-    requestAndFollow(
-      deps,
-      backend,
-      {
-        ...ask,
-        ...(options.env === undefined ? {} : { environment: options.env }),
-        ...(options.previous === undefined ? {} : { previousVersion: options.previous }),
-        ...filter,
-      },
-      options,
-      config,
-      io,
-      runsHere(runHere, backend, options, io),
-    ),
-  );
+  const asked: RolloutAsk = {
+    ...ask,
+    ...(options.env === undefined ? {} : { environment: options.env }),
+    ...(options.previous === undefined ? {} : { previousVersion: options.previous }),
+    ...filter,
+  };
+  const executor = runHere ? sshExecutor(config, io.env) : undefined;
+  // When a process holding the embedded database runs the rollout, its logins are its own.
+  const warming =
+    executor === undefined || maybeServed(config)
+      ? undefined
+      : warmConnections(executor, asked, options.playbooks, playbookOptions(config), io.now());
+  try {
+    return await withUseCases(config, io, `baton ${ask.kind}`, options.playbooks, (deps, backend) =>
+      requestAndFollow(
+        deps,
+        backend,
+        asked,
+        options,
+        config,
+        io,
+        runsHere(runHere, backend, options, io) ? executor : undefined,
+      ),
+    );
+  } finally {
+    // Also when no worker started here (a refusal, a backend served by another process): the
+    // logins opened ahead are closed with it.
+    await executor?.close();
+    await warming;
+  }
+}
+
+/** Whether a process may serve the embedded data directory: its socket is there. */
+function maybeServed(config: Config): boolean {
+  if (config.REDIS_URL !== undefined) return false;
+  const socket = commandSocketPath(embeddedDataDir(config));
+  return socket === undefined || existsSync(socket);
 }
 
 /** Whether this process runs the rollout: not when the process holding the database does. */
@@ -100,7 +127,8 @@ async function requestAndFollow(
   options: DeployOptions,
   config: Config,
   io: CliIo,
-  runHere: boolean,
+  /** SSH for the worker this process starts, when it runs the rollout itself. */
+  runHere: SshExecutor | undefined,
 ): Promise<number> {
   let outcome = await requestRollout(deps, operator(), { ...ask, confirmed: options.yes === true });
   if (!outcome.ok && outcome.code === 'confirmation_needed') {
@@ -126,11 +154,19 @@ async function requestAndFollow(
     io.stdout(`${plain(outcome.message)}\n`);
     return EXIT.ok;
   }
-  const local = runHere
-    ? startWorker(backend, config, io.env, io.worker ?? 'baton', (message) =>
-        io.stderr(`baton: ${message}\n`),
-      )
-    : undefined;
+  const local =
+    runHere === undefined
+      ? undefined
+      : startWorker(
+          backend,
+          config,
+          io.env,
+          io.worker ?? 'baton',
+          (message) => io.stderr(`baton: ${message}\n`),
+          undefined,
+          undefined,
+          runHere,
+        );
   try {
     return await followRollout(deps, backend, outcome.rollout, options, io);
   } finally {
