@@ -3,18 +3,29 @@
 // playbook's steps call (through demo/ctl.mjs) to install and restart a version. A version whose
 // name contains "bad" never becomes healthy, to show a failed group rolled back.
 import { createServer } from 'node:http';
+import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 
 const { values } = parseArgs({
   options: {
     address: { type: 'string' },
-    version: { type: 'string', default: 'v1' },
+    version: { type: 'string' },
     spinup: { type: 'string', default: '800' },
   },
 });
 const address = values.address;
 const spinupMs = Number(values.spinup);
-let version = values.version;
+
+// Without --version, baton started this host before it knew the version (it reads it from its
+// history meanwhile): it comes as the first line on stdin. From then on the end of stdin means
+// baton is gone, however it ended, and this host goes too.
+function versionOnStdin() {
+  const input = createInterface({ input: process.stdin });
+  input.once('close', () => process.exit(0));
+  return new Promise((resolve) => input.once('line', (line) => resolve(line.trim())));
+}
+
+let version = values.version ?? (await versionOnStdin());
 let installed = new Set([version]);
 let running = true;
 let generation = 0;
