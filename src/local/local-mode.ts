@@ -27,7 +27,12 @@ const LEAVE_GRACE_MS = 5000;
  * scheduled rollback or an unfinished rollout is still there at the next start. Leaving stops
  * every demo process.
  */
-export async function runLocalMode(config: Config, io: CliIo): Promise<number> {
+export async function runLocalMode(
+  config: Config,
+  io: CliIo,
+  /** Where the demo hosts listen (tests use networks of their own, beside a developer's baton). */
+  { demoNetwork }: { demoNetwork?: string } = {},
+): Promise<number> {
   const lines = io.lines;
   if (lines === undefined) {
     io.stderr('baton: local mode needs a terminal (or input piped in).\n');
@@ -35,26 +40,40 @@ export async function runLocalMode(config: Config, io: CliIo): Promise<number> {
   }
   const dataDir = resolve(config.BATON_DATA_DIR, 'local');
   io.stdout('Opening the embedded database…\n');
-  let backend: Backend;
+  // The demo hosts boot while the database opens; they are told their version once its history
+  // is read.
+  let fleet: DemoFleet;
   try {
-    backend = await openEmbeddedBackend(join(dataDir, 'db'), {
-      command: 'baton start (local mode)',
-      creating: () => io.stdout('This first start creates it: a few seconds…\n'),
-    });
+    fleet = DemoFleet.spawn(dataDir, { network: demoNetwork });
   } catch (error) {
     io.stderr(`baton: ${(error as Error).message}\n`);
-    return error instanceof DataDirBusyError ? EXIT.locked : EXIT.failed;
+    return EXIT.cannotConnect;
   }
   try {
-    return await runConsole(backend, dataDir, config, io, lines);
+    let backend: Backend;
+    try {
+      backend = await openEmbeddedBackend(join(dataDir, 'db'), {
+        command: 'baton start (local mode)',
+        creating: () => io.stdout('This first start creates it: a few seconds…\n'),
+      });
+    } catch (error) {
+      io.stderr(`baton: ${(error as Error).message}\n`);
+      return error instanceof DataDirBusyError ? EXIT.locked : EXIT.failed;
+    }
+    try {
+      return await runConsole(backend, fleet, config, io, lines);
+    } finally {
+      await backend.close();
+    }
   } finally {
-    await backend.close();
+    // Already done when the console ran; this is for every way out before it.
+    await fleet.stop();
   }
 }
 
 async function runConsole(
   backend: Backend,
-  dataDir: string,
+  fleet: DemoFleet,
   config: Config,
   io: CliIo,
   lines: NonNullable<CliIo['lines']>,
@@ -68,11 +87,12 @@ async function runConsole(
       await backend.history.list({ service: 'demo', environment: 'production' }, 50),
     ) ?? 'v1';
   say(`Starting six demo hosts on this machine (running ${running})…`);
-  const fleet = await DemoFleet.start(dataDir, { version: running }).catch((error: unknown) => {
+  try {
+    await fleet.run(running);
+  } catch (error) {
     io.stderr(`baton: ${(error as Error).message}\n`);
-    return undefined;
-  });
-  if (fleet === undefined) return EXIT.cannotConnect;
+    return EXIT.cannotConnect;
+  }
   say(`State and queue: ${backend.description}.`);
   const playbooks = playbookSource(fleet.playbooksDir);
   const worker = runWorker(backend, {
