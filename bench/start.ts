@@ -72,7 +72,7 @@ async function toPrompt(
 }
 
 const phases = (at: Record<Mark, number>): string =>
-  `to "Opening the embedded database" ${at.opening.toFixed(0)} ms, database open +${(at.demoHosts - at.opening).toFixed(0)}, demo hosts +${(at.stateAndQueue - at.demoHosts).toFixed(0)}, worker and console +${(at.prompt - at.stateAndQueue).toFixed(0)}`;
+  `to "Opening the embedded database" ${at.opening.toFixed(0)} ms, database open (the demo hosts boot beside it) +${(at.demoHosts - at.opening).toFixed(0)}, demo hosts on their version +${(at.stateAndQueue - at.demoHosts).toFixed(0)}, worker and console +${(at.prompt - at.stateAndQueue).toFixed(0)}`;
 
 const dir = await mkdtemp(join(tmpdir(), 'baton-bench-start-'));
 try {
