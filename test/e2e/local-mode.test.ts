@@ -2,7 +2,12 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { FakeSlack, sendSigned, slashCommand } from '../support/fake-slack.js';
+import { freePort } from '../support/ports.js';
+import { dropPrefix, REDIS_URL, testPrefix } from '../support/redis.js';
+import { until } from '../support/until.js';
 
 let child: ChildProcess | undefined;
 let output = '';
@@ -74,4 +79,83 @@ describe('npm start, with no Slack token and no Redis', () => {
     expect(screen()).toContain('Stopped the demo hosts.');
     expect(demoHosts()).toEqual([]);
   }, 180_000);
+});
+
+// After npm start (above, in this file, so never beside it) has built dist/: the bundle runs its
+// other front ends too, with the packages bundled into it and those left to node's loading.
+describe('the built command (dist/)', () => {
+  const root = fileURLToPath(new URL('../..', import.meta.url));
+  const bin = join(root, 'dist/src/bin.js');
+  const built: ChildProcess[] = [];
+  const prefix = testPrefix('built');
+  const plainEnv = () =>
+    Object.fromEntries(
+      Object.entries(process.env).filter(
+        ([name]) => !name.startsWith('SLACK_') && name !== 'REDIS_URL',
+      ),
+    );
+  const run = (args: string[], env: Record<string, string | undefined>) =>
+    spawnSync(process.execPath, [bin, ...args], { env, encoding: 'utf8', cwd: root });
+
+  afterAll(async () => {
+    for (const child of built) if (child.exitCode === null) child.kill('SIGKILL');
+    await dropPrefix(prefix);
+  });
+
+  it('opens a new embedded database from the template the build put beside it', () => {
+    const env = {
+      ...plainEnv(),
+      BATON_DATA_DIR: join(dataDir, 'built'),
+      BATON_PLAYBOOKS: 'playbooks',
+    };
+    const status = run(['status'], env);
+    expect(status.stderr).not.toContain('creating the embedded database');
+    expect(status.status).toBe(0);
+    expect(status.stdout).toContain('parser production: no deploy recorded');
+  });
+
+  it('serves Slack over HTTP on Redis: a signed /deploy is acknowledged and answered', async () => {
+    const slack = await FakeSlack.start();
+    try {
+      const port = await freePort();
+      const child = spawn(process.execPath, [bin, 'serve'], {
+        cwd: root,
+        env: {
+          ...plainEnv(),
+          REDIS_URL,
+          BATON_REDIS_PREFIX: prefix,
+          BATON_PLAYBOOKS: 'playbooks',
+          SLACK_BOT_TOKEN: 'xoxb-test',
+          SLACK_SIGNING_SECRET: 'built-secret',
+          SLACK_API_URL: `${slack.url}/api/`,
+          PORT: String(port),
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      built.push(child);
+      let log = '';
+      child.stdout?.on('data', (chunk: Buffer) => (log += chunk.toString()));
+      child.stderr?.on('data', (chunk: Buffer) => (log += chunk.toString()));
+      await until(() => log.includes('Slack app listening') || child.exitCode !== null, {
+        ms: 30_000,
+        what: 'baton serve to listen',
+      });
+      expect(log).toContain('Slack app listening');
+      const form = slashCommand(slack, 'help', 'U1');
+      const sent = await sendSigned(`http://127.0.0.1:${port}/slack/events`, form, {
+        secret: 'built-secret',
+      });
+      expect(sent.status).toBe(200);
+      const answer = await until(
+        () => slack.responses.find((response) => response.id === form.trigger_id),
+        { ms: 10_000, what: 'the answer to /deploy help' },
+      );
+      expect(JSON.stringify(answer.body)).toContain('/deploy');
+      child.kill('SIGTERM');
+      await until(() => child.exitCode !== null, { ms: 20_000, what: 'baton serve to stop' });
+      expect(child.exitCode).toBe(0);
+    } finally {
+      await slack.stop();
+    }
+  }, 60_000);
 });
