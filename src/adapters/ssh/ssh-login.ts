@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import type { Duplex } from 'node:stream';
-import { NodeSSH } from 'node-ssh';
+import type { NodeSSH } from 'node-ssh';
 import { ConnectionError, type HostTarget, type JumpTarget } from '../../app/ports.js';
 import {
   fingerprint,
@@ -87,6 +87,9 @@ export class SshLogin {
     const sock = via === undefined ? undefined : await this.forward(place, via);
     let presented: Buffer | undefined;
     let verdict: HostKeyVerdict | undefined;
+    // Loaded with the first login: a command that never logs in (status, a deploy a worker
+    // elsewhere runs) does not load ssh2's ~35 files.
+    const { NodeSSH } = await import('node-ssh');
     const ssh = new NodeSSH();
     try {
       await ssh.connect({
