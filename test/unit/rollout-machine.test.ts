@@ -275,6 +275,24 @@ describe('cancel', () => {
   });
 });
 
+describe('what a transition copies', () => {
+  it('shares with the state before it the hosts and groups it did not change', () => {
+    const driver = new RolloutDriver(
+      planFor(fleetPlaybook({ groups: [{ hosts: 3, parallel: 3 }, { hosts: 2 }] })),
+    );
+    const before = driver.state;
+    driver.send({ type: 'step.succeeded', group: 'g0', host: 'h2', pass: 'forward', step: 0 });
+    const after = driver.state;
+    expect(after.groups[0]).not.toBe(before.groups[0]);
+    expect(after.groups[0]?.hosts[1]).not.toBe(before.groups[0]?.hosts[1]);
+    expect(after.groups[0]?.hosts[1]?.step).toBe(1);
+    expect(before.groups[0]?.hosts[1]?.step).toBe(0);
+    expect(after.groups[0]?.hosts[0]).toBe(before.groups[0]?.hosts[0]);
+    expect(after.groups[0]?.hosts[2]).toBe(before.groups[0]?.hosts[2]);
+    expect(after.groups[1]).toBe(before.groups[1]);
+  });
+});
+
 describe('illegal and late events', () => {
   it('gives typed errors for events that can never be right', () => {
     const driver = new RolloutDriver(threeGroups());

@@ -180,8 +180,18 @@ function record(run: Run, effects: Effect[]): void {
   }
 }
 
+/**
+ * The machine changes copies, never the state it is given (the checkpoint's change is computed
+ * against it, and followers share its parts): frozen, any change to it throws.
+ */
+function frozen<T>(value: T): T {
+  if (typeof value !== 'object' || value === null || Object.isFrozen(value)) return value;
+  for (const child of Object.values(value)) frozen(child);
+  return Object.freeze(value);
+}
+
 function deliver(run: Run, event: RolloutEvent): void {
-  const result = applyEvent(run.state, event);
+  const result = applyEvent(frozen(run.state), event);
   if (!result.ok) throw new Error(`refused ${JSON.stringify(event)}: ${result.error.message}`);
   store(run, result.state);
   record(run, result.effects);
@@ -226,7 +236,7 @@ function simulate(plan: Plan, actions: Action[]): Run {
       const effect = staleProbe;
       staleProbe = undefined;
       for (const event of outcomeEvents(effect, chosen.outcome, at)) {
-        const result = applyEvent(run.state, event);
+        const result = applyEvent(frozen(run.state), event);
         if (result.ok) {
           expect(result.effects).toEqual([]);
           store(run, result.state);

@@ -2,7 +2,8 @@ import type { GroupState, HostState } from './state.js';
 
 /** The hosts a group's current pass works on (all of them forward; the touched ones when rolling back). */
 export function hostsInPass(group: GroupState): HostState[] {
-  return group.hosts.filter((host) => group.order.includes(host.name));
+  const inPass = new Set(group.order);
+  return group.hosts.filter((host) => inPass.has(host.name));
 }
 
 export interface GroupProgress {

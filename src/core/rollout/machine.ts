@@ -132,7 +132,7 @@ export function applyEvent(current: RolloutState, event: RolloutEvent): Transiti
       break;
   }
 
-  const host = group.hosts.find((candidate) => candidate.name === event.host);
+  const host = work.host(index, event.host);
   if (host === undefined)
     return error('unknown_host', `Group ${group.name} has no host '${event.host}'.`);
 

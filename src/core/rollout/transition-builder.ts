@@ -1,17 +1,38 @@
 import type { Announcement, Effect } from './events.js';
 import { hostsInPass } from './group-progress.js';
-import { stepsOf, type HostProcedure, type Plan, type PlannedHost } from './plan.js';
+import {
+  stepsOf,
+  type HostProcedure,
+  type Plan,
+  type PlannedGroup,
+  type PlannedHost,
+} from './plan.js';
 import type { FailureReason, GroupState, HostState, RolloutState, RolloutStatus } from './state.js';
+
+/** Where each host of a planned group is, by name: plans never change, so this is kept. */
+const positions = new WeakMap<PlannedGroup, Map<string, number>>();
+
+function positionIn(group: PlannedGroup, name: string): number | undefined {
+  let byName = positions.get(group);
+  if (byName === undefined) {
+    byName = new Map(group.hosts.map((host, at) => [host.name, at]));
+    positions.set(group, byName);
+  }
+  return byName.get(name);
+}
 
 /**
  * One transition's working copy: the state being changed plus what it has asked for so far. A
- * group is copied the first time it is reached through group(), so the groups a transition does
- * not touch stay shared with the state it started from (and cost nothing to copy or to store).
+ * group is copied the first time it is reached through group(), and a host the first time it is
+ * reached through host(), so what a transition does not change stays shared with the state it
+ * started from (and costs nothing to copy, compare or store): a transition costs the same in a
+ * group of 1,000 hosts as in one of 10, but for copying the list of them.
  */
 export class TransitionBuilder {
   readonly effects: Effect[] = [];
   readonly announcements: Announcement[] = [];
   private readonly copied = new Set<number>();
+  private readonly copiedHosts = new Set<HostState>();
   constructor(readonly state: RolloutState) {}
 
   get plan(): Plan {
@@ -19,7 +40,9 @@ export class TransitionBuilder {
   }
 
   plannedHost(groupIndex: number, name: string): PlannedHost {
-    const host = this.plan.groups[groupIndex]?.hosts.find((candidate) => candidate.name === name);
+    const planned = this.plan.groups[groupIndex];
+    const at = planned === undefined ? undefined : positionIn(planned, name);
+    const host = at === undefined ? undefined : planned?.hosts[at];
     if (host === undefined) throw new Error(`plan has no host ${name} in group ${groupIndex}`);
     return host;
   }
@@ -28,13 +51,27 @@ export class TransitionBuilder {
     const group = this.state.groups[index];
     if (group === undefined) throw new Error(`no group ${index}`);
     if (this.copied.has(index)) return group;
-    const copy = {
-      ...group,
-      order: [...group.order],
-      hosts: group.hosts.map((host) => ({ ...host })),
-    };
+    const copy = { ...group, order: [...group.order], hosts: [...group.hosts] };
     this.state.groups[index] = copy;
     this.copied.add(index);
+    return copy;
+  }
+
+  /** The host named `name` in group `index`, to change (this transition's own copy of it). */
+  host(index: number, name: string): HostState | undefined {
+    const group = this.group(index);
+    const planned = this.plan.groups[index];
+    let at = planned === undefined ? undefined : positionIn(planned, name);
+    // A group's hosts are listed as its plan lists them; looked for when, somehow, not.
+    if (at === undefined || group.hosts[at]?.name !== name) {
+      at = group.hosts.findIndex((candidate) => candidate.name === name);
+      if (at < 0) return undefined;
+    }
+    const host = group.hosts[at] as HostState;
+    if (this.copiedHosts.has(host)) return host;
+    const copy = { ...host };
+    group.hosts[at] = copy;
+    this.copiedHosts.add(copy);
     return copy;
   }
 
@@ -76,11 +113,17 @@ export class TransitionBuilder {
     const group = this.group(groupIndex);
     const parallel = this.plan.groups[groupIndex]?.parallel ?? 1;
     const pass = group.phase === 'rolling_back' ? 'rollback' : 'forward';
+    const pending = new Map(
+      group.hosts
+        .filter((host) => host.pass === pass && host.phase === 'pending')
+        .map((host) => [host.name, host]),
+    );
+    let busy = inFlight(group);
     for (const name of group.order) {
-      if (inFlight(group) >= parallel) return;
-      const host = group.hosts.find((candidate) => candidate.name === name);
-      if (host !== undefined && host.pass === pass && host.phase === 'pending')
-        this.runStep(groupIndex, host);
+      if (busy >= parallel || pending.size === 0) return;
+      if (!pending.delete(name)) continue;
+      this.runStep(groupIndex, this.host(groupIndex, name) as HostState);
+      busy += 1;
     }
   }
 
@@ -152,7 +195,8 @@ export class TransitionBuilder {
   /** Probes and verification of a failing group no longer matter; running steps are let finish. */
   abandon(index: number): void {
     const group = this.group(index);
-    for (const host of group.hosts) if (host.phase === 'checking') host.phase = 'stopped';
+    for (const { name, phase } of group.hosts)
+      if (phase === 'checking') (this.host(index, name) as HostState).phase = 'stopped';
     this.effects.push({ type: 'abandon', group: group.name });
   }
 
@@ -227,7 +271,8 @@ export class TransitionBuilder {
     }
     group.phase = 'rolling_back';
     group.order = order.map((host) => host.name);
-    for (const host of order) {
+    for (const { name } of order) {
+      const host = this.host(index, name) as HostState;
       host.pass = 'rollback';
       host.phase = 'pending';
       host.step = 0;
