@@ -79,10 +79,18 @@ export async function rolloutCommand(
   };
   const executor = runHere ? sshExecutor(config, io.env) : undefined;
   // When a process holding the embedded database runs the rollout, its logins are its own.
+  const warmingDone = new AbortController();
   const warming =
     executor === undefined || maybeServed(config)
       ? undefined
-      : warmConnections(executor, asked, options.playbooks, playbookOptions(config), io.now());
+      : warmConnections(
+          executor,
+          { ...asked, confirmed: options.yes === true },
+          options.playbooks,
+          playbookOptions(config),
+          io.now(),
+          warmingDone.signal,
+        );
   try {
     return await withUseCases(config, io, `baton ${ask.kind}`, options.playbooks, (deps, backend) =>
       requestAndFollow(
@@ -97,7 +105,8 @@ export async function rolloutCommand(
     );
   } finally {
     // Also when no worker started here (a refusal, a backend served by another process): the
-    // logins opened ahead are closed with it.
+    // logins opened ahead are closed with it, and none is opened after.
+    warmingDone.abort();
     await executor?.close();
     await warming;
   }

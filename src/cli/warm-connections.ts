@@ -3,7 +3,8 @@ import type { PlaybookOptions } from '../adapters/playbooks/playbook-directory.j
 import type { RemoteExecutor } from '../app/ports.js';
 import type { RolloutAsk } from '../app/use-cases/request-rollout.js';
 import { preflight } from '../app/worker/preflight.js';
-import { planRollout } from '../core/rollout/index.js';
+import { needsApproval } from '../core/policy/index.js';
+import { chooseEnvironment, planRollout } from '../core/rollout/index.js';
 
 /**
  * For a deploy this process runs itself: opens the logins its pre-flight will need while the
@@ -13,8 +14,8 @@ import { planRollout } from '../core/rollout/index.js';
  * Nothing is run on a host, and nothing is said: a login that fails here is tried again by the
  * pre-flight, which reports it. Hosts listed by a `hosts_from` command are left to the rollout
  * (their command is not run twice), and so are rollbacks and restarts, whose version the history
- * decides. A deploy refused later (a lock, a policy) has opened logins it did not use; they are
- * closed with the executor.
+ * decides. A deploy refused later (a lock) has opened logins it did not use: once the command
+ * aborts `signal` no further one starts, and those open are closed with the executor.
  */
 export async function warmConnections(
   executor: RemoteExecutor,
@@ -22,11 +23,19 @@ export async function warmConnections(
   playbooks: string,
   options: PlaybookOptions,
   now: number,
+  /** Aborted when the command is done with the rollout (or refused): no further login starts. */
+  signal: AbortSignal,
 ): Promise<void> {
   if (ask.kind !== 'deploy' || ask.version === undefined) return;
   try {
     const playbook = (await loadPlaybookDirectory(playbooks, options)).playbooks.get(ask.service);
-    if (playbook === undefined) return;
+    if (playbook === undefined || signal.aborted) return;
+    // An environment whose deploys are approved is not logged in to before the operator has said
+    // yes (--yes, or at the prompt): a login may itself ask someone (an agent's confirmation, a
+    // second factor) or alert.
+    const environment = chooseEnvironment(playbook, ask.environment);
+    if (typeof environment === 'string') return;
+    if (needsApproval(environment) && ask.confirmed !== true) return;
     const planned = planRollout(
       playbook,
       {
@@ -39,7 +48,7 @@ export async function warmConnections(
       },
       now,
     );
-    if (planned.ok) await preflight(planned.plan, executor);
+    if (planned.ok) await preflight(planned.plan, executor, signal);
   } catch {
     // Only ahead of time: the rollout's own pre-flight connects, and says what went wrong.
   }

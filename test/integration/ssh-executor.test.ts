@@ -70,6 +70,18 @@ describe('SshExecutor', () => {
     expect(second.stdoutTail).toBe(first.stdoutTail);
   });
 
+  it('opens no login once closed, also for a connection asked for while it closed', async () => {
+    const ssh = executorWith();
+    const first = connectionError(ssh.connect(target(0)));
+    const closing = ssh.close();
+    const late = connectionError(ssh.connect(target(1)));
+    await closing;
+    expect((await first).code).toBe('lost');
+    expect((await late).code).toBe('lost');
+    expect((await connectionError(ssh.connect(target(0)))).message).toContain('closed');
+    expect(ssh.openLogins()).toEqual([]);
+  });
+
   it('stops a command that runs past its timeout on the host, and says it timed out', async () => {
     const marker = `baton-timeout-${process.pid}-${Date.now()}`;
     const result = await executorWith().run(target(), `sleep 30 # ${marker}`, { timeoutMs: 700 });

@@ -29,15 +29,26 @@ environments:
   listed:
     groups:
       - { name: all, hosts_from: { command: 'echo web-9.internal' } }
+  approved:
+    approval: { required: true, approvers: ['@sre'] }
+    groups:
+      - { name: all, hosts: [web-8.internal] }
+  wide:
+    groups:
+      - name: all
+        hosts: [w01, w02, w03, w04, w05, w06, w07, w08, w09, w10, w11, w12]
 `;
 
 /** Records each connection asked for; those to `failing` fail as a down host does. */
 class RecordingExecutor implements RemoteExecutor {
   readonly connected: string[] = [];
+  /** Called with each connection asked for, before it is answered. */
+  onConnect: () => void = () => undefined;
   constructor(private readonly failing = new Set<string>()) {}
 
   connect(target: HostTarget): Promise<void> {
     this.connected.push(`${target.user}@${target.address}:${target.port}`);
+    this.onConnect();
     if (this.failing.has(target.address))
       return Promise.reject(new ConnectionError('unreachable', target.name, 'no route'));
     return Promise.resolve();
@@ -60,11 +71,12 @@ beforeEach(() => {
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
 const deploy = { kind: 'deploy' as const, service: 'web', version: 'v2' };
+const running = () => new AbortController().signal;
 
 describe('logins opened ahead of a deploy this process runs', () => {
   it('connects to every host of the plan and every host its hooks run on, running nothing', async () => {
     const executor = new RecordingExecutor();
-    await warmConnections(executor, deploy, dir, {}, Date.now());
+    await warmConnections(executor, deploy, dir, {}, Date.now(), running());
     expect(executor.connected.sort()).toEqual([
       'deploy@lb.internal:22',
       'deploy@web-1.internal:22',
@@ -75,7 +87,14 @@ describe('logins opened ahead of a deploy this process runs', () => {
 
   it('connects only to the part of the environment asked for', async () => {
     const executor = new RecordingExecutor();
-    await warmConnections(executor, { ...deploy, only: { groups: ['b'] } }, dir, {}, Date.now());
+    await warmConnections(
+      executor,
+      { ...deploy, only: { groups: ['b'] } },
+      dir,
+      {},
+      Date.now(),
+      running(),
+    );
     expect(executor.connected.sort()).toEqual([
       'deploy@lb.internal:22',
       'deploy@web-3.internal:2200',
@@ -84,7 +103,9 @@ describe('logins opened ahead of a deploy this process runs', () => {
 
   it('goes on past hosts that cannot be reached, saying nothing (the pre-flight reports them)', async () => {
     const executor = new RecordingExecutor(new Set(['web-1.internal']));
-    await expect(warmConnections(executor, deploy, dir, {}, Date.now())).resolves.toBeUndefined();
+    await expect(
+      warmConnections(executor, deploy, dir, {}, Date.now(), running()),
+    ).resolves.toBeUndefined();
     expect(executor.connected).toHaveLength(4);
   });
 
@@ -100,9 +121,50 @@ describe('logins opened ahead of a deploy this process runs', () => {
       { kind: 'rollback' as const, service: 'web' },
     ],
     ['a restart', { kind: 'restart' as const, service: 'web' }],
+    [
+      'an environment whose deploys are approved, before the operator said yes',
+      { ...deploy, environment: 'approved' },
+    ],
   ])('connects to nothing for %s', async (_, ask) => {
     const executor = new RecordingExecutor();
-    await warmConnections(executor, ask, dir, {}, Date.now());
+    await warmConnections(executor, ask, dir, {}, Date.now(), running());
     expect(executor.connected).toEqual([]);
+  });
+
+  it('logs in to an approved environment once the operator has said yes', async () => {
+    const executor = new RecordingExecutor();
+    await warmConnections(
+      executor,
+      { ...deploy, environment: 'approved', confirmed: true },
+      dir,
+      {},
+      Date.now(),
+      running(),
+    );
+    expect(executor.connected.sort()).toEqual([
+      'deploy@lb.internal:22',
+      'deploy@web-8.internal:22',
+    ]);
+  });
+
+  it('starts no login once the command is done with the deploy (a refusal, say)', async () => {
+    const executor = new RecordingExecutor();
+    const done = new AbortController();
+    let afterAbort = 0;
+    executor.onConnect = () => {
+      if (done.signal.aborted) afterAbort += 1;
+      done.abort();
+    };
+    await warmConnections(
+      executor,
+      { ...deploy, environment: 'wide' },
+      dir,
+      {},
+      Date.now(),
+      done.signal,
+    );
+    expect(executor.connected.length).toBeGreaterThan(0);
+    expect(executor.connected.length).toBeLessThan(12);
+    expect(afterAbort).toBe(0);
   });
 });

@@ -45,6 +45,8 @@ class NotStarted extends Error {
  */
 export class SshExecutor implements RemoteExecutor, Tunnels {
   private readonly opening = new Map<string, Promise<Pooled>>();
+  /** Closed: no login is opened any more (one under way when it closed is closed as it ends). */
+  private closed = false;
   private readonly login: SshLogin;
   private readonly pool: LoginPool;
 
@@ -126,9 +128,18 @@ export class SshExecutor implements RemoteExecutor, Tunnels {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
     this.pool.close();
     await Promise.all([...this.opening.values()].map((attempt) => attempt.catch(() => undefined)));
     this.pool.close();
+  }
+
+  private closedError(target: HostTarget): ConnectionError {
+    return new ConnectionError(
+      'lost',
+      target.name,
+      `No login to ${describe(target)} is opened: this worker has closed its connections`,
+    );
   }
 
   /** A TCP connection to `address:port` opened by the last jump host on the way to `target`. */
@@ -156,6 +167,7 @@ export class SshExecutor implements RemoteExecutor, Tunnels {
     urgent: boolean,
     way: JumpTarget[] = [...(target.jump ?? []), target],
   ): Promise<Pooled> {
+    if (this.closed) throw this.closedError(target);
     const key = wayKey(way);
     for (;;) {
       const pending = this.opening.get(key);
@@ -168,6 +180,7 @@ export class SshExecutor implements RemoteExecutor, Tunnels {
       const reused = await this.pool.reuse(key);
       if (reused !== undefined) return reused;
       if (this.opening.has(key)) continue;
+      if (this.closed) throw this.closedError(target);
       const attempt = this.open(target, way, key, urgent);
       this.opening.set(key, attempt);
       void attempt.then(
@@ -205,6 +218,11 @@ export class SshExecutor implements RemoteExecutor, Tunnels {
       const login = await this.pool.handshake(urgent, () =>
         this.login.open({ endpoint, target, before, hop }, via?.login.ssh),
       );
+      // Closed during the handshake: the pool it would join is gone.
+      if (this.closed) {
+        login.ssh.dispose();
+        throw this.closedError(target);
+      }
       return this.pool.add(key, login, via);
     } finally {
       if (via !== undefined) this.pool.release(via);

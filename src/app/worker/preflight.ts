@@ -10,7 +10,12 @@ const CONCURRENCY = 8;
  * Connects to every host of the plan before anything runs, so an unknown host key or an
  * unreachable host stops the rollout while every host is still untouched.
  */
-export async function preflight(plan: Plan, executor: RemoteExecutor): Promise<ConnectionError[]> {
+export async function preflight(
+  plan: Plan,
+  executor: RemoteExecutor,
+  /** Once aborted, no further host is connected to (those under way finish). */
+  signal?: AbortSignal,
+): Promise<ConnectionError[]> {
   const limit = pLimit(CONCURRENCY);
   // The hosts hooks run on are checked too: a wrong load balancer key must stop it before any drain.
   const targets = [
@@ -20,6 +25,7 @@ export async function preflight(plan: Plan, executor: RemoteExecutor): Promise<C
   const results = await Promise.all(
     targets.map((target) =>
       limit(async () => {
+        if (signal?.aborted === true) return undefined;
         try {
           await executor.connect(target);
           return undefined;
