@@ -22,6 +22,9 @@ const SETTINGS = [
   join('scripts', 'bundle.mjs'),
   join('scripts', 'embedded-db-template.ts'),
   join('node_modules', 'esbuild', 'package.json'),
+  // What npm installed: the bundle holds the packages' code, so another install is another build
+  // (also one made by an `npm ci` elsewhere, into a node_modules this tree links to).
+  join('node_modules', '.package-lock.json'),
   join('node_modules', '@electric-sql', 'pglite', 'package.json'),
   join('node_modules', 'bullmq', 'package.json'),
 ];

@@ -3,7 +3,7 @@
 // the chunks their lazily loaded parts share. Loading ~180 of baton's files and ~450 of its
 // packages' one by one took a command 100–200 ms of resolving, reading and compiling before it
 // did anything; bundled, each command reads a few files.
-import { readFile, rm, writeFile } from 'node:fs/promises';
+import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import * as esbuild from 'esbuild';
 import { BUNDLE_OUTPUTS } from './build-if-changed.mjs';
@@ -46,9 +46,13 @@ const bullmqBundled = {
   },
 };
 
-/** Bundles `root`'s command into dist/src, replacing what was there. */
+/**
+ * Bundles `root`'s command into dist/src, replacing what was there: written beside it and renamed
+ * into place, so that a command starting meanwhile finds the old bundle or the new one whole.
+ */
 export async function bundle(root) {
-  const outdir = join(root, 'dist', 'src');
+  const target = join(root, 'dist', 'src');
+  const outdir = `${target}.making-${process.pid}`;
   await rm(outdir, { recursive: true, force: true });
   const result = await esbuild.build({
     absWorkingDir: root,
@@ -74,8 +78,16 @@ export async function bundle(root) {
     plugins: [bullmqBundled],
   });
   const outputs = Object.keys(result.metafile.outputs).map((file) =>
-    relative(root, join(root, file)),
+    relative(outdir, join(root, file)),
   );
-  await writeFile(join(root, BUNDLE_OUTPUTS), `${JSON.stringify(outputs, null, 1)}\n`);
-  return outputs;
+  const listed = outputs.map((file) => relative(root, join(target, file)));
+  await writeFile(
+    join(outdir, relative(target, join(root, BUNDLE_OUTPUTS))),
+    `${JSON.stringify(listed, null, 1)}\n`,
+  );
+  const old = `${target}.old-${process.pid}`;
+  await rename(target, old).catch(() => undefined);
+  await rename(outdir, target);
+  await rm(old, { recursive: true, force: true });
+  return listed;
 }

@@ -21,7 +21,7 @@ export const BUILT_TEMPLATE = join(builtDir(), 'embedded-db-template.tar.gz');
 function builtDir(): string {
   const here = dirname(fileURLToPath(import.meta.url));
   for (let dir = here; dir !== dirname(dir); dir = dirname(dir))
-    if (basename(dir) === 'dist' && existsSync(join(dir, '..', 'package.json'))) return dir;
+    if (basename(dir) === 'dist' && existsSync(join(dir, 'src', 'bin.js'))) return dir;
   return here;
 }
 /** The record beside a template's tarball. */
