@@ -1,7 +1,8 @@
 // `npm start` runs this instead of a full build: the build takes seconds even with nothing to do
 // (the bundle is made again, the template's maker starts and checks the one there), and a second
-// start with an unchanged tree should not wait for it. It builds exactly as `npm run build` does whenever anything the build reads may
-// have changed since the build it recorded, and skips it only when nothing did.
+// start with an unchanged tree should not wait for it. It builds exactly as `npm run build` does
+// whenever anything the build reads may have changed since the build it recorded, and skips it
+// only when nothing did.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';

@@ -38,11 +38,12 @@ interface Spawned {
 }
 
 /**
- * Six demo hosts on loopback (127.77.0.11–16 unless told another network), each a real process with a /health endpoint and a
- * spin-up delay, and the playbook that deploys to them. The processes are spawned first and told
- * their version later (`run`), so that they boot while baton opens the database whose history
- * says which version they run. Every process is stopped by PID, also when baton exits without
- * stopping the fleet; one whose baton ended without exiting (SIGKILL) sees its stdin end and goes.
+ * Six demo hosts on loopback (127.77.0.11–16 unless told another network), each a real process
+ * with a /health endpoint and a spin-up delay, and the playbook that deploys to them. The
+ * processes are spawned first and told their version later (`run`), so that they boot while baton
+ * opens the database whose history says which version they run. Every process is stopped by PID,
+ * also when baton exits without stopping the fleet; one whose baton ended without exiting
+ * (SIGKILL) sees its stdin end and goes.
  */
 export class DemoFleet {
   readonly hosts: DemoHost[] = [];
