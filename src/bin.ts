@@ -10,8 +10,18 @@ scrubProcessOutput();
 const interactive = process.stdout.isTTY === true && process.stdin.isTTY === true;
 const guard = guardProcess(process, (line) => process.stderr.write(line));
 
+// Whoever read the output went away (`baton history | head -3`): the rest of it is dropped, and
+// the command still finishes what it started (a deploy it runs is not cut short by its reader).
+let stdoutGone = false;
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code !== 'EPIPE') throw error;
+  stdoutGone = true;
+});
+
 const status = await runCli(process.argv.slice(2), {
-  stdout: (text) => process.stdout.write(text),
+  stdout: (text) => {
+    if (!stdoutGone) process.stdout.write(text);
+  },
   stderr: (text) => process.stderr.write(text),
   env: process.env,
   now: () => Date.now(),
