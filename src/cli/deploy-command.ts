@@ -10,6 +10,7 @@ import { sshExecutor, startWorker, type Backend } from '../main.js';
 import type { SshExecutor } from '../adapters/ssh/ssh-executor.js';
 import { playbookOptions } from '../adapters/playbooks/playbook-directory.js';
 import { warmConnections } from './warm-connections.js';
+import { playbookSource } from '../main/use-case-deps.js';
 import { confirm, type DeployOptions } from './deploy-terminal.js';
 import { EXIT } from './exit-codes.js';
 import { followRollout } from './follow-rollout.js';
@@ -78,6 +79,7 @@ export async function rolloutCommand(
     ...filter,
   };
   const executor = runHere ? sshExecutor(config, io.env) : undefined;
+  const playbooks = playbookSource(options.playbooks, playbookOptions(config));
   // When a process holding the embedded database runs the rollout, its logins are its own.
   const warmingDone = new AbortController();
   const warming =
@@ -86,13 +88,12 @@ export async function rolloutCommand(
       : warmConnections(
           executor,
           { ...asked, confirmed: options.yes === true },
-          options.playbooks,
-          playbookOptions(config),
+          playbooks,
           io.now(),
           warmingDone.signal,
         );
   try {
-    return await withUseCases(config, io, `baton ${ask.kind}`, options.playbooks, (deps, backend) =>
+    return await withUseCases(config, io, `baton ${ask.kind}`, playbooks, (deps, backend) =>
       requestAndFollow(
         deps,
         backend,
@@ -172,9 +173,7 @@ async function requestAndFollow(
           io.env,
           io.worker ?? 'baton',
           (message) => io.stderr(`baton: ${message}\n`),
-          undefined,
-          undefined,
-          runHere,
+          { executor: runHere },
         );
   try {
     return await followRollout(deps, backend, outcome.rollout, options, io);

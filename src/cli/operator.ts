@@ -1,6 +1,6 @@
 import { hostname, userInfo } from 'node:os';
 import { systemClock } from '../adapters/clock/system-clock.js';
-import type { Principal, UseCaseDeps } from '../app/use-cases/deps.js';
+import type { PlaybookSource, Principal, UseCaseDeps } from '../app/use-cases/deps.js';
 import type { Refusal, RefusalCode } from '../app/use-cases/outcome.js';
 import type { Config } from '../config/env.js';
 import { playbookOptions } from '../adapters/playbooks/playbook-directory.js';
@@ -52,13 +52,17 @@ export function withUseCases(
   config: Config,
   io: CliIo,
   command: string,
-  playbooks: string,
+  /** A playbook directory, or a source of them already in use by the command. */
+  playbooks: string | PlaybookSource,
   work: (deps: UseCaseDeps, backend: Backend) => Promise<number>,
 ): Promise<number> {
   return useBackend(config, io, command, (backend) =>
     work(
       useCaseDeps(backend, {
-        playbooks: playbookSource(playbooks, playbookOptions(config)),
+        playbooks:
+          typeof playbooks === 'string'
+            ? playbookSource(playbooks, playbookOptions(config))
+            : playbooks,
         clock: { now: io.now, sleep: systemClock.sleep },
         timeZone: config.BATON_TIMEZONE,
       }),

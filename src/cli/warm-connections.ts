@@ -1,6 +1,5 @@
-import { loadPlaybookDirectory } from '../adapters/playbooks/playbook-directory.js';
-import type { PlaybookOptions } from '../adapters/playbooks/playbook-directory.js';
 import type { RemoteExecutor } from '../app/ports.js';
+import type { PlaybookSource } from '../app/use-cases/deps.js';
 import type { RolloutAsk } from '../app/use-cases/request-rollout.js';
 import { preflight } from '../app/worker/preflight.js';
 import { needsApproval } from '../core/policy/index.js';
@@ -20,15 +19,15 @@ import { chooseEnvironment, planRollout } from '../core/rollout/index.js';
 export async function warmConnections(
   executor: RemoteExecutor,
   ask: RolloutAsk,
-  playbooks: string,
-  options: PlaybookOptions,
+  /** The command's own: the request then finds the playbooks read, not read again. */
+  playbooks: PlaybookSource,
   now: number,
   /** Aborted when the command is done with the rollout (or refused): no further login starts. */
   signal: AbortSignal,
 ): Promise<void> {
   if (ask.kind !== 'deploy' || ask.version === undefined) return;
   try {
-    const playbook = (await loadPlaybookDirectory(playbooks, options)).playbooks.get(ask.service);
+    const playbook = (await playbooks.load()).playbooks.get(ask.service);
     if (playbook === undefined || signal.aborted) return;
     // An environment whose deploys are approved is not logged in to before the operator has said
     // yes (--yes, or at the prompt): a login may itself ask someone (an agent's confirmation, a

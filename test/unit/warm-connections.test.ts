@@ -8,7 +8,9 @@ import {
   type HostTarget,
   type RemoteExecutor,
 } from '../../src/app/ports.js';
+import type { RolloutAsk } from '../../src/app/use-cases/request-rollout.js';
 import { warmConnections } from '../../src/cli/warm-connections.js';
+import { playbookSource } from '../../src/main/use-case-deps.js';
 
 const PLAYBOOK = `
 service: web
@@ -71,12 +73,17 @@ beforeEach(() => {
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
 const deploy = { kind: 'deploy' as const, service: 'web', version: 'v2' };
-const running = () => new AbortController().signal;
+/** Warms up for `ask` from the test's playbooks, until `signal` (never, by default) is aborted. */
+const warm = (
+  executor: RemoteExecutor,
+  ask: RolloutAsk,
+  signal: AbortSignal = new AbortController().signal,
+) => warmConnections(executor, ask, playbookSource(dir), Date.now(), signal);
 
 describe('logins opened ahead of a deploy this process runs', () => {
   it('connects to every host of the plan and every host its hooks run on, running nothing', async () => {
     const executor = new RecordingExecutor();
-    await warmConnections(executor, deploy, dir, {}, Date.now(), running());
+    await warm(executor, deploy);
     expect(executor.connected.sort()).toEqual([
       'deploy@lb.internal:22',
       'deploy@web-1.internal:22',
@@ -87,14 +94,7 @@ describe('logins opened ahead of a deploy this process runs', () => {
 
   it('connects only to the part of the environment asked for', async () => {
     const executor = new RecordingExecutor();
-    await warmConnections(
-      executor,
-      { ...deploy, only: { groups: ['b'] } },
-      dir,
-      {},
-      Date.now(),
-      running(),
-    );
+    await warm(executor, { ...deploy, only: { groups: ['b'] } });
     expect(executor.connected.sort()).toEqual([
       'deploy@lb.internal:22',
       'deploy@web-3.internal:2200',
@@ -103,9 +103,7 @@ describe('logins opened ahead of a deploy this process runs', () => {
 
   it('goes on past hosts that cannot be reached, saying nothing (the pre-flight reports them)', async () => {
     const executor = new RecordingExecutor(new Set(['web-1.internal']));
-    await expect(
-      warmConnections(executor, deploy, dir, {}, Date.now(), running()),
-    ).resolves.toBeUndefined();
+    await expect(warm(executor, deploy)).resolves.toBeUndefined();
     expect(executor.connected).toHaveLength(4);
   });
 
@@ -127,20 +125,13 @@ describe('logins opened ahead of a deploy this process runs', () => {
     ],
   ])('connects to nothing for %s', async (_, ask) => {
     const executor = new RecordingExecutor();
-    await warmConnections(executor, ask, dir, {}, Date.now(), running());
+    await warm(executor, ask);
     expect(executor.connected).toEqual([]);
   });
 
   it('logs in to an approved environment once the operator has said yes', async () => {
     const executor = new RecordingExecutor();
-    await warmConnections(
-      executor,
-      { ...deploy, environment: 'approved', confirmed: true },
-      dir,
-      {},
-      Date.now(),
-      running(),
-    );
+    await warm(executor, { ...deploy, environment: 'approved', confirmed: true });
     expect(executor.connected.sort()).toEqual([
       'deploy@lb.internal:22',
       'deploy@web-8.internal:22',
@@ -155,14 +146,7 @@ describe('logins opened ahead of a deploy this process runs', () => {
       if (done.signal.aborted) afterAbort += 1;
       done.abort();
     };
-    await warmConnections(
-      executor,
-      { ...deploy, environment: 'wide' },
-      dir,
-      {},
-      Date.now(),
-      done.signal,
-    );
+    await warm(executor, { ...deploy, environment: 'wide' }, done.signal);
     expect(executor.connected.length).toBeGreaterThan(0);
     expect(executor.connected.length).toBeLessThan(12);
     expect(afterAbort).toBe(0);
