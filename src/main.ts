@@ -353,10 +353,16 @@ export function startWorker(
   env: Record<string, string | undefined>,
   name: string,
   warn: (message: string) => void,
-  metrics?: RolloutMetrics,
-  say?: (message: string) => void,
-  /** Its SSH, when made ahead (its logins opened early); closed when the worker stops. */
-  executor: SshExecutor = sshExecutor(config, env),
+  {
+    metrics,
+    say,
+    executor = sshExecutor(config, env),
+  }: {
+    metrics?: RolloutMetrics;
+    say?: (message: string) => void;
+    /** Its SSH, when made ahead (its logins opened early); closed when the worker stops. */
+    executor?: SshExecutor;
+  } = {},
 ): RunningWorker {
   return runWorker(backend, {
     executor,

@@ -52,9 +52,10 @@ export async function serveCommand(
     if (app === undefined) return EXIT.cannotConnect;
     metrics.watchSlack(app.chat.calls);
     if (options.worker) {
-      worker = startWorker(backend, config, io.env, name, warn, metrics, (message) =>
-        log.info(message),
-      );
+      worker = startWorker(backend, config, io.env, name, warn, {
+        metrics,
+        say: (message) => log.info(message),
+      });
       await worker.consumer.waitUntilReady();
       commands = await serveTerminalCommands(config, backend, 'baton start', warn);
     }

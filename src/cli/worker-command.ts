@@ -26,15 +26,10 @@ export async function workerCommand(
   });
   const metrics = new BatonMetrics();
   metrics.watchQueue(() => backend.queue.depth());
-  const running = startWorker(
-    backend,
-    config,
-    io.env,
-    name,
-    (message) => log.warn(message),
+  const running = startWorker(backend, config, io.env, name, (message) => log.warn(message), {
     metrics,
-    (message) => log.info(message),
-  );
+    say: (message) => log.info(message),
+  });
   await running.consumer.waitUntilReady();
   const ops = await startOperations(
     config,
