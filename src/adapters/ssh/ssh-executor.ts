@@ -167,7 +167,6 @@ export class SshExecutor implements RemoteExecutor, Tunnels {
     urgent: boolean,
     way: JumpTarget[] = [...(target.jump ?? []), target],
   ): Promise<Pooled> {
-    if (this.closed) throw this.closedError(target);
     const key = wayKey(way);
     for (;;) {
       const pending = this.opening.get(key);
