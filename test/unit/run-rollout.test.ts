@@ -5,6 +5,7 @@ import type { RolloutState } from '../../src/core/rollout/index.js';
 import { InMemoryHosts } from '../support/in-memory-hosts.js';
 import { planFor, playbookFrom } from '../support/playbooks.js';
 import { RecordingController } from '../support/recording-controller.js';
+import { VirtualClock } from '../support/virtual-clock.js';
 
 const playbook = playbookFrom({
   service: 'svc',
@@ -212,5 +213,64 @@ describe('RolloutRun', () => {
       status: 'rolled_back',
       failure: { reason: 'verify_failed', detail: 'verify failed: a: exit 1 (nope)' },
     });
+  });
+});
+
+describe('RolloutRun health checks', () => {
+  /** Two groups of one host each that come up 310 ms after their restart, on a clock that moves only when slept on. */
+  async function lags(health: Record<string, unknown>) {
+    const clock = new VirtualClock();
+    const hosts = new InMemoryHosts(clock);
+    hosts.spinupMs = 310;
+    const updates: RolloutUpdate[] = [];
+    const plan = planFor(
+      playbookFrom({
+        service: 'svc',
+        steps: [{ name: 'restart', run: 'restart {{version}}' }],
+        health: { ...health, interval: '100ms', timeout: '2s' },
+        environments: {
+          test: {
+            groups: [
+              { name: 'g1', hosts: ['a'] },
+              { name: 'g2', hosts: ['b'] },
+            ],
+          },
+        },
+      }),
+    );
+    const outcome = await RolloutRun.start(plan, 'r1', {
+      executor: hosts,
+      controller: new RecordingController(),
+      health: hosts,
+      clock,
+      checkpoint: async () => {},
+      report: (update) => updates.push(update),
+      gate: async () => ({ continue: true, by: 'U1' }),
+    }).run();
+    expect(outcome.state.status).toBe('succeeded');
+    const passedAt = (host: string) => {
+      for (const update of updates)
+        if (update.kind === 'event' && update.event.type === 'health.passed')
+          if (update.event.host === host) return update.event.at;
+      return undefined;
+    };
+    return ['a', 'b'].map((host) => {
+      const restart = hosts.restarts.find((candidate) => candidate.host === host);
+      return (passedAt(host) as number) - (restart?.readyAt as number);
+    });
+  }
+
+  it('checks a host closely when the hosts before it came up, for http and tcp checks', async () => {
+    for (const health of [{ http: { url: 'http://{{host}}/health' } }, { tcp: { port: 80 } }]) {
+      const [a, b] = await lags(health);
+      expect(a).toBe(15);
+      expect(b).toBeLessThanOrEqual(10);
+    }
+  });
+
+  it('keeps the usual pace for command checks, which each cost the host a command', async () => {
+    const [a, b] = await lags({ command: { run: 'true' } });
+    expect(a).toBe(15);
+    expect(b).toBe(15);
   });
 });

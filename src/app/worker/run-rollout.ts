@@ -20,6 +20,7 @@ import {
 } from '../ports.js';
 import { hostTarget } from '../host-target.js';
 import { waitUntilHealthy } from './wait-until-healthy.js';
+import { ComingUp } from './coming-up.js';
 
 export type GateAnswer = { continue: true; by: string } | { continue: false; by: string };
 
@@ -84,6 +85,8 @@ export class RolloutRun {
   private wake: (() => void) | undefined;
   private readonly running = new Set<Promise<void>>();
   private readonly groupSignals = new Map<string, AbortController>();
+  /** Forward and rollback restarts each come up after a time of their own. */
+  private readonly comingUp = { forward: new ComingUp(), rollback: new ComingUp() };
   private suspended = false;
   private suspendedFor: { reason: string; cause: SuspendCause } | undefined;
   /** The newest state that is stored: what a resumed run starts from. */
@@ -376,6 +379,8 @@ export class RolloutRun {
       this.ports.health,
       this.ports.clock,
       this.signalFor(group),
+      // A command check costs the host a login's command each time: never checked closely.
+      procedure.probe.kind === 'command' ? undefined : this.comingUp[pass],
     );
     if (outcome.outcome === 'abandoned') return;
     const at = this.ports.clock.now();
