@@ -8,7 +8,8 @@
 // Median of BENCH_RUNS (3) runs each. Then one more run of each situation, profiled (never one of
 // the timed runs): where the time goes, from the processes' marks, CPU profiles and events.
 // Prints figures; asserts nothing. BENCH_SIZES (20x4,60x6), BENCH_RUNS, BENCH_PROFILE=0 and
-// BENCH_SITUATIONS (standing,withWorker,embedded,newcomer) change what runs.
+// BENCH_SITUATIONS (standing,withWorker,embedded,newcomer) change what runs; BENCH_KEEP_PROFILES=1
+// keeps the profiled runs' CPU profiles (for `bench/profile-top.ts`) and prints where.
 import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -28,6 +29,7 @@ const SIZES = (process.env.BENCH_SIZES ?? '20x4,60x6').split(',').map((size) => 
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const PROFILE = process.env.BENCH_PROFILE !== '0';
 const ONLY = process.env.BENCH_SITUATIONS?.split(',');
+const KEEP_PROFILES = process.env.BENCH_KEEP_PROFILES === '1';
 const SPINUP_MS = 500;
 
 const cliModule = join(root, 'dist/src/cli.js');
@@ -307,7 +309,8 @@ class Bench {
 
   async cleanUp(): Promise<void> {
     await dropPrefix(this.prefix);
-    await Promise.all(this.scratch.map((dir) => rm(dir, { recursive: true, force: true })));
+    if (KEEP_PROFILES) console.log(`kept: ${this.scratch.join(' ')}`);
+    else await Promise.all(this.scratch.map((dir) => rm(dir, { recursive: true, force: true })));
   }
 }
 
