@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import {
   formatCommand,
   helpText,
+  isValidTimeZone,
   parseCommand,
   RESERVED_SERVICE_NAMES,
   USAGE,
@@ -179,6 +180,12 @@ describe('times', () => {
   it('reports a bad configured zone as a configuration problem', () => {
     const result = parseCommand('rollback parser at 17:00', { now: NOW, timeZone: 'Mars/Olympus' });
     expect(result).toMatchObject({ ok: false, error: { code: 'invalid_timezone' } });
+  });
+
+  it('knows the zones luxon knows, the default UTC among them', () => {
+    for (const zone of ['UTC', 'utc', 'Europe/Berlin', 'UTC+3'])
+      expect(isValidTimeZone(zone)).toBe(true);
+    for (const zone of ['Mars/Olympus', '']) expect(isValidTimeZone(zone)).toBe(false);
   });
 });
 
