@@ -1,4 +1,6 @@
 import { execFile } from 'node:child_process';
+import { once } from 'node:events';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { copyFile, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -81,6 +83,45 @@ describe('SshExecutor', () => {
     expect((await connectionError(ssh.connect(target(0)))).message).toContain('closed');
     expect(ssh.openLogins()).toEqual([]);
   });
+
+  it(
+    'gives up a login to a silent host when closed, instead of waiting out its connect timeout',
+    {
+      timeout: 10_000,
+    },
+    async () => {
+      const silent = createServer();
+      const accepted = new Set<Socket>();
+      silent.on('connection', (socket: Socket) => accepted.add(socket));
+      silent.listen(0, '127.0.0.1');
+      await once(silent, 'listening');
+      const { port } = silent.address() as AddressInfo;
+      try {
+        executor = new SshExecutor({
+          knownHostsPath: fleet.knownHostsPath,
+          privateKeyPath: fleet.clientKeyPath,
+          connectTimeoutMs: 60_000,
+          handshakes: 1,
+        });
+        const reached = once(silent, 'connection');
+        const waiting = connectionError(
+          executor.connect({ name: 'silent', address: '127.0.0.1', port, user: 'root' }),
+        );
+        // Behind it, waiting its turn for the one handshake allowed.
+        const queued = connectionError(
+          executor.connect({ name: 'silent-too', address: '127.0.0.1', port, user: 'nobody' }),
+        );
+        await reached;
+        await executor.close();
+        expect((await waiting).code).toBe('lost');
+        expect((await queued).code).toBe('lost');
+        expect(accepted.size).toBe(1);
+      } finally {
+        for (const socket of accepted) socket.destroy();
+        silent.close();
+      }
+    },
+  );
 
   it('stops a command that runs past its timeout on the host, and says it timed out', async () => {
     const marker = `baton-timeout-${process.pid}-${Date.now()}`;

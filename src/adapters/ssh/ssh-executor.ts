@@ -45,8 +45,12 @@ class NotStarted extends Error {
  */
 export class SshExecutor implements RemoteExecutor, Tunnels {
   private readonly opening = new Map<string, Promise<Pooled>>();
-  /** Closed: no login is opened any more (one under way when it closed is closed as it ends). */
+  /**
+   * Closed: no login is opened any more, and one under way is given up, so that closing never
+   * waits out a silent host's connect timeout (a deploy refused at once would wait for it).
+   */
   private closed = false;
+  private readonly closing = new AbortController();
   private readonly login: SshLogin;
   private readonly pool: LoginPool;
 
@@ -129,6 +133,7 @@ export class SshExecutor implements RemoteExecutor, Tunnels {
 
   async close(): Promise<void> {
     this.closed = true;
+    this.closing.abort();
     this.pool.close();
     await Promise.all([...this.opening.values()].map((attempt) => attempt.catch(() => undefined)));
     this.pool.close();
@@ -214,10 +219,20 @@ export class SshExecutor implements RemoteExecutor, Tunnels {
       }
     }
     try {
-      const login = await this.pool.handshake(urgent, () =>
-        this.login.open({ endpoint, target, before, hop }, via?.login.ssh),
-      );
-      // Closed during the handshake: the pool it would join is gone.
+      const login = await this.pool
+        .handshake(urgent, () => {
+          // Still waiting its turn when closed.
+          if (this.closed) throw this.closedError(target);
+          return this.login.open(
+            { endpoint, target, before, hop },
+            via?.login.ssh,
+            this.closing.signal,
+          );
+        })
+        .catch((error: unknown) => {
+          throw this.closed ? this.closedError(target) : error;
+        });
+      // Closed as the handshake ended: the pool it would join is gone.
       if (this.closed) {
         login.ssh.dispose();
         throw this.closedError(target);

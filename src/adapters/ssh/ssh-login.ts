@@ -77,8 +77,11 @@ export class SshLogin {
     this.knownHostsFile = new KnownHostsFile(options.knownHostsPath);
   }
 
-  /** Logs in to `place`, directly or over `via` (a forwarded channel from the hop before it). */
-  async open(place: LoginPlace, via?: NodeSSH): Promise<Login> {
+  /**
+   * Logs in to `place`, directly or over `via` (a forwarded channel from the hop before it);
+   * `stop` gives the login up wherever it is.
+   */
+  async open(place: LoginPlace, via?: NodeSSH, stop?: AbortSignal): Promise<Login> {
     const credentials = await this.credentials(place);
     const lines = await this.knownHosts(place);
     const { endpoint } = place;
@@ -91,7 +94,10 @@ export class SshLogin {
     // elsewhere runs) does not load ssh2's ~35 files.
     const { NodeSSH } = await import('node-ssh');
     const ssh = new NodeSSH();
+    const giveUp = () => ssh.connection?.destroy();
+    stop?.addEventListener('abort', giveUp, { once: true });
     try {
+      stop?.throwIfAborted();
       await ssh.connect({
         ...(sock === undefined ? { host: endpoint.address, port: endpoint.port } : { sock }),
         username: endpoint.user,
@@ -122,6 +128,8 @@ export class SshLogin {
         presented,
         verdict,
       );
+    } finally {
+      stop?.removeEventListener('abort', giveUp);
     }
     return { ssh, knownAs: name, hostKey: presented as Buffer };
   }
