@@ -15,10 +15,14 @@ let output = '';
 // developer's own `.data/local` (and a local baton they may have running) alone.
 const dataDir = mkdtempSync(join(tmpdir(), 'baton-local-e2e-'));
 
-/** Demo host processes of local mode still running on this machine. */
+/**
+ * Demo host processes of this checkout's local mode still running on this machine: named by
+ * this checkout's path, so that another checkout's local mode is neither counted nor stopped.
+ */
+const DEMO_HOSTS = `${fileURLToPath(new URL('../../demo/host.mjs', import.meta.url))} --address=127.77.`;
 function demoHosts(): string[] {
   const found = spawnSync('pgrep', ['-af', 'demo/host.mjs'], { encoding: 'utf8' });
-  return found.stdout.split('\n').filter((line) => line.includes('--address=127.77.'));
+  return found.stdout.split('\n').filter((line) => line.includes(DEMO_HOSTS));
 }
 
 /** What a person reads: the output without the terminal's escape sequences. */
@@ -36,7 +40,13 @@ async function seen(text: string, ms: number): Promise<void> {
 
 afterAll(() => {
   if (child?.exitCode === null) child.kill('SIGKILL');
-  spawnSync('pkill', ['-f', 'demo/host.mjs --address=127.77.']);
+  for (const line of demoHosts()) {
+    try {
+      process.kill(Number(line.split(' ')[0]), 'SIGKILL');
+    } catch {
+      // gone meanwhile
+    }
+  }
   rmSync(dataDir, { recursive: true, force: true });
 });
 
