@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import type { Duplex } from 'node:stream';
 import type { ClientChannel } from 'ssh2';
 import {
@@ -55,6 +56,8 @@ export class SshExecutor implements RemoteExecutor, Tunnels {
   private readonly pool: LoginPool;
 
   constructor(options: SshExecutorOptions) {
+    // One listener per login under way, each removed as its login ends: as many as handshakes.
+    setMaxListeners(0, this.closing.signal);
     this.login = new SshLogin(options);
     const limits = { ...DEFAULT_POOL_LIMITS };
     for (const name of Object.keys(limits) as (keyof PoolLimits)[])
