@@ -84,6 +84,11 @@ export interface Backend extends Stores {
    * runs the rollouts (`work` is not offered then): that process, for messages.
    */
   servedBy?: string;
+  /**
+   * The embedded backend's: settles, with why, if its data directory is removed or replaced under
+   * this process, which must then stop (see DataDirLock.stillHeld).
+   */
+  lost?: Promise<string>;
   close(): Promise<void>;
 }
 
@@ -222,6 +227,7 @@ export async function openEmbeddedBackend(
     ...stores,
     work: queue,
     blocking: () => stores.rollouts,
+    lost: database.lost,
     readiness: {
       name: 'embedded database',
       check: async () =>

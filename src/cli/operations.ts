@@ -78,3 +78,26 @@ export function graceMs(text: string, io: CliIo): number | undefined {
     io.stderr(`baton: --grace '${text}' is not a duration; write e.g. 30s or 2m.\n`);
   return ms;
 }
+
+/**
+ * Waits until the process is told to stop (SIGINT, SIGTERM, a crash), or its embedded data
+ * directory is lost under it (`backend.lost`): then it must stop too, and says why.
+ */
+export async function untilStopped(
+  io: CliIo,
+  lost: Promise<string> | undefined,
+  log: Logger,
+  what: string,
+): Promise<'told' | 'lost'> {
+  let release: (() => void) | undefined;
+  const told = new Promise<'told'>((resolve) => {
+    release = io.onInterrupt?.(() => resolve('told'));
+  });
+  const why = await Promise.race([told, lost ?? new Promise<never>(() => {})]);
+  release?.();
+  if (why === 'told') return 'told';
+  log.error(
+    `${what}: ${why}. Stopping: rollouts it was running stop after their steps in flight, and cannot be resumed from that directory; look at their hosts before deploying again.`,
+  );
+  return 'lost';
+}

@@ -2,7 +2,13 @@ import { slackAppSettings, type Config } from '../config/env.js';
 import { openBackend, startSlackApp, startWorker, type RunningWorker } from '../main.js';
 import { BatonMetrics } from '../adapters/ops/metrics.js';
 import { EXIT } from './exit-codes.js';
-import { graceMs, logRedisTrouble, processLogger, startOperations } from './operations.js';
+import {
+  graceMs,
+  logRedisTrouble,
+  processLogger,
+  startOperations,
+  untilStopped,
+} from './operations.js';
 import type { CommandSocketServer } from '../adapters/embedded/command-socket-server.js';
 import type { CliIo } from './io.js';
 import { serveTerminalCommands } from './served-backend.js';
@@ -84,17 +90,12 @@ export async function serveCommand(
     log.info(
       `baton ${options.worker ? 'start' : 'serve'} ${name}: Slack app listening over ${how}; ${options.worker ? 'running rollouts' : 'queueing rollouts'} on ${backend.description}.`,
     );
-    await new Promise<void>((resolve) => {
-      const release = io.onInterrupt?.(() => {
-        release?.();
-        resolve();
-      });
-    });
+    const stopped = await untilStopped(io, backend.lost, log, `baton ${name}`);
     log.info(`baton ${name}: stopping.`);
     await ops?.close();
     await app.stop();
     await worker?.stop(grace);
-    return EXIT.ok;
+    return stopped === 'lost' ? EXIT.failed : EXIT.ok;
   } finally {
     await commands?.close();
     await backend.close();

@@ -2,7 +2,13 @@ import type { Config } from '../config/env.js';
 import { openBackend, startWorker } from '../main.js';
 import { BatonMetrics } from '../adapters/ops/metrics.js';
 import { EXIT } from './exit-codes.js';
-import { graceMs, logRedisTrouble, processLogger, startOperations } from './operations.js';
+import {
+  graceMs,
+  logRedisTrouble,
+  processLogger,
+  startOperations,
+  untilStopped,
+} from './operations.js';
 import type { CliIo } from './io.js';
 import { serveTerminalCommands } from './served-backend.js';
 import { needKnownHosts } from './target-args.js';
@@ -49,12 +55,7 @@ export async function workerCommand(
   const answering =
     commands === undefined ? '' : `; terminal commands on it are answered on ${commands.path}`;
   log.info(`baton worker ${name}: taking rollouts from ${backend.description}${answering}.`);
-  await new Promise<void>((resolve) => {
-    const release = io.onInterrupt?.(() => {
-      release?.();
-      resolve();
-    });
-  });
+  const stopped = await untilStopped(io, backend.lost, log, `baton worker ${name}`);
   log.info(
     `baton worker ${name}: stopping; steps in flight may take up to ${options.grace} to finish, then another worker (or, without Redis, the next baton on this data) resumes the rollouts.`,
   );
@@ -63,5 +64,5 @@ export async function workerCommand(
   // Commands are answered while the steps in flight finish; after that, the database is closed.
   await commands?.close();
   await backend.close();
-  return EXIT.ok;
+  return stopped === 'lost' ? EXIT.failed : EXIT.ok;
 }

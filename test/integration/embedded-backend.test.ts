@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Fleet, type FleetHost } from '../fleet/fleet.js';
@@ -99,6 +99,19 @@ describe('the embedded backend (no REDIS_URL)', () => {
     expect((await baton(['status'], fleet.env(), now)).status).toBe(0);
     await stop(worker);
     // Once it has stopped, the data is free again.
+    expect((await baton(['status'], fleet.env(), now)).status).toBe(0);
+  });
+
+  it('stops a worker whose data directory is removed under it, with status 1 and why', async () => {
+    const worker = start(['worker', '--grace', '20s']);
+    await worker.waitFor('taking rollouts');
+    const dataDir = fleet.env().BATON_DATA_DIR as string;
+    rmSync(dataDir, { recursive: true, force: true });
+    // Left running, it would store into files nobody sees while the next baton made a new
+    // database there and took the directory for its own.
+    expect(await worker.exited()).toBe(1);
+    expect(worker.output).toContain(`the data directory ${dataDir}`);
+    expect(worker.output).toContain('was removed or replaced while this process held it');
     expect((await baton(['status'], fleet.env(), now)).status).toBe(0);
   });
 });

@@ -1,11 +1,12 @@
 import { spawn, spawnSync, type ChildProcessByStdio } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { DataDirBusyError, DataDirLock } from '../../src/adapters/embedded/data-dir-lock.js';
 
 let dir: string;
@@ -166,6 +167,52 @@ describe('DataDirLock', () => {
       expect(tally).toEqual(Array(50).fill({ held: 1, busy: 7 }));
     } finally {
       for (const contender of contenders) contender.stop();
+    }
+  });
+});
+
+describe('a holder whose directory goes away under it', () => {
+  it('knows its lock file is no longer the one it locked once removed, or replaced by another', async () => {
+    const lock = take();
+    expect(lock.stillHeld()).toBe(true);
+    await rm(lockFile());
+    expect(lock.stillHeld()).toBe(false);
+    // The next baton makes a new file there and takes it: still not this holder's.
+    const next = take('next');
+    expect(next.stillHeld()).toBe(true);
+    expect(lock.stillHeld()).toBe(false);
+  });
+
+  it('is told once, with why, at its next look after the whole directory is removed', () => {
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
+    try {
+      const lock = take();
+      const reasons: string[] = [];
+      lock.watch((why) => reasons.push(why), 1000);
+      vi.advanceTimersByTime(3000);
+      expect(reasons).toEqual([]);
+      rmSync(dir, { recursive: true, force: true });
+      vi.advanceTimersByTime(1000);
+      expect(reasons).toEqual([expect.stringContaining(`${dir} was removed or replaced`)]);
+      vi.advanceTimersByTime(5000);
+      expect(reasons).toHaveLength(1);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('is not told once it has released the directory itself', () => {
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
+    try {
+      const lock = take();
+      let told = false;
+      lock.watch(() => (told = true), 1000);
+      lock.release();
+      rmSync(lockFile());
+      vi.advanceTimersByTime(5000);
+      expect(told).toBe(false);
+    } finally {
+      vi.useRealTimers();
     }
   });
 });

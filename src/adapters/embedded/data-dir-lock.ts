@@ -1,7 +1,20 @@
-import { closeSync, ftruncateSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  fstatSync,
+  ftruncateSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  statSync,
+  writeSync,
+} from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { tryLock } from 'fs-native-extensions';
+
+const LOCK_FILE = 'baton.lock';
+/** How often a holder looks whether its directory is still there: a few seconds' window at most. */
+const LOST_CHECK_MS = 2000;
 
 /** Who holds a data directory: enough to tell a live holder from one that died. */
 export interface DirHolder {
@@ -68,6 +81,7 @@ function namedHolder(path: string): DirHolder | undefined {
 export class DataDirLock {
   private held = true;
   private readonly onExit = () => this.release();
+  private watcher: NodeJS.Timeout | undefined;
 
   private constructor(
     readonly dir: string,
@@ -76,9 +90,43 @@ export class DataDirLock {
     process.on('exit', this.onExit);
   }
 
+  private get path(): string {
+    return join(this.dir, LOCK_FILE);
+  }
+
+  /**
+   * Whether the lock file is still the one this process locked. Once the directory is removed or
+   * replaced (`rm -rf .data` to start afresh, say), the next baton locks a new file there and
+   * takes its database for its own, while this process would go on writing to files nobody sees.
+   */
+  stillHeld(): boolean {
+    if (!this.held) return false;
+    try {
+      const mine = fstatSync(this.fd);
+      const there = statSync(this.path);
+      return mine.ino === there.ino && mine.dev === there.dev;
+    } catch {
+      return false;
+    }
+  }
+
+  /** Calls `lost` once, within `everyMs`, if the lock file stops being this process's. */
+  watch(lost: (why: string) => void, everyMs = LOST_CHECK_MS): void {
+    clearInterval(this.watcher);
+    this.watcher = setInterval(() => {
+      if (this.stillHeld()) return;
+      clearInterval(this.watcher);
+      if (this.held)
+        lost(
+          `the data directory ${this.dir} was removed or replaced while this process held it: what it stores from now on would be lost, and another baton could take the directory for its own`,
+        );
+    }, everyMs);
+    this.watcher.unref();
+  }
+
   static acquire(dir: string, command: string): DataDirLock {
     mkdirSync(dir, { recursive: true });
-    const path = join(dir, 'baton.lock');
+    const path = join(dir, LOCK_FILE);
     // Never deleted: a process that opened it before the deletion would lock a file nobody sees.
     const fd = openSync(path, 'a+');
     try {
@@ -106,6 +154,7 @@ export class DataDirLock {
   release(): void {
     if (!this.held) return;
     this.held = false;
+    clearInterval(this.watcher);
     process.off('exit', this.onExit);
     ftruncateSync(this.fd, 0);
     // Closing the only descriptor of the open file releases the kernel's lock.

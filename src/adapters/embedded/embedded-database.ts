@@ -47,6 +47,8 @@ export interface EmbeddedDatabase {
   dir: string;
   /** For BullMQ, and for the stores' own queries. */
   pool: PGlitePool;
+  /** Settles, with why, if the data directory is removed or replaced under this process. */
+  lost: Promise<string>;
   close(): Promise<void>;
 }
 
@@ -157,6 +159,7 @@ export async function openEmbeddedDatabase(
     return {
       dir,
       pool,
+      lost: new Promise((resolve) => lock.watch(resolve)),
       async close() {
         await pool.end();
         await opened.close();
