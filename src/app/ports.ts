@@ -53,6 +53,17 @@ export class ConnectionError extends Error {
   }
 }
 
+/**
+ * The executor was closed (its worker is stopping) before it reached the host: nothing is known
+ * of the host, so a rollout that meets this before it starts is left for another attempt.
+ */
+export class ExecutorClosedError extends ConnectionError {
+  constructor(host: string, message: string) {
+    super('lost', host, message);
+    this.name = 'ExecutorClosedError';
+  }
+}
+
 /** Runs planned commands on hosts. Commands arrive already quoted; the executor adds nothing of the user's. */
 export interface RemoteExecutor {
   /** Opens (or reuses) the connection, verifying the host key; throws ConnectionError. */

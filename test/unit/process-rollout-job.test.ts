@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { WorkerDeps } from '../../src/app/worker/deps.js';
 import { processRolloutJob } from '../../src/app/worker/process-rollout-job.js';
+import { ExecutorClosedError } from '../../src/app/ports.js';
 import { InMemoryHosts } from '../support/in-memory-hosts.js';
 import { InMemoryOutbox } from '../support/memory/memory-outbox.js';
 import { InMemoryQueue } from '../support/memory/memory-queue.js';
@@ -146,6 +147,28 @@ describe('processRolloutJob and max_unreachable', () => {
     expect(hosts.log).toEqual([]);
     const last = (await deps.rollouts.read('r1', '0', 0)).at(-1)?.update;
     expect(last).toMatchObject({ kind: 'refused', reason: 'cannot_connect' });
+  });
+
+  it('leaves the rollout to another attempt when its worker stops during pre-flight: no host left out, nothing refused', async () => {
+    const { deps, hosts, history } = setup();
+    // The worker stopping closed its executor before pre-flight reached b.
+    deps.executor = {
+      connect: async (host) => {
+        if (host.name === 'b') throw new ExecutorClosedError('b', 'this worker has closed');
+        return hosts.connect(host);
+      },
+      run: (host, command) => hosts.run(host, command),
+      close: () => hosts.close(),
+    };
+    expect(await processRolloutJob(budgetJob, deps, firstAttempt)).toEqual({
+      kind: 'suspended',
+      reason: 'its worker stopped before it started',
+    });
+    expect(hosts.log).toEqual([]);
+    expect(await deps.rollouts.load('r1')).toBeUndefined();
+    expect(await deps.rollouts.read('r1', '0', 0)).toEqual([]);
+    expect(history.entries).toEqual([]);
+    expect(history.audit.map((entry) => entry.action)).toEqual(['rollout.suspended']);
   });
 });
 

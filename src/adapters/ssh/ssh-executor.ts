@@ -3,6 +3,7 @@ import type { Duplex } from 'node:stream';
 import type { ClientChannel } from 'ssh2';
 import {
   ConnectionError,
+  ExecutorClosedError,
   type CommandResult,
   type HostTarget,
   type JumpTarget,
@@ -143,8 +144,7 @@ export class SshExecutor implements RemoteExecutor, Tunnels {
   }
 
   private closedError(target: HostTarget): ConnectionError {
-    return new ConnectionError(
-      'lost',
+    return new ExecutorClosedError(
       target.name,
       `No login to ${describe(target)} is opened: this worker has closed its connections`,
     );

@@ -1,7 +1,12 @@
 import pLimit from 'p-limit';
 import { withinBudget, type BudgetDecision, type Plan } from '../../core/rollout/index.js';
 import { hookTargets, hostTarget } from '../host-target.js';
-import { ConnectionError, type ConnectionFailure, type RemoteExecutor } from '../ports.js';
+import {
+  ConnectionError,
+  ExecutorClosedError,
+  type ConnectionFailure,
+  type RemoteExecutor,
+} from '../ports.js';
 
 /** Connections opened at once while checking a fleet. */
 const CONCURRENCY = 8;
@@ -45,12 +50,18 @@ export async function preflight(
  */
 const UNREACHABLE: readonly ConnectionFailure[] = ['unreachable', 'timeout', 'lost'];
 
-/** Pre-flight, then the failure budget: the plan to run (perhaps without some hosts), or why not. */
+/**
+ * Pre-flight, then the failure budget: the plan to run (perhaps without some hosts), or why not.
+ * Throws ExecutorClosedError when its worker stopped meanwhile: that says nothing of the hosts,
+ * and must neither refuse the rollout nor count against the budget.
+ */
 export async function preflightWithinBudget(
   plan: Plan,
   executor: RemoteExecutor,
 ): Promise<BudgetDecision> {
   const failures = await preflight(plan, executor);
+  const closed = failures.find((failure) => failure instanceof ExecutorClosedError);
+  if (closed !== undefined) throw closed;
   // A host that hooks run on (a load balancer, say) is needed by every host: never left out.
   const hookHosts = new Set(hookTargets(plan).map((target) => target.name));
   const untrusted = failures.filter(

@@ -1,4 +1,5 @@
 import { giveUp, isTerminal, startRollout, type RolloutState } from '../../core/rollout/index.js';
+import { ExecutorClosedError } from '../ports.js';
 import { auditEntry } from '../audit.js';
 import type { RolloutJob } from '../jobs.js';
 import type { JobAttempt } from '../queue-ports.js';
@@ -86,9 +87,17 @@ export async function processRolloutJob(
     };
     const listed = await inventoryAtStart(job.plan, deps.inventory);
     if (!listed.ok) return refuse('inventory_failed', listed.detail);
-    const decision = await preflightWithinBudget(listed.plan, deps.executor);
-    if (!decision.ok) return refuse('cannot_connect', decision.detail, decision.summary);
-    const seen = await readHostVersions(decision.plan, deps.executor, deps.health);
+    let decision: Awaited<ReturnType<typeof preflightWithinBudget>>;
+    let seen: Awaited<ReturnType<typeof readHostVersions>>;
+    try {
+      decision = await preflightWithinBudget(listed.plan, deps.executor);
+      if (!decision.ok) return refuse('cannot_connect', decision.detail, decision.summary);
+      seen = await readHostVersions(decision.plan, deps.executor, deps.health);
+    } catch (error) {
+      // Its worker is stopping: nothing was touched, and another attempt starts it afresh.
+      if (!(error instanceof ExecutorClosedError)) throw error;
+      return leftForLater(job, deps, attempt, 'its worker stopped before it started');
+    }
     plan = seen.plan;
     for (const problem of seen.unread) deps.warn(`rollout ${job.rollout}: ${problem}`);
     const notUpdated = (plan.notUpdated ?? []).map((left) => left.host);
@@ -146,12 +155,22 @@ export async function processRolloutJob(
     await abandon(job, deps, outcome.state, `${reason} (after ${attempt.attempts} attempts)`);
     return { kind: 'finished' };
   }
+  return leftForLater(job, deps, attempt, reason);
+}
+
+/** Said in the audit (as far as it can be stored), and left to the job's next attempt. */
+async function leftForLater(
+  job: RolloutJob,
+  deps: WorkerDeps,
+  attempt: JobAttempt,
+  reason: string,
+): Promise<JobOutcome> {
   await deps.audit
     .append(
       auditEntry('rollout.suspended', {
-        at: at(),
+        at: deps.clock.now(),
         actor: deps.worker,
-        target,
+        target: targetOf(job),
         detail: { rollout: job.rollout, why: reason, ...attempt },
       }),
     )
