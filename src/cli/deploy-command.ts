@@ -175,9 +175,21 @@ async function requestAndFollow(
           (message) => io.stderr(`baton: ${message}\n`),
           { executor: runHere },
         );
+  // Run here on the embedded backend, the rollout's state is in a directory that can be removed
+  // under it: then it stops, as a worker would, rather than go on where nobody can see it.
+  const leave = new AbortController();
+  let stopping: Promise<void> | undefined;
+  const stopLocal = () => (stopping ??= local?.stop() ?? Promise.resolve());
+  void (local === undefined ? undefined : backend.lost)?.then((why) => {
+    io.stderr(
+      `baton: ${why}. Stopping the rollout after its steps in flight; it cannot be resumed from that directory: look at the hosts of ${ask.service} before deploying again.\n`,
+    );
+    leave.abort();
+    void stopLocal();
+  });
   try {
-    return await followRollout(deps, backend, outcome.rollout, options, io);
+    return await followRollout(deps, backend, outcome.rollout, options, io, leave.signal);
   } finally {
-    await local?.stop();
+    await stopLocal();
   }
 }

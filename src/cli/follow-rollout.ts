@@ -43,6 +43,8 @@ export async function followRollout(
   rollout: string,
   options: DeployOptions,
   io: CliIo,
+  /** Once aborted, following ends (with status 1) at its next read. */
+  leave?: AbortSignal,
 ): Promise<number> {
   const reader = backend.blocking();
   // A Redis failover lets go of the blocked read and refuses writes for a while: wait it out.
@@ -62,6 +64,7 @@ export async function followRollout(
   );
   try {
     for (;;) {
+      if (leave?.aborted === true) return EXIT.failed;
       const entries = await patiently(() => reader.read(rollout, cursor, 1000));
       let state: RolloutState | undefined;
       for (const entry of entries) {

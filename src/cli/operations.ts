@@ -97,7 +97,7 @@ export async function untilStopped(
   release?.();
   if (why === 'told') return 'told';
   log.error(
-    `${what}: ${why}. Stopping: rollouts it was running stop after their steps in flight, and cannot be resumed from that directory; look at their hosts before deploying again.`,
+    `${what}: ${why}. Stopping: any rollout it runs stops after its steps in flight and cannot be resumed from that directory; look at its hosts before deploying again.`,
   );
   return 'lost';
 }

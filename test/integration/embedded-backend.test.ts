@@ -112,6 +112,30 @@ describe('the embedded backend (no REDIS_URL)', () => {
     expect(await worker.exited()).toBe(1);
     expect(worker.output).toContain(`the data directory ${dataDir}`);
     expect(worker.output).toContain('was removed or replaced while this process held it');
+    // It stopped on its own path, not through the crash guard.
+    expect(worker.output).not.toMatch(/nothing handled it|was not caught/);
     expect((await baton(['status'], fleet.env(), now)).status).toBe(0);
+  });
+
+  it('stops a deploy that runs its rollout here when the data directory is removed under it', async () => {
+    await fleet.writePlaybook({
+      service: 'stuck',
+      groups: [{ hosts: [0] }, { hosts: [1] }],
+      healthTimeout: '60s',
+    });
+    // The first group's host never answers healthy, so the rollout is still on it when the
+    // directory goes.
+    await fleet.behave('v99', 'never-healthy');
+    const before = await fleet.health(fleet.hosts[1] as FleetHost);
+    const deploy = start(['deploy', 'stuck', 'v99', '--env', 'test', '--yes', '--json']);
+    await deploy.waitFor('"type":"step.succeeded"', 60_000);
+    const dataDir = fleet.env().BATON_DATA_DIR as string;
+    rmSync(dataDir, { recursive: true, force: true });
+    expect(await deploy.exited()).toBe(1);
+    expect(deploy.output).toContain('was removed or replaced while this process held it');
+    expect(deploy.output).toContain('cannot be resumed from that directory');
+    expect(deploy.output).not.toMatch(/nothing handled it|was not caught/);
+    // It stopped where it was: the second group was never started.
+    expect(await fleet.health(fleet.hosts[1] as FleetHost)).toBe(before);
   });
 });

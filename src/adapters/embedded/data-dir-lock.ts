@@ -7,6 +7,7 @@ import {
   readFileSync,
   statSync,
   writeSync,
+  type Stats,
 } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
@@ -101,12 +102,20 @@ export class DataDirLock {
    */
   stillHeld(): boolean {
     if (!this.held) return false;
+    let mine: Stats;
     try {
-      const mine = fstatSync(this.fd);
-      const there = statSync(this.path);
-      return mine.ino === there.ino && mine.dev === there.dev;
+      mine = fstatSync(this.fd);
     } catch {
-      return false;
+      return true; // cannot tell: not taken for a loss
+    }
+    if (mine.nlink === 0) return false;
+    try {
+      // The inode only: overlay file systems can give a file's path and its descriptor other devices.
+      return statSync(this.path).ino === mine.ino;
+    } catch (error) {
+      // Only "not there" is a loss; a file system failing to answer once (EIO, ESTALE) is not.
+      const code = (error as NodeJS.ErrnoException).code;
+      return code !== 'ENOENT' && code !== 'ENOTDIR';
     }
   }
 
