@@ -45,6 +45,12 @@ describe('ComingUp', () => {
     expect(comingUp.delay(450, 3)).toBe(3);
   });
 
+  it('learns nothing from a host whose checks were far apart (backed off to the interval)', () => {
+    const comingUp = new ComingUp();
+    comingUp.record(400, 1400);
+    expect(comingUp.delay(900, 25)).toBe(25);
+  });
+
   it('follows the most recent hosts when the service starts taking longer', () => {
     const comingUp = new ComingUp();
     for (let i = 0; i < 16; i++) comingUp.record(190, 210);

@@ -218,7 +218,7 @@ describe('RolloutRun', () => {
 
 describe('RolloutRun health checks', () => {
   /** Two groups of one host each that come up 310 ms after their restart, on a clock that moves only when slept on. */
-  async function lags(health: Record<string, unknown>) {
+  async function lags(health: Record<string, unknown>, ssh: Record<string, unknown> = {}) {
     const clock = new VirtualClock();
     const hosts = new InMemoryHosts(clock);
     hosts.spinupMs = 310;
@@ -228,6 +228,7 @@ describe('RolloutRun health checks', () => {
         service: 'svc',
         steps: [{ name: 'restart', run: 'restart {{version}}' }],
         health: { ...health, interval: '100ms', timeout: '2s' },
+        ssh,
         environments: {
           test: {
             groups: [
@@ -270,6 +271,15 @@ describe('RolloutRun health checks', () => {
 
   it('keeps the usual pace for command checks, which each cost the host a command', async () => {
     const [a, b] = await lags({ command: { run: 'true' } });
+    expect(a).toBe(15);
+    expect(b).toBe(15);
+  });
+
+  it('keeps the usual pace for hosts behind jump hosts, whose checks each open a channel through them', async () => {
+    const [a, b] = await lags(
+      { http: { url: 'http://{{host}}/health' } },
+      { jump: 'ops@bastion.example.com' },
+    );
     expect(a).toBe(15);
     expect(b).toBe(15);
   });

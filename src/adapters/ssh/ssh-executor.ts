@@ -57,12 +57,12 @@ export class SshExecutor implements RemoteExecutor, Tunnels {
   private readonly pool: LoginPool;
 
   constructor(options: SshExecutorOptions) {
-    // One listener per login under way, each removed as its login ends: as many as handshakes.
-    setMaxListeners(0, this.closing.signal);
     this.login = new SshLogin(options);
     const limits = { ...DEFAULT_POOL_LIMITS };
     for (const name of Object.keys(limits) as (keyof PoolLimits)[])
       if (options[name] !== undefined) limits[name] = options[name];
+    // One listener per login under way, each removed as its login ends: at most one a handshake.
+    setMaxListeners(limits.handshakes + 1, this.closing.signal);
     this.pool = new LoginPool(this.login.knownHostsFile, limits);
   }
 

@@ -10,6 +10,8 @@ export class ComingUp {
 
   /** A host passed its first check `passedAt` ms into its wait; its check before failed at `failedAt`. */
   record(failedAt: number, passedAt: number): void {
+    // Checks far apart (backed off to the interval) say too little of when it came up.
+    if (passedAt - failedAt > PRECISE_MS) return;
     this.seen.push((failedAt + passedAt) / 2);
     if (this.seen.length > KEPT) this.seen.shift();
   }
@@ -30,6 +32,7 @@ export class ComingUp {
   }
 }
 
+const PRECISE_MS = 100;
 /** The most recent hosts are the best guide: a service's start-up can change during a rollout. */
 const KEPT = 16;
 /**

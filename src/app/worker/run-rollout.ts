@@ -379,8 +379,11 @@ export class RolloutRun {
       this.ports.health,
       this.ports.clock,
       this.signalFor(group),
-      // A command check costs the host a login's command each time: never checked closely.
-      procedure.probe.kind === 'command' ? undefined : this.comingUp[pass],
+      // A command check costs the host a command each time, and one behind jump hosts a channel
+      // through them: neither is checked closely.
+      procedure.probe.kind === 'command' || (target.jump ?? []).length > 0
+        ? undefined
+        : this.comingUp[pass],
     );
     if (outcome.outcome === 'abandoned') return;
     const at = this.ports.clock.now();
