@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { systemClock } from '../../src/adapters/clock/system-clock.js';
 import { RolloutRun, type RolloutUpdate } from '../../src/app/worker/run-rollout.js';
+import { ExecutorClosedError } from '../../src/app/ports.js';
 import type { RolloutState } from '../../src/core/rollout/index.js';
 import { InMemoryHosts } from '../support/in-memory-hosts.js';
 import { planFor, playbookFrom } from '../support/playbooks.js';
@@ -213,6 +214,23 @@ describe('RolloutRun', () => {
       status: 'rolled_back',
       failure: { reason: 'verify_failed', detail: 'verify failed: a: exit 1 (nope)' },
     });
+  });
+
+  it('suspends, failing no host, when its executor is closed under it (its process stopping)', async () => {
+    const { run, hosts, updates } = harness();
+    const realRun = hosts.run.bind(hosts);
+    // Closed before g2's hosts were reached: nothing is known of them.
+    hosts.run = async (target, command) => {
+      if (target.name !== 'a') throw new ExecutorClosedError(target.name, 'closed');
+      return realRun(target, command);
+    };
+    const outcome = await run.run();
+    expect(outcome.suspended).toBe(true);
+    expect(outcome.state.status).toBe('running');
+    const types = updates.flatMap((update) => (update.kind === 'event' ? [update.event.type] : []));
+    expect(types).not.toContain('step.failed');
+    expect(types).not.toContain('cancel.requested');
+    expect(hosts.log).toEqual(['a: restart v2']);
   });
 });
 

@@ -1,6 +1,14 @@
 import { connect } from 'node:net';
 import type { Duplex } from 'node:stream';
-import type { HealthProbe, HostTarget, ProbeResult, RemoteExecutor } from '../../app/ports.js';
+import {
+  ConnectionError,
+  ExecutorClosedError,
+  type CommandResult,
+  type HealthProbe,
+  type HostTarget,
+  type ProbeResult,
+  type RemoteExecutor,
+} from '../../app/ports.js';
 import type { Probe } from '../../core/rollout/index.js';
 import { getThrough, opened } from './through-tunnel.js';
 
@@ -74,9 +82,16 @@ export class NetworkHealthProbe implements HealthProbe {
       case 'tcp':
         return behindJumps ? this.tcpThrough(probe, target, signal) : this.tcp(probe, signal);
       case 'command': {
-        const result = await this.executor.run(target, probe.command, {
-          timeoutMs: probe.timeoutMs,
-        });
+        let result: CommandResult;
+        try {
+          result = await this.executor.run(target, probe.command, { timeoutMs: probe.timeoutMs });
+        } catch (error) {
+          // A host that cannot be reached right now fails this check, as an HTTP one would; a
+          // closed executor says nothing of the host, and is the caller's to handle.
+          if (!(error instanceof ConnectionError) || error instanceof ExecutorClosedError)
+            throw error;
+          return { healthy: false, detail: error.message };
+        }
         if (result.exitCode === 0) return { healthy: true, detail: 'exit 0' };
         const output = (result.stderrTail || result.stdoutTail).trim().split('\n').at(-1) ?? '';
         return {

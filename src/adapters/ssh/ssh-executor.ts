@@ -97,11 +97,13 @@ export class SshExecutor implements RemoteExecutor, Tunnels {
         if (retry) this.pool.retire(pooled);
         this.pool.release(pooled);
         if (!retry)
-          throw new ConnectionError(
-            'lost',
-            target.name,
-            `Could not start a command on ${describe(target)}: ${(error as Error).message}`,
-          );
+          throw this.closed
+            ? this.closedError(target)
+            : new ConnectionError(
+                'lost',
+                target.name,
+                `Could not start a command on ${describe(target)}: ${(error as Error).message}`,
+              );
         pooled = await this.connection(target, true);
       }
     }
@@ -214,6 +216,7 @@ export class SshExecutor implements RemoteExecutor, Tunnels {
       } catch (error) {
         // The hop is shared: say which target this failure stops, whichever asked first.
         if (!(error instanceof ConnectionError) || hop) throw error;
+        if (error instanceof ExecutorClosedError) throw this.closedError(target);
         throw new ConnectionError(
           error.code,
           target.name,

@@ -11,6 +11,7 @@ import {
 } from '../../core/rollout/index.js';
 import {
   ConnectionError,
+  ExecutorClosedError,
   type Clock,
   type CommandResult,
   type ControllerShell,
@@ -256,6 +257,10 @@ export class RolloutRun {
   private track(task: () => Promise<void>): void {
     const promise = task()
       .catch((error: unknown) => {
+        // The executor closed under the run (its process is stopping, and the run was not among
+        // those it suspended first): nothing is known of the host, so the run suspends rather
+        // than take it for a failure; a step cut off this way runs again when it resumes.
+        if (error instanceof ExecutorClosedError) return this.suspend();
         // A task that throws is a bug in baton, not in the host: stop rather than guess.
         this.enqueue({
           type: 'cancel.requested',
@@ -345,7 +350,7 @@ export class RolloutRun {
         });
       }
     } catch (error) {
-      if (!(error instanceof ConnectionError)) throw error;
+      if (!(error instanceof ConnectionError) || error instanceof ExecutorClosedError) throw error;
       this.enqueue({
         type: 'step.failed',
         ...ref,
@@ -407,7 +412,8 @@ export class RolloutRun {
           const last = (result.stderrTail || result.stdoutTail).trim().split('\n').at(-1) ?? '';
           return `${planned.name}: ${result.timedOut ? 'timed out' : `exit ${result.exitCode ?? 'none'}`}${last === '' ? '' : ` (${last})`}`;
         } catch (error) {
-          if (!(error instanceof ConnectionError)) throw error;
+          if (!(error instanceof ConnectionError) || error instanceof ExecutorClosedError)
+            throw error;
           return `${planned.name}: ${error.message}`;
         }
       }),
