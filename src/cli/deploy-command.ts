@@ -180,16 +180,20 @@ async function requestAndFollow(
   const leave = new AbortController();
   let stopping: Promise<void> | undefined;
   const stopLocal = () => (stopping ??= local?.stop() ?? Promise.resolve());
+  let followed = false;
   void (local === undefined ? undefined : backend.lost)?.then((why) => {
+    if (followed) return;
     io.stderr(
       `baton: ${why}. Stopping the rollout after its steps in flight; it cannot be resumed from that directory: look at the hosts of ${ask.service} before deploying again.\n`,
     );
     leave.abort();
-    void stopLocal();
+    // Awaited (and its failure told) where the command ends.
+    stopLocal().catch(() => undefined);
   });
   try {
     return await followRollout(deps, backend, outcome.rollout, options, io, leave.signal);
   } finally {
+    followed = true;
     await stopLocal();
   }
 }

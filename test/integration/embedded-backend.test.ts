@@ -126,7 +126,6 @@ describe('the embedded backend (no REDIS_URL)', () => {
     // The first group's host never answers healthy, so the rollout is still on it when the
     // directory goes.
     await fleet.behave('v99', 'never-healthy');
-    const before = await fleet.health(fleet.hosts[1] as FleetHost);
     const deploy = start(['deploy', 'stuck', 'v99', '--env', 'test', '--yes', '--json']);
     await deploy.waitFor('"type":"step.succeeded"', 60_000);
     const dataDir = fleet.env().BATON_DATA_DIR as string;
@@ -135,7 +134,7 @@ describe('the embedded backend (no REDIS_URL)', () => {
     expect(deploy.output).toContain('was removed or replaced while this process held it');
     expect(deploy.output).toContain('cannot be resumed from that directory');
     expect(deploy.output).not.toMatch(/nothing handled it|was not caught/);
-    // It stopped where it was: the second group was never started.
-    expect(await fleet.health(fleet.hosts[1] as FleetHost)).toBe(before);
+    // It stopped where it was, rather than time the host out and roll it back.
+    expect(deploy.output).not.toContain('"type":"health.timed_out"');
   });
 });

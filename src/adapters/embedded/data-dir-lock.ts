@@ -17,6 +17,12 @@ const LOCK_FILE = 'baton.lock';
 /** How often a holder looks whether its directory is still there: a few seconds' window at most. */
 const LOST_CHECK_MS = 2000;
 
+/** Errors that say a file is not there any more (ESTALE: removed on an NFS server). */
+function gone(error: unknown): boolean {
+  const code = (error as NodeJS.ErrnoException).code;
+  return code === 'ENOENT' || code === 'ENOTDIR' || code === 'ESTALE';
+}
+
 /** Who holds a data directory: enough to tell a live holder from one that died. */
 export interface DirHolder {
   pid: number;
@@ -102,20 +108,21 @@ export class DataDirLock {
    */
   stillHeld(): boolean {
     if (!this.held) return false;
-    let mine: Stats;
+    let mine: Stats | undefined;
     try {
       mine = fstatSync(this.fd);
-    } catch {
-      return true; // cannot tell: not taken for a loss
+    } catch (error) {
+      // On NFS a file removed by another client gives ESTALE; anything else cannot tell.
+      if (gone(error)) return false;
     }
-    if (mine.nlink === 0) return false;
+    if (mine?.nlink === 0) return false;
     try {
       // The inode only: overlay file systems can give a file's path and its descriptor other devices.
-      return statSync(this.path).ino === mine.ino;
+      const there = statSync(this.path);
+      return mine === undefined || there.ino === mine.ino;
     } catch (error) {
-      // Only "not there" is a loss; a file system failing to answer once (EIO, ESTALE) is not.
-      const code = (error as NodeJS.ErrnoException).code;
-      return code !== 'ENOENT' && code !== 'ENOTDIR';
+      // Only "not there" is a loss; a file system failing to answer (EIO, say) is not.
+      return !gone(error);
     }
   }
 
