@@ -39,3 +39,36 @@ describe('NetworkHealthProbe, command checks', () => {
     );
   });
 });
+
+describe('NetworkHealthProbe, behind jump hosts', () => {
+  const behind: HostTarget = {
+    ...target,
+    jump: [{ name: 'bastion', address: 'bastion', port: 22, user: 'ops' }],
+  };
+  const checks: Probe[] = [
+    { kind: 'http', url: 'http://h/health', status: 200, requestTimeoutMs: 1000 },
+    { kind: 'tcp', address: 'h', port: 80, connectTimeoutMs: 1000 },
+  ];
+
+  it('takes a tunnel that cannot be opened for a failed check, and leaves a closed executor to its caller', async () => {
+    for (const check of checks) {
+      const refused = new NetworkHealthProbe(executorThat(new Error('unused')), {
+        forward: async () => {
+          throw new Error('(SSH) Channel open failure: Connection refused');
+        },
+      });
+      expect(await refused.check(check, behind, new AbortController().signal)).toEqual({
+        healthy: false,
+        detail: 'connection refused',
+      });
+      const closed = new NetworkHealthProbe(executorThat(new Error('unused')), {
+        forward: async () => {
+          throw new ExecutorClosedError('h', 'closed');
+        },
+      });
+      await expect(
+        closed.check(check, behind, new AbortController().signal),
+      ).rejects.toBeInstanceOf(ExecutorClosedError);
+    }
+  });
+});

@@ -134,6 +134,7 @@ export class NetworkHealthProbe implements HealthProbe {
       );
       return judge(probe, status, body);
     } catch (error) {
+      if (error instanceof ExecutorClosedError) throw error;
       return { healthy: false, detail: tunnelDetail(error, bounded) };
     }
   }
@@ -149,6 +150,7 @@ export class NetworkHealthProbe implements HealthProbe {
       (await opened(tunnels.forward(target, probe.address, probe.port), bounded)).destroy();
       return { healthy: true, detail: 'port open' };
     } catch (error) {
+      if (error instanceof ExecutorClosedError) throw error;
       return { healthy: false, detail: tunnelDetail(error, bounded) };
     }
   }
