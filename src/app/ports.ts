@@ -64,6 +64,11 @@ export class ExecutorClosedError extends ConnectionError {
   }
 }
 
+/** A connection failure that says something of the host: not its executor closing under it. */
+export function isHostFailure(error: unknown): error is ConnectionError {
+  return error instanceof ConnectionError && !(error instanceof ExecutorClosedError);
+}
+
 /** Runs planned commands on hosts. Commands arrive already quoted; the executor adds nothing of the user's. */
 export interface RemoteExecutor {
   /** Opens (or reuses) the connection, verifying the host key; throws ConnectionError. */

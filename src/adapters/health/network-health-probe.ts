@@ -1,8 +1,8 @@
 import { connect } from 'node:net';
 import type { Duplex } from 'node:stream';
 import {
-  ConnectionError,
   ExecutorClosedError,
+  isHostFailure,
   type CommandResult,
   type HealthProbe,
   type HostTarget,
@@ -88,8 +88,7 @@ export class NetworkHealthProbe implements HealthProbe {
         } catch (error) {
           // A host that cannot be reached right now fails this check, as an HTTP one would; a
           // closed executor says nothing of the host, and is the caller's to handle.
-          if (!(error instanceof ConnectionError) || error instanceof ExecutorClosedError)
-            throw error;
+          if (!isHostFailure(error)) throw error;
           return { healthy: false, detail: error.message };
         }
         if (result.exitCode === 0) return { healthy: true, detail: 'exit 0' };

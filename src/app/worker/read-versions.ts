@@ -7,12 +7,7 @@ import {
   type VersionsSeen,
 } from '../../core/rollout/index.js';
 import { hostTarget } from '../host-target.js';
-import {
-  ConnectionError,
-  ExecutorClosedError,
-  type HealthProbe,
-  type RemoteExecutor,
-} from '../ports.js';
+import { isHostFailure, type HealthProbe, type RemoteExecutor } from '../ports.js';
 
 /** Hosts read at once. */
 const CONCURRENCY = 8;
@@ -39,8 +34,7 @@ export async function readHostVersions(
           if (typeof seen === 'string') problems.push(seen);
           else if (seen !== undefined) observations.set(host.name, seen);
         } catch (error) {
-          if (!(error instanceof ConnectionError) || error instanceof ExecutorClosedError)
-            throw error;
+          if (!isHostFailure(error)) throw error;
           problems.push(`${host.name}: its version could not be read: ${error.message}`);
         }
       }),

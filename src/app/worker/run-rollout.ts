@@ -10,8 +10,8 @@ import {
   type RolloutState,
 } from '../../core/rollout/index.js';
 import {
-  ConnectionError,
   ExecutorClosedError,
+  isHostFailure,
   type Clock,
   type CommandResult,
   type ControllerShell,
@@ -350,7 +350,7 @@ export class RolloutRun {
         });
       }
     } catch (error) {
-      if (!(error instanceof ConnectionError) || error instanceof ExecutorClosedError) throw error;
+      if (!isHostFailure(error)) throw error;
       this.enqueue({
         type: 'step.failed',
         ...ref,
@@ -412,8 +412,7 @@ export class RolloutRun {
           const last = (result.stderrTail || result.stdoutTail).trim().split('\n').at(-1) ?? '';
           return `${planned.name}: ${result.timedOut ? 'timed out' : `exit ${result.exitCode ?? 'none'}`}${last === '' ? '' : ` (${last})`}`;
         } catch (error) {
-          if (!(error instanceof ConnectionError) || error instanceof ExecutorClosedError)
-            throw error;
+          if (!isHostFailure(error)) throw error;
           return `${planned.name}: ${error.message}`;
         }
       }),
