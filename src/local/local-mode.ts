@@ -121,10 +121,20 @@ async function runConsole(
   view.start();
   say(`${CONSOLE_HELP}\n\nThe demo playbook: ${fleet.playbooksDir}/demo.yml\n`);
   let interrupted = false;
+  let lost = false;
   const input = lines('baton> ');
   const release = io.onInterrupt?.(() => {
     interrupted = true;
     say('\nLeaving…');
+    input.close();
+  });
+  // Its database is in a directory that can be removed under it: then it leaves, saying why,
+  // rather than go on storing where nobody can see it.
+  void backend.lost?.then((why) => {
+    if (interrupted) return;
+    interrupted = true;
+    lost = true;
+    say(`\nbaton: ${why}. Leaving: rollouts in flight stop after their steps.`);
     input.close();
   });
   try {
@@ -141,5 +151,5 @@ async function runConsole(
     await fleet.stop();
     say('Stopped the demo hosts. Bye.');
   }
-  return EXIT.ok;
+  return lost ? EXIT.failed : EXIT.ok;
 }

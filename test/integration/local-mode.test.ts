@@ -129,6 +129,33 @@ describe('local mode’s demo hosts', () => {
     expect(demoHosts()).toEqual([]);
   });
 
+  it('leave, saying why, when the data directory is removed under the console', async () => {
+    const own = await mkdtemp(join(tmpdir(), 'baton-local-lost-'));
+    const { io, printed, atPrompt, leave } = localConsole();
+    try {
+      const loaded = loadConfig({ BATON_DATA_DIR: own });
+      if (!loaded.ok) throw new Error(loaded.problems.join('; '));
+      const status = runLocalMode(loaded.config, io, { demoNetwork: NETWORK });
+      await Promise.race([
+        atPrompt,
+        status.then((exited) => {
+          throw new Error(
+            `exited ${exited} before the prompt:\n${printed.stdout}${printed.stderr}`,
+          );
+        }),
+      ]);
+      await rm(join(own, 'local'), { recursive: true, force: true });
+      // Nobody types quit: the console leaves on its own.
+      expect(await status).toBe(1);
+      expect(printed.stdout).toContain('was removed or replaced while this process held it');
+      expect(printed.stdout).toContain('Stopped the demo hosts. Bye.');
+      expect(demoHosts()).toEqual([]);
+    } finally {
+      leave();
+      await rm(own, { recursive: true, force: true });
+    }
+  });
+
   it('are all stopped when the database is held by another process, which is said as before', async () => {
     held.push(DataDirLock.acquire(join(base, 'local', 'db'), 'baton worker'));
     const { io, printed } = localConsole();
