@@ -55,7 +55,8 @@ export class ConnectionError extends Error {
 
 /**
  * The executor was closed (its worker is stopping) before it reached the host: nothing is known
- * of the host, so a rollout that meets this before it starts is left for another attempt.
+ * of the host, so a rollout that meets this, before it starts or during its run, suspends for
+ * another attempt instead of taking it for a host that failed.
  */
 export class ExecutorClosedError extends ConnectionError {
   constructor(host: string, message: string) {

@@ -12,6 +12,7 @@ import { playbookOptions } from '../adapters/playbooks/playbook-directory.js';
 import { warmConnections } from './warm-connections.js';
 import { playbookSource } from '../main/use-case-deps.js';
 import { confirm, type DeployOptions } from './deploy-terminal.js';
+import { AFTER_DATA_DIR_LOST } from './operations.js';
 import { EXIT } from './exit-codes.js';
 import { followRollout } from './follow-rollout.js';
 import type { CliIo } from './io.js';
@@ -180,12 +181,10 @@ async function requestAndFollow(
   const leave = new AbortController();
   let stopping: Promise<void> | undefined;
   const stopLocal = () => (stopping ??= local?.stop() ?? Promise.resolve());
-  let followed = false;
   void (local === undefined ? undefined : backend.lost)?.then((why) => {
-    if (followed) return;
-    io.stderr(
-      `baton: ${why}. Stopping the rollout after its steps in flight; it cannot be resumed from that directory: look at the hosts of ${ask.service} before deploying again.\n`,
-    );
+    // Followed to its end already: nothing left to stop.
+    if (leave.signal.aborted) return;
+    io.stderr(`baton: ${why}. ${AFTER_DATA_DIR_LOST}\n`);
     leave.abort();
     // Awaited (and its failure told) where the command ends.
     stopLocal().catch(() => undefined);
@@ -193,7 +192,7 @@ async function requestAndFollow(
   try {
     return await followRollout(deps, backend, outcome.rollout, options, io, leave.signal);
   } finally {
-    followed = true;
+    leave.abort();
     await stopLocal();
   }
 }

@@ -79,6 +79,10 @@ export function graceMs(text: string, io: CliIo): number | undefined {
   return ms;
 }
 
+/** What a process says once its embedded data directory is lost under it, after why. */
+export const AFTER_DATA_DIR_LOST =
+  'Stopping: rollouts in flight stop after their steps and cannot be resumed from that directory; look at their hosts before deploying again.';
+
 /**
  * Waits until the process is told to stop (SIGINT, SIGTERM, a crash), or its embedded data
  * directory is lost under it (`backend.lost`): then it must stop too, and says why.
@@ -96,8 +100,6 @@ export async function untilStopped(
   const why = await Promise.race([told, lost ?? new Promise<never>(() => {})]);
   release?.();
   if (why === 'told') return 'told';
-  log.error(
-    `${what}: ${why}. Stopping: any rollout it runs stops after its steps in flight and cannot be resumed from that directory; look at its hosts before deploying again.`,
-  );
+  log.error(`${what}: ${why}. ${AFTER_DATA_DIR_LOST}`);
   return 'lost';
 }

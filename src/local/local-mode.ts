@@ -3,6 +3,7 @@ import { systemClock } from '../adapters/clock/system-clock.js';
 import { LocalExecutor } from '../adapters/local/local-executor.js';
 import { DataDirBusyError } from '../adapters/embedded/data-dir-lock.js';
 import { runningVersion } from '../app/history.js';
+import { AFTER_DATA_DIR_LOST } from '../cli/operations.js';
 import { EXIT } from '../cli/exit-codes.js';
 import {
   chatFront,
@@ -134,7 +135,7 @@ async function runConsole(
     if (interrupted) return;
     interrupted = true;
     lost = true;
-    say(`\nbaton: ${why}. Leaving: rollouts in flight stop after their steps.`);
+    say(`\nbaton: ${why}. ${AFTER_DATA_DIR_LOST}`);
     input.close();
   });
   try {

@@ -132,10 +132,9 @@ export class DataDirLock {
     this.watcher = setInterval(() => {
       if (this.stillHeld()) return;
       clearInterval(this.watcher);
-      if (this.held)
-        lost(
-          `the data directory ${this.dir} was removed or replaced while this process held it: what it stores from now on would be lost, and another baton could take the directory for its own`,
-        );
+      lost(
+        `the data directory ${this.dir} was removed or replaced while this process held it: what it stores from now on would be lost, and another baton could take the directory for its own`,
+      );
     }, everyMs);
     this.watcher.unref();
   }

@@ -216,7 +216,7 @@ export class SshExecutor implements RemoteExecutor, Tunnels {
       } catch (error) {
         // The hop is shared: say which target this failure stops, whichever asked first.
         if (!(error instanceof ConnectionError) || hop) throw error;
-        if (error instanceof ExecutorClosedError) throw this.closedError(target);
+        if (this.closed) throw this.closedError(target);
         throw new ConnectionError(
           error.code,
           target.name,

@@ -7,6 +7,8 @@
  */
 export class ComingUp {
   private readonly seen: number[] = [];
+  /** The median of `seen`, kept as hosts are recorded: asked for on every failed check. */
+  private expected: number | undefined;
 
   /** A host passed its first check `passedAt` ms into its wait; its check before failed at `failedAt`. */
   record(failedAt: number, passedAt: number): void {
@@ -14,21 +16,17 @@ export class ComingUp {
     if (passedAt - failedAt > PRECISE_MS) return;
     this.seen.push((failedAt + passedAt) / 2);
     if (this.seen.length > KEPT) this.seen.shift();
+    const sorted = [...this.seen].sort((a, b) => a - b);
+    this.expected = sorted[Math.floor((sorted.length - 1) / 2)];
   }
 
   /** The wait before the next check of a host `elapsed` ms into its wait, given the usual one. */
   delay(elapsed: number, usual: number): number {
-    const expected = this.expected();
+    const { expected } = this;
     if (expected === undefined) return usual;
     if (elapsed < expected - BEFORE_MS) return Math.min(usual, expected - BEFORE_MS - elapsed);
     if (elapsed <= expected + AFTER_MS) return Math.min(usual, CLOSE_MS);
     return usual;
-  }
-
-  private expected(): number | undefined {
-    if (this.seen.length === 0) return undefined;
-    const sorted = [...this.seen].sort((a, b) => a - b);
-    return sorted[Math.floor((sorted.length - 1) / 2)];
   }
 }
 

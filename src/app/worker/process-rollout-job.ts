@@ -87,10 +87,9 @@ export async function processRolloutJob(
     };
     const listed = await inventoryAtStart(job.plan, deps.inventory);
     if (!listed.ok) return refuse('inventory_failed', listed.detail);
-    let decision: Awaited<ReturnType<typeof preflightWithinBudget>>;
     let seen: Awaited<ReturnType<typeof readHostVersions>>;
     try {
-      decision = await preflightWithinBudget(listed.plan, deps.executor);
+      const decision = await preflightWithinBudget(listed.plan, deps.executor);
       if (!decision.ok) return refuse('cannot_connect', decision.detail, decision.summary);
       seen = await readHostVersions(decision.plan, deps.executor, deps.health);
     } catch (error) {
