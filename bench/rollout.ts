@@ -2,7 +2,6 @@
 // Prints figures and ratios; asserts nothing.
 import { systemClock } from '../src/adapters/clock/system-clock.js';
 import { NetworkHealthProbe } from '../src/adapters/health/network-health-probe.js';
-import { loadPlaybookDirectory } from '../src/adapters/playbooks/playbook-directory.js';
 import { SshExecutor } from '../src/adapters/ssh/ssh-executor.js';
 import { preflight } from '../src/app/worker/preflight.js';
 import type { HostTarget } from '../src/app/ports.js';
@@ -11,7 +10,7 @@ import { planRollout } from '../src/core/rollout/index.js';
 import { Fleet } from '../test/fleet/fleet.js';
 import { FleetMonitor } from '../test/fleet/monitor.js';
 import { ChildProcessShell } from '../src/adapters/controller/child-process-shell.js';
-import { firstHealthy, fleetTargets, measureFloor, median } from './floor.js';
+import { fleetTargets, groupAtOnceFloor, groupedPlaybook, measureFloor, median } from './floor.js';
 
 const HOSTS = 20;
 const GROUPS = 4;
@@ -22,13 +21,7 @@ const RUNS = 3;
 const fleet = await Fleet.start({ hosts: HOSTS, subnet: 200, spinupMs: SPINUP_MS });
 try {
   const perGroup = HOSTS / GROUPS;
-  const groups = Array.from({ length: GROUPS }, (_, g) => ({
-    hosts: Array.from({ length: perGroup }, (_, i) => g * perGroup + i),
-    parallel: PARALLEL,
-  }));
-  await fleet.writePlaybook({ groups, steps: 'restart', healthInterval: '500ms' });
-  const playbook = (await loadPlaybookDirectory(fleet.playbooksDir)).playbooks.get('fleet');
-  if (playbook === undefined) throw new Error('bench playbook is invalid');
+  const playbook = await groupedPlaybook(fleet, GROUPS, PARALLEL);
   const executor = new SshExecutor({
     knownHostsPath: fleet.knownHostsPath,
     privateKeyPath: fleet.clientKeyPath,
@@ -40,23 +33,9 @@ try {
   await Promise.all(targets.map((target) => executor.connect(target)));
   const floor = await measureFloor(fleet, executor, GROUPS, 'floor');
   const floorMs = floor.floorMs;
-  let trial = 0;
 
   // The same floor at the group's real concurrency: a whole group restarted at once by hand.
-  const groupTimes: number[] = [];
-  for (let i = 0; i < 3; i++) {
-    const group = targets.slice(0, perGroup);
-    const version = `vgroup${trial++}`;
-    const started = performance.now();
-    await Promise.all(
-      group.map(async (target) => {
-        await executor.run(target, `${fleet.fleetctl} restart ${version}`, { timeoutMs: 10_000 });
-        await firstHealthy(`http://${target.address}:8080/health`);
-      }),
-    );
-    groupTimes.push(performance.now() - started);
-  }
-  const concurrentFloorMs = GROUPS * median(groupTimes);
+  const concurrentFloorMs = await groupAtOnceFloor(fleet, executor, perGroup, GROUPS, 'group');
 
   const walls: number[] = [];
   const withConnect: number[] = [];

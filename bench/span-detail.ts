@@ -8,7 +8,6 @@
 import { readFile } from 'node:fs/promises';
 import { systemClock } from '../src/adapters/clock/system-clock.js';
 import { NetworkHealthProbe } from '../src/adapters/health/network-health-probe.js';
-import { loadPlaybookDirectory } from '../src/adapters/playbooks/playbook-directory.js';
 import { SshExecutor } from '../src/adapters/ssh/ssh-executor.js';
 import { ChildProcessShell } from '../src/adapters/controller/child-process-shell.js';
 import { preflight } from '../src/app/worker/preflight.js';
@@ -16,7 +15,7 @@ import { RolloutRun } from '../src/app/worker/run-rollout.js';
 import { planRollout } from '../src/core/rollout/index.js';
 import type { RolloutUpdate } from '../src/app/worker/run-rollout.js';
 import { Fleet } from '../test/fleet/fleet.js';
-import { firstHealthy, fleetTargets, measureFloor, median } from './floor.js';
+import { groupAtOnceFloor, groupedPlaybook, measureFloor, median } from './floor.js';
 
 const SIZES = (process.env.BENCH_SIZES ?? '20x4,60x6')
   .split(',')
@@ -32,34 +31,13 @@ async function measure(hostCount: number, groupCount: number, subnet: number): P
   const fleet = await Fleet.start({ hosts: hostCount, subnet, spinupMs: SPINUP_MS });
   try {
     const perGroup = hostCount / groupCount;
-    const groups = Array.from({ length: groupCount }, (_, g) => ({
-      hosts: Array.from({ length: perGroup }, (_, i) => g * perGroup + i),
-      parallel: perGroup,
-    }));
-    await fleet.writePlaybook({ groups, steps: 'restart', healthInterval: '500ms' });
-    const playbook = (await loadPlaybookDirectory(fleet.playbooksDir)).playbooks.get('fleet');
-    if (playbook === undefined) throw new Error('bench playbook is invalid');
+    const playbook = await groupedPlaybook(fleet, groupCount, perGroup);
     const executor = new SshExecutor({
       knownHostsPath: fleet.knownHostsPath,
       privateKeyPath: fleet.clientKeyPath,
     });
     const floor = await measureFloor(fleet, executor, groupCount, 'span');
-    const targets = fleetTargets(fleet);
-    const byHand: number[] = [];
-    for (let trial = 0; trial < RUNS; trial++) {
-      const started = performance.now();
-      await Promise.all(
-        targets.slice(0, perGroup).map(async (target, index) => {
-          await executor.run(target, `${fleet.fleetctl} restart vhand${trial}`, {
-            timeoutMs: 10_000,
-          });
-          await firstHealthy(
-            `${fleet.baseUrl(fleet.hosts[index] as Fleet['hosts'][number])}/health`,
-          );
-        }),
-      );
-      byHand.push(performance.now() - started);
-    }
+    const together = await groupAtOnceFloor(fleet, executor, perGroup, groupCount, 'hand', RUNS);
     const spans: number[] = [];
     const rows: Record<string, number[]> = {};
     const add = (name: string, value: number) => (rows[name] ??= []).push(value);
@@ -171,7 +149,6 @@ async function measure(hostCount: number, groupCount: number, subnet: number): P
       }
     }
     const span = median(spans);
-    const together = groupCount * median(byHand);
     console.log(
       `\nwhere a rollout's span goes: ${hostCount} hosts / ${groupCount} groups (parallel ${perGroup}), ${SPINUP_MS} ms spin-up, ${RUNS} runs, in this process`,
     );
