@@ -6,7 +6,8 @@ import { requestRollout, type RolloutAsk } from '../app/use-cases/request-rollou
 import { MAX_SCHEDULE_MS } from '../core/command/index.js';
 import { parseDuration } from '../core/duration.js';
 import type { Config } from '../config/env.js';
-import { sshExecutor, startWorker, type Backend } from '../main.js';
+import type * as Wiring from '../main.js';
+import type { Backend } from '../main.js';
 import type { SshExecutor } from '../adapters/ssh/ssh-executor.js';
 import { playbookOptions } from '../adapters/playbooks/playbook-directory.js';
 import { warmConnections } from './warm-connections.js';
@@ -79,12 +80,15 @@ export async function rolloutCommand(
     ...(options.previous === undefined ? {} : { previousVersion: options.previous }),
     ...filter,
   };
-  const executor = runHere ? sshExecutor(config, io.env) : undefined;
   const playbooks = playbookSource(options.playbooks, playbookOptions(config));
-  // When a process holding the embedded database runs the rollout, its logins are its own.
+  // When another process runs the rollout (a standing worker, or the process holding the
+  // embedded database), the wiring that runs one here is not even loaded.
+  const served = runHere && maybeServed(config);
+  const wiring = runHere && !served ? await import('../main.js') : undefined;
+  const executor = wiring?.sshExecutor(config, io.env);
   const warmingDone = new AbortController();
   const warming =
-    executor === undefined || maybeServed(config)
+    executor === undefined
       ? undefined
       : warmConnections(
           executor,
@@ -93,23 +97,22 @@ export async function rolloutCommand(
           io.now(),
           warmingDone.signal,
         );
+  let late: SshExecutor | undefined;
   try {
-    return await withUseCases(config, io, `baton ${ask.kind}`, playbooks, (deps, backend) =>
-      requestAndFollow(
-        deps,
-        backend,
-        asked,
-        options,
-        config,
-        io,
-        runsHere(runHere, backend, options, io) ? executor : undefined,
-      ),
-    );
+    return await withUseCases(config, io, `baton ${ask.kind}`, playbooks, async (deps, backend) => {
+      if (!runsHere(runHere, backend, options, io))
+        return requestAndFollow(deps, backend, asked, options, config, io, undefined);
+      // A socket file nobody answers on (its holder died): the database was opened here after all.
+      const here = wiring ?? (await import('../main.js'));
+      const ssh = executor ?? (late = here.sshExecutor(config, io.env));
+      return requestAndFollow(deps, backend, asked, options, config, io, { wiring: here, ssh });
+    });
   } finally {
     // Also when no worker started here (a refusal, a backend served by another process): the
     // logins opened ahead are closed with it, and none is opened after.
     warmingDone.abort();
     await executor?.close();
+    await late?.close();
     await warming;
   }
 }
@@ -138,8 +141,8 @@ async function requestAndFollow(
   options: DeployOptions,
   config: Config,
   io: CliIo,
-  /** SSH for the worker this process starts, when it runs the rollout itself. */
-  runHere: SshExecutor | undefined,
+  /** The wiring and SSH for the worker this process starts, when it runs the rollout itself. */
+  runHere: { wiring: typeof Wiring; ssh: SshExecutor } | undefined,
 ): Promise<number> {
   let outcome = await requestRollout(deps, operator(), { ...ask, confirmed: options.yes === true });
   if (!outcome.ok && outcome.code === 'confirmation_needed') {
@@ -168,13 +171,13 @@ async function requestAndFollow(
   const local =
     runHere === undefined
       ? undefined
-      : startWorker(
+      : runHere.wiring.startWorker(
           backend,
           config,
           io.env,
           io.worker ?? 'baton',
           (message) => io.stderr(`baton: ${message}\n`),
-          { executor: runHere },
+          { executor: runHere.ssh },
         );
   // Run here on the embedded backend, the rollout's state is in a directory that can be removed
   // under it: then it stops, as a worker would, rather than go on where nobody can see it.
