@@ -26,9 +26,13 @@ export class CommandSocketLostError extends Error {
 
 /** An error a store raised in the serving process, as it was raised there. */
 export class RemoteCallError extends Error {
-  constructor(name: string, message: string) {
+  /** The error's code there (ECONNREFUSED, say), for callers that tell errors by it. */
+  readonly code: string | undefined;
+
+  constructor(name: string, message: string, code?: string) {
     super(message);
     this.name = name;
+    this.code = code;
   }
 }
 
@@ -52,11 +56,13 @@ export class CommandSocketConnection {
 
   /**
    * Connects to the process serving `dir`, or undefined when none answers: no socket file, nobody
-   * listening on it (a holder that died, or one stopping), or no hello within `helloMs`.
+   * listening on it (a holder that died, or one stopping), no hello within `helloMs`, or one that
+   * does not answer for `backend` (when given).
    */
   static async connect(
     dir: string,
     helloMs: number = HELLO_MS,
+    backend?: string,
   ): Promise<CommandSocketConnection | undefined> {
     const path = commandSocketPath(dir);
     if (path === undefined) return undefined;
@@ -95,6 +101,7 @@ export class CommandSocketConnection {
           }
           const hello = (frame as Partial<Hello> | null)?.hello;
           if (hello?.protocol !== 1) return giveUp();
+          if (backend !== undefined && hello.backend !== backend) return giveUp();
           clearTimeout(timer);
           connection = new CommandSocketConnection(socket, dir, hello);
           resolve(connection);
@@ -143,7 +150,8 @@ export class CommandSocketConnection {
     if (waiting === undefined) return;
     this.pending.delete(frame.id);
     if (frame.ok) waiting.resolve(frame.value);
-    else waiting.reject(new RemoteCallError(frame.error.name, frame.error.message));
+    else
+      waiting.reject(new RemoteCallError(frame.error.name, frame.error.message, frame.error.code));
   }
 
   private fail(why: string): void {
@@ -156,8 +164,10 @@ export class CommandSocketConnection {
 
   private lostError(what: string, why: string): CommandSocketLostError {
     const { pid, command } = this.server;
+    const holds =
+      this.server.backend?.startsWith('redis-') === true ? '' : `holds ${this.dir} and `;
     return new CommandSocketLostError(
-      `lost baton process ${pid} (${command}), which holds ${this.dir} and answered this command's calls: ${why} during ${what} (it stopped or was killed). What the command asked for may or may not be done: look with \`baton status\`, then run it again.`,
+      `lost baton process ${pid} (${command}), which ${holds}answered this command's calls: ${why} during ${what} (it stopped or was killed). What the command asked for may or may not be done: look with \`baton status\`, then run it again.`,
     );
   }
 }

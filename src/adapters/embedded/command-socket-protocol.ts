@@ -68,7 +68,8 @@ export function isAllowedCall(port: string, method: string): port is PortName {
 
 /** Who serves the socket, said first on every connection. */
 export interface Hello {
-  hello: { protocol: 1; pid: number; command: string };
+  /** `backend`: which state it answers for (see CommandSocketPlace); older ones do not say. */
+  hello: { protocol: 1; pid: number; command: string; backend?: string };
 }
 
 export interface CallFrame {
@@ -80,7 +81,7 @@ export interface CallFrame {
 
 export type AnswerFrame =
   | { id: number; ok: true; value: unknown }
-  | { id: number; ok: false; error: { name: string; message: string } };
+  | { id: number; ok: false; error: { name: string; message: string; code?: string } };
 
 export function encodeFrame(value: unknown): Buffer {
   const body = serialize(value);

@@ -1,4 +1,4 @@
-import { chmod, rename, rm } from 'node:fs/promises';
+import { chmod, rename, rm, stat } from 'node:fs/promises';
 import { createServer, type Server, type Socket } from 'node:net';
 import {
   asCall,
@@ -17,6 +17,12 @@ import {
 /** The stores and queue producer that the socket's calls reach, by port name. */
 export type ServedPorts = Record<PortName, object>;
 
+/** The ports one connection's calls reach, and what to let go of when it closes. */
+export interface ConnectionPorts {
+  ports: ServedPorts;
+  release?(): void;
+}
+
 export interface CommandSocketServer {
   path: string;
   /** Stops answering, drops every connection and removes the socket file. */
@@ -25,8 +31,10 @@ export interface CommandSocketServer {
 
 /**
  * Answers the terminal's store and queue calls on `<dir>/baton.sock` (mode 0600) for as long as
- * this process holds the data directory. Must be called with the directory's lock held: any
- * socket file there was left by a holder that died, and is replaced.
+ * this process holds the data directory, or runs a worker on Redis. Must be called with the
+ * embedded directory's lock held: any socket file there was left by a holder that died, and is
+ * replaced. On Redis, the socket's directory is for one Redis and prefix, and the last worker
+ * there to start answers (any of them may: they share the state).
  *
  * Nothing a client sends can stop this process: a frame too large or that does not decode closes
  * that connection, a call that is not offered is answered with a refusal, each with a warning.
@@ -35,8 +43,17 @@ export interface CommandSocketServer {
  */
 export async function serveCommandSocket(
   dir: string,
-  ports: ServedPorts,
-  { command, warn }: { command: string; warn: (message: string) => void },
+  ports: ServedPorts | (() => ConnectionPorts),
+  {
+    command,
+    warn,
+    backend,
+  }: {
+    command: string;
+    warn: (message: string) => void;
+    /** Which state this process answers for, said in the hello (see CommandSocketPlace). */
+    backend?: string;
+  },
 ): Promise<CommandSocketServer | undefined> {
   const path = commandSocketPath(dir);
   if (path === undefined) {
@@ -45,20 +62,34 @@ export async function serveCommandSocket(
     );
     return undefined;
   }
-  const hello: Hello = { hello: { protocol: 1, pid: process.pid, command } };
+  const hello: Hello = {
+    hello: {
+      protocol: 1,
+      pid: process.pid,
+      command,
+      ...(backend === undefined ? {} : { backend }),
+    },
+  };
   const connections = new Set<Socket>();
+  const portsFor = typeof ports === 'function' ? ports : (): ConnectionPorts => ({ ports });
   const server = createServer((socket) => {
+    const served = portsFor();
     connections.add(socket);
-    socket.once('close', () => connections.delete(socket));
-    serveConnection(socket, ports, hello, warn);
+    socket.once('close', () => {
+      connections.delete(socket);
+      served.release?.();
+    });
+    serveConnection(socket, served.ports, hello, warn);
   });
   // Bound under a name of its own, made private, then renamed over the socket's name (replacing
   // one a killed holder left): nobody can connect before the mode is set.
   const staging = `${path}.${process.pid}`;
+  let bound: number;
   try {
     await rm(staging, { force: true });
     await listen(server, staging);
     await chmod(staging, 0o600);
+    bound = (await stat(staging)).ino;
     await rename(staging, path);
   } catch (error) {
     server.close();
@@ -75,7 +106,9 @@ export async function serveCommandSocket(
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       for (const socket of connections) socket.destroy();
       await closed;
-      await rm(path, { force: true });
+      // On Redis another worker on this machine may have taken the name since: its socket stays.
+      const now = await stat(path).catch(() => undefined);
+      if (now?.ino === bound) await rm(path, { force: true });
     },
   };
 }
@@ -150,7 +183,12 @@ async function answer(
   } catch (error) {
     const { name, message } =
       error instanceof Error ? error : { name: 'Error', message: String(error) };
-    return { id, ok: false, error: { name, message } };
+    const code = (error as { code?: unknown } | null)?.code;
+    return {
+      id,
+      ok: false,
+      error: { name, message, ...(typeof code === 'string' ? { code } : {}) },
+    };
   }
 }
 

@@ -1,0 +1,74 @@
+import { createHash } from 'node:crypto';
+import { lstat, mkdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { embeddedDataDir } from './data-dir.js';
+import type { Config } from './env.js';
+
+// process.getuid, unlike os.userInfo, needs no entry in the password file (containers).
+const ownUid = (): number => process.getuid?.() ?? 0;
+
+type PlaceConfig = Pick<Config, 'REDIS_URL' | 'BATON_REDIS_PREFIX' | 'BATON_DATA_DIR'>;
+
+/**
+ * Where a process running rollouts answers the terminal's commands, and which state it answers
+ * for. The embedded backend's socket is in its data directory, beside the lock. On Redis it is in
+ * a directory of this user's own under the temporary directory, named after the Redis URL and key
+ * prefix: a terminal finds a worker on this machine that uses the same Redis and prefix, and no
+ * other (the hello names the same, and the terminal checks it).
+ */
+export interface CommandSocketPlace {
+  dir: string;
+  /** Said in the socket's hello. */
+  backend: string;
+  /** Whether `dir` must be one only this user can enter: the temporary directory is shared. */
+  private: boolean;
+}
+
+export function commandSocketPlace(config: PlaceConfig): CommandSocketPlace {
+  if (config.REDIS_URL === undefined)
+    return { dir: embeddedDataDir(config), backend: 'embedded', private: false };
+  // Hashed, so that a password in the URL is not written into a path.
+  const digest = createHash('sha256')
+    .update(`${config.REDIS_URL}\n${config.BATON_REDIS_PREFIX}`)
+    .digest('hex')
+    .slice(0, 16);
+  return {
+    dir: join(tmpdir(), `baton-${ownUid()}`, `redis-${digest}`),
+    backend: `redis-${digest}`,
+    private: true,
+  };
+}
+
+/**
+ * Why `dir` and the directory above it are not this user's alone (another user could then put a
+ * socket there and be taken for a worker), or undefined when they are.
+ */
+export async function notPrivate(dir: string): Promise<string | undefined> {
+  const uid = ownUid();
+  for (const path of [dirname(dir), dir]) {
+    let stats;
+    try {
+      stats = await lstat(path);
+    } catch (error) {
+      return `${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`;
+    }
+    if (!stats.isDirectory()) return `${path} is not a directory`;
+    if (stats.uid !== uid) return `${path} belongs to user ${stats.uid}, not ${uid}`;
+    if ((stats.mode & 0o077) !== 0)
+      return `${path} may be entered by others (mode ${(stats.mode & 0o777).toString(8)})`;
+  }
+  return undefined;
+}
+
+/** Makes the place's directory (mode 0700) when it must be private; why not, if it cannot be. */
+export async function preparePlace(place: CommandSocketPlace): Promise<string | undefined> {
+  if (!place.private) return undefined;
+  try {
+    await mkdir(dirname(place.dir), { mode: 0o700, recursive: true });
+    await mkdir(place.dir, { mode: 0o700, recursive: true });
+  } catch (error) {
+    return `${place.dir}: ${(error as Error).message}`;
+  }
+  return notPrivate(place.dir);
+}
