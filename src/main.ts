@@ -32,7 +32,13 @@ import type { Clock, RemoteExecutor } from './app/ports.js';
 import { producerOf, type RolloutQueue, type RolloutWorkSource } from './app/queue-ports.js';
 import { retryingPort, STORE_RETRY } from './app/retry.js';
 import type { ScheduleStore } from './app/schedule-ports.js';
-import type { HistoryStore, LockStore, RolloutStore } from './app/store-ports.js';
+import {
+  releasable,
+  type BlockingRollouts,
+  type HistoryStore,
+  type LockStore,
+  type RolloutStore,
+} from './app/store-ports.js';
 import type { PlaybookSource, UseCaseDeps } from './app/use-cases/deps.js';
 import { fireScheduledRollback } from './app/use-cases/fire-scheduled-rollback.js';
 import type { RolloutMetrics, WorkerDeps } from './app/worker/deps.js';
@@ -75,8 +81,8 @@ export interface Backend extends Stores {
   queue: RolloutQueue;
   /** The queue's consuming side, for workers. */
   work: RolloutWorkSource;
-  /** A store of its own for blocking reads (following a rollout). */
-  blocking(): RolloutStore;
+  /** A store of its own for blocking reads (following a rollout), until released. */
+  blocking(): BlockingRollouts;
   /** For /healthz: the store answers. */
   readiness: ReadinessCheck;
   /**
@@ -146,12 +152,19 @@ export function openRedisBackend({ url, prefix, trouble }: RedisSettings): Backe
     blocking() {
       const connection = redis.duplicateWatched();
       extra.push(connection);
-      return retryingPort(
+      const store = retryingPort(
         new RedisRolloutStore(connection, keys),
         'rollouts',
         STORE_RETRY,
         () => {},
       );
+      const release = () => {
+        const at = extra.indexOf(connection);
+        if (at < 0) return;
+        extra.splice(at, 1);
+        connection.disconnect();
+      };
+      return releasable(store, release);
     },
     readiness: {
       name: 'redis',
@@ -226,7 +239,7 @@ export async function openEmbeddedBackend(
     description: `the embedded database in ${dir} (set REDIS_URL to use Redis)`,
     ...stores,
     work: queue,
-    blocking: () => stores.rollouts,
+    blocking: () => releasable(stores.rollouts, () => {}),
     lost: database.lost,
     readiness: {
       name: 'embedded database',

@@ -96,3 +96,10 @@ export interface HistoryStore {
   /** Newest first. */
   list(target: Target, limit: number): Promise<HistoryEntry[]>;
 }
+
+/** A rollout store for blocking reads; `release` lets go of what it holds (a connection). */
+export type BlockingRollouts = RolloutStore & { release(): void };
+
+/** The store, with `release` beside its methods (which it keeps, through its prototype). */
+export const releasable = (store: RolloutStore, release: () => void): BlockingRollouts =>
+  Object.assign(Object.create(store) as RolloutStore, { release });

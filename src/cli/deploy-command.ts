@@ -99,14 +99,22 @@ export async function rolloutCommand(
         );
   let late: SshExecutor | undefined;
   try {
-    return await withUseCases(config, io, `baton ${ask.kind}`, playbooks, async (deps, backend) => {
-      if (!runsHere(runHere, backend, options, io))
-        return requestAndFollow(deps, backend, asked, options, config, io, undefined);
-      // A socket file nobody answers on (its holder died): the database was opened here after all.
-      const here = wiring ?? (await import('../main.js'));
-      const ssh = executor ?? (late = here.sshExecutor(config, io.env));
-      return requestAndFollow(deps, backend, asked, options, config, io, { wiring: here, ssh });
-    });
+    return await withUseCases(
+      config,
+      io,
+      `baton ${ask.kind}`,
+      playbooks,
+      async (deps, backend) => {
+        if (!runsHere(runHere, backend, options, io))
+          return requestAndFollow(deps, backend, asked, options, config, io, undefined);
+        // A socket file nobody answers on (its holder died): the database was opened here after all.
+        const here = wiring ?? (await import('../main.js'));
+        const ssh = executor ?? (late = here.sshExecutor(config, io.env));
+        return requestAndFollow(deps, backend, asked, options, config, io, { wiring: here, ssh });
+      },
+      // With --worker on Redis, the worker runs here: on a connection of this process's own.
+      config.REDIS_URL !== undefined && options.worker === true,
+    );
   } finally {
     // Also when no worker started here (a refusal, a backend served by another process): the
     // logins opened ahead are closed with it, and none is opened after.

@@ -55,18 +55,25 @@ export function withUseCases(
   /** A playbook directory, or a source of them already in use by the command. */
   playbooks: string | PlaybookSource,
   work: (deps: UseCaseDeps, backend: Backend) => Promise<number>,
+  /** Open the backend here even when a running process would answer (see useBackend). */
+  direct = false,
 ): Promise<number> {
-  return useBackend(config, io, command, (backend) =>
-    work(
-      useCaseDeps(backend, {
-        playbooks:
-          typeof playbooks === 'string'
-            ? playbookSource(playbooks, playbookOptions(config))
-            : playbooks,
-        clock: { now: io.now, sleep: systemClock.sleep },
-        timeZone: config.BATON_TIMEZONE,
-      }),
-      backend,
-    ),
+  return useBackend(
+    config,
+    io,
+    command,
+    (backend) =>
+      work(
+        useCaseDeps(backend, {
+          playbooks:
+            typeof playbooks === 'string'
+              ? playbookSource(playbooks, playbookOptions(config))
+              : playbooks,
+          clock: { now: io.now, sleep: systemClock.sleep },
+          timeZone: config.BATON_TIMEZONE,
+        }),
+        backend,
+      ),
+    { direct },
   );
 }

@@ -1,26 +1,71 @@
-import { CommandSocketConnection } from '../adapters/embedded/command-socket-client.js';
+import {
+  CommandSocketConnection,
+  CommandSocketLostError,
+  HELLO_MS,
+} from '../adapters/embedded/command-socket-client.js';
+import { ALLOWED_CALLS, type PortName } from '../adapters/embedded/command-socket-protocol.js';
 import {
   serveCommandSocket,
   type CommandSocketServer,
+  type ConnectionPorts,
 } from '../adapters/embedded/command-socket-server.js';
-import type { RolloutStore } from '../app/store-ports.js';
+import { releasable, type BlockingRollouts, type RolloutStore } from '../app/store-ports.js';
+import { commandSocketPlace, notPrivate, preparePlace } from '../config/command-socket-place.js';
 import type { Config } from '../config/env.js';
-import { embeddedDataDir } from '../config/data-dir.js';
 import type { Backend } from '../main.js';
 
+type ServedConfig = Pick<Config, 'REDIS_URL' | 'BATON_REDIS_PREFIX' | 'BATON_DATA_DIR'>;
+
 /**
- * The embedded backend through the process that holds it (a `baton start` or `baton worker`),
- * when one answers on the data directory's socket; undefined when none does, and this process
- * may open the database itself (the directory's lock still refuses it while a holder lives).
+ * On Redis a worker that does not say hello soon is passed by: the command reaches Redis itself,
+ * which is always right there, only slower to start.
+ */
+const REDIS_HELLO_MS = 500;
+
+/**
+ * Calls that change nothing: after the process answering a command on Redis went away, these are
+ * asked again of Redis directly. A call that may change something is not (it may or may not have
+ * been done): it fails, saying so.
+ */
+const READS: Partial<Record<PortName, readonly string[]>> = {
+  locks: ['get'],
+  rollouts: ['load', 'read', 'cancelRequestedBy', 'gateAnswer'],
+  history: ['recorded', 'list'],
+  audit: ['recent'],
+  requests: ['approval', 'pending', 'unlaunched'],
+  schedules: ['get', 'open'],
+  outbox: ['get', 'unsettled'],
+  queue: ['state', 'depth', 'failed'],
+};
+
+/**
+ * The backend through a process that runs rollouts on it and answers on its command socket (see
+ * CommandSocketPlace); undefined when none answers. On the embedded backend that is the process
+ * holding the database (this process may open it itself otherwise: the directory's lock still
+ * refuses it while a holder lives). On Redis it is a `baton worker` or `baton start` on this
+ * machine with the same REDIS_URL and prefix; if it goes away mid-command, `direct` opens Redis
+ * here and the command goes on (see READS).
  */
 export async function servedBackend(
-  config: Pick<Config, 'BATON_DATA_DIR'>,
+  config: ServedConfig,
+  direct: () => Promise<Backend>,
+  say: (message: string) => void,
 ): Promise<Backend | undefined> {
-  const dir = embeddedDataDir(config);
-  const connection = await CommandSocketConnection.connect(dir);
+  const place = commandSocketPlace(config);
+  if (place.private && (await notPrivate(place.dir)) !== undefined) return undefined;
+  const connection = await CommandSocketConnection.connect(
+    place.dir,
+    place.private ? REDIS_HELLO_MS : HELLO_MS,
+    place.private ? place.backend : undefined,
+  );
   if (connection === undefined) return undefined;
   const { pid, command } = connection.server;
   const servedBy = `baton process ${pid} (${command})`;
+  if (config.REDIS_URL !== undefined)
+    return failingOver(connection, servedBy, direct, () =>
+      say(`${servedBy}, which answered this command, went away; going on with Redis directly.`),
+    );
+  const dir = place.dir;
   const rollouts = connection.port<RolloutStore>('rollouts');
   const noWorker = () => {
     throw new Error(
@@ -40,7 +85,7 @@ export async function servedBackend(
     queue: connection.port('queue'),
     work: { work: noWorker, workSchedules: noWorker },
     // Each call has its own answer on the connection: a long poll holds up nothing else.
-    blocking: () => rollouts,
+    blocking: () => releasable(rollouts, () => {}),
     readiness: {
       name: 'embedded database',
       check: async () => connection.isOpen() || `${servedBy} no longer answers`,
@@ -49,16 +94,111 @@ export async function servedBackend(
   };
 }
 
+/** Redis through the worker's socket, and through a connection of this process once it is gone. */
+function failingOver(
+  connection: CommandSocketConnection,
+  servedBy: string,
+  openDirect: () => Promise<Backend>,
+  told: () => void,
+): Backend {
+  const noWorker = () => {
+    throw new Error(`${servedBy} answers this command: a worker cannot run through it`);
+  };
+  let direct: Promise<Backend> | undefined;
+  const switched = () => {
+    if (direct === undefined) {
+      told();
+      direct = openDirect();
+    }
+    return direct;
+  };
+  const port = <P>(name: PortName, through: (backend: Backend) => object = (b) => b[name]): P =>
+    Object.fromEntries(
+      ALLOWED_CALLS[name].map((method) => [
+        method,
+        async (...args: unknown[]) => {
+          const call = (backend: Backend) => {
+            const target = through(backend) as Record<string, (...a: unknown[]) => unknown>;
+            return (target[method] as (...a: unknown[]) => unknown).apply(target, args);
+          };
+          if (direct === undefined && connection.isOpen()) {
+            try {
+              return await connection.call(name, method, args);
+            } catch (error) {
+              if (!(error instanceof CommandSocketLostError)) throw error;
+              // Lost on its way: it may or may not have been done there, so only a read is asked
+              // again. A call made once the loss is known was never sent, and goes to Redis.
+              if (READS[name]?.includes(method) !== true) throw error;
+            }
+          }
+          return call(await switched());
+        },
+      ]),
+    ) as P;
+  return {
+    description: `Redis, through ${servedBy}`,
+    locks: port('locks'),
+    rollouts: port('rollouts'),
+    history: port('history'),
+    audit: port('audit'),
+    requests: port('requests'),
+    schedules: port('schedules'),
+    outbox: port('outbox'),
+    queue: port('queue'),
+    work: { work: noWorker, workSchedules: noWorker },
+    blocking() {
+      // Once on Redis directly, blocking reads need a connection of their own, as here without
+      // a worker; through the socket, the worker holds one for this command.
+      let own: BlockingRollouts | undefined;
+      const store = port<RolloutStore>('rollouts', (backend) => (own ??= backend.blocking()));
+      return releasable(store, () => own?.release());
+    },
+    readiness: {
+      name: 'redis',
+      check: async () => connection.isOpen() || `${servedBy} no longer answers`,
+    },
+    async close() {
+      await connection.close();
+      // One that could not be opened has nothing to close (its failure was the calls' answer).
+      await direct?.then(
+        (backend) => backend.close(),
+        () => undefined,
+      );
+    },
+  };
+}
+
 /**
- * For a process that holds the embedded database to serve: answers the terminal's commands on
- * the data directory's socket until closed. Nothing to do on Redis.
+ * For a process that runs rollouts: answers the terminal's commands on its backend's command
+ * socket until closed (see CommandSocketPlace). On Redis, each connection that follows a rollout
+ * has a Redis connection of its own for its blocking reads, let go when it closes.
  */
-export function serveTerminalCommands(
-  config: Pick<Config, 'REDIS_URL' | 'BATON_DATA_DIR'>,
+export async function serveTerminalCommands(
+  config: ServedConfig,
   backend: Backend,
   command: string,
   warn: (message: string) => void,
 ): Promise<CommandSocketServer | undefined> {
-  if (config.REDIS_URL !== undefined) return Promise.resolve(undefined);
-  return serveCommandSocket(embeddedDataDir(config), backend, { command, warn });
+  const place = commandSocketPlace(config);
+  const unfit = await preparePlace(place);
+  if (unfit !== undefined) {
+    warn(
+      `terminal commands are not answered by this process (they reach Redis themselves): ${unfit}`,
+    );
+    return undefined;
+  }
+  const ports =
+    config.REDIS_URL === undefined ? backend : (): ConnectionPorts => followingPorts(backend);
+  return serveCommandSocket(place.dir, ports, { command, warn, backend: place.backend });
+}
+
+/** The backend's ports for one connection: its blocking reads on a Redis connection of its own. */
+function followingPorts(backend: Backend): ConnectionPorts {
+  let reader: BlockingRollouts | undefined;
+  const rollouts: RolloutStore = Object.create(backend.rollouts) as RolloutStore;
+  rollouts.read = (id, cursor, blockMs) =>
+    blockMs > 0
+      ? (reader ??= backend.blocking()).read(id, cursor, blockMs)
+      : backend.rollouts.read(id, cursor, blockMs);
+  return { ports: { ...backend, rollouts }, release: () => reader?.release() };
 }

@@ -1,0 +1,143 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { systemClock } from '../../src/adapters/clock/system-clock.js';
+import {
+  CommandSocketConnection,
+  CommandSocketLostError,
+} from '../../src/adapters/embedded/command-socket-client.js';
+import type { CommandSocketServer } from '../../src/adapters/embedded/command-socket-server.js';
+import { releasable, type LockHolder, type LockStore } from '../../src/app/store-ports.js';
+import { servedBackend, serveTerminalCommands } from '../../src/cli/served-backend.js';
+import { commandSocketPlace } from '../../src/config/command-socket-place.js';
+import type { Backend } from '../../src/main.js';
+import { InMemoryLockStore, InMemoryRolloutStore } from '../support/memory/memory-stores.js';
+import { until } from '../support/until.js';
+
+// A terminal command on Redis through a worker's socket, and on Redis itself (here: stores of
+// its own) once that worker is gone: what is asked again there, and what is not.
+const config = {
+  REDIS_URL: 'redis://127.0.0.1:6379',
+  BATON_REDIS_PREFIX: 'served-test',
+  BATON_DATA_DIR: '.data',
+};
+const target = { service: 'web', environment: 'prod' };
+const holder = (owner: string): LockHolder => ({ token: owner, owner, reason: '', since: 0 });
+
+function backendOf(locks: LockStore, rollouts = new InMemoryRolloutStore()): Backend {
+  return {
+    description: 'memory',
+    locks,
+    rollouts,
+    blocking: () => releasable(rollouts, () => {}),
+    close: async () => {},
+  } as unknown as Backend;
+}
+
+let temp: string;
+let server: CommandSocketServer | undefined;
+let served: Backend | undefined;
+const savedTmpdir = process.env.TMPDIR;
+beforeEach(async () => {
+  temp = await mkdtemp(join(tmpdir(), 'baton-served-'));
+  process.env.TMPDIR = temp;
+});
+afterEach(async () => {
+  await served?.close();
+  await server?.close();
+  if (savedTmpdir === undefined) delete process.env.TMPDIR;
+  else process.env.TMPDIR = savedTmpdir;
+  await rm(temp, { recursive: true, force: true });
+});
+
+/** The worker's side, serving `worker`; the terminal's, opening `direct` once told to. */
+async function setUp(worker: Backend, direct: Backend) {
+  server = await serveTerminalCommands(config, worker, 'baton worker', (message) => {
+    throw new Error(`unexpected warning: ${message}`);
+  });
+  const told: string[] = [];
+  let opened = 0;
+  served = await servedBackend(
+    config,
+    async () => {
+      opened += 1;
+      return direct;
+    },
+    (message) => told.push(message),
+  );
+  if (served === undefined) throw new Error('not served');
+  return { served, told, opened: () => opened };
+}
+
+describe('a terminal command on Redis through a worker', () => {
+  it("reaches the worker's stores, and Redis itself only after the worker is gone", async () => {
+    const workerLocks = new InMemoryLockStore(systemClock);
+    const directLocks = new InMemoryLockStore(systemClock);
+    await directLocks.acquire(target, holder('seen directly'), 60_000);
+    const { served, told, opened } = await setUp(backendOf(workerLocks), backendOf(directLocks));
+
+    expect(await served.locks.acquire(target, holder('terminal'), 60_000)).toEqual({ ok: true });
+    expect((await workerLocks.get(target))?.owner).toBe('terminal');
+    expect(opened()).toBe(0);
+
+    await server?.close();
+    server = undefined;
+    await until(async () => (await served.readiness.check()) !== true);
+    // A write made once the loss is known was never sent: it goes to Redis.
+    expect(await served.locks.release(target, 'seen directly')).toBe(true);
+    expect(await directLocks.get(target)).toBeUndefined();
+    await directLocks.acquire(target, holder('seen directly'), 60_000);
+    expect((await served.locks.get(target))?.owner).toBe('seen directly');
+    expect(told).toEqual([
+      `baton process ${process.pid} (baton worker), which answered this command, went away; going on with Redis directly.`,
+    ]);
+    expect(opened()).toBe(1);
+  });
+
+  it('asks a read in flight again of Redis, but not a write, which may have been done', async () => {
+    // The worker answers neither call until it is gone.
+    const hanging = new InMemoryLockStore(systemClock);
+    const never = () => new Promise<never>(() => {});
+    const workerLocks = Object.assign(Object.create(hanging) as LockStore, {
+      acquire: never,
+      get: never,
+    });
+    const directLocks = new InMemoryLockStore(systemClock);
+    await directLocks.acquire(target, holder('seen directly'), 60_000);
+    const { served } = await setUp(backendOf(workerLocks), backendOf(directLocks));
+
+    const write = served.locks.acquire(target, holder('terminal'), 60_000);
+    const read = served.locks.get(target);
+    const written = write.then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    await server?.close();
+    server = undefined;
+    expect(await written).toBeInstanceOf(CommandSocketLostError);
+    expect(String(await written)).toContain('may or may not be done');
+    expect((await read)?.owner).toBe('seen directly');
+    expect((await directLocks.get(target))?.owner).toBe('seen directly');
+  });
+
+  it('is not answered by a worker on other state', async () => {
+    server = await serveTerminalCommands(
+      config,
+      backendOf(new InMemoryLockStore(systemClock)),
+      'baton worker',
+      () => {},
+    );
+    const dir = commandSocketPlace(config).dir;
+    expect(await CommandSocketConnection.connect(dir, 500, 'redis-0000000000000000')).toBe(
+      undefined,
+    );
+    const right = await CommandSocketConnection.connect(
+      dir,
+      500,
+      commandSocketPlace(config).backend,
+    );
+    expect(right?.server.backend).toBe(commandSocketPlace(config).backend);
+    await right?.close();
+  });
+});
