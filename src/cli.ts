@@ -1,5 +1,5 @@
 import { CommandSocketLostError } from './adapters/embedded/command-socket-client.js';
-import { DataDirBusyError } from './adapters/embedded/data-dir-lock.js';
+import { DataDirBusyError } from './adapters/embedded/data-dir-busy.js';
 import { Command, CommanderError } from 'commander';
 import { EXIT } from './cli/exit-codes.js';
 import type { CliIo } from './cli/io.js';
@@ -7,7 +7,7 @@ import type { DeployOptions } from './cli/deploy-terminal.js';
 import type { RollbackOptions } from './cli/rollback-command.js';
 import { loadConfig } from './config/env.js';
 import { registerSecrets } from './adapters/log/redact.js';
-import { configuredSecrets, redactedIo } from './cli/operations.js';
+import { configuredSecrets, redactedIo } from './cli/redacted-io.js';
 
 export type { CliIo } from './cli/io.js';
 

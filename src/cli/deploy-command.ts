@@ -13,7 +13,7 @@ import { playbookOptions } from '../adapters/playbooks/playbook-directory.js';
 import { warmConnections } from './warm-connections.js';
 import { playbookSource } from '../main/use-case-deps.js';
 import { confirm, type DeployOptions } from './deploy-terminal.js';
-import { AFTER_DATA_DIR_LOST } from './operations.js';
+import { AFTER_DATA_DIR_LOST } from './data-dir-lost.js';
 import { EXIT } from './exit-codes.js';
 import { followRollout } from './follow-rollout.js';
 import type { CliIo } from './io.js';

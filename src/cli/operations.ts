@@ -1,31 +1,12 @@
 import { createLogger, type Logger } from '../adapters/log/logger.js';
-import { scrub, urlSecrets } from '../adapters/log/redact.js';
 import type { BatonMetrics } from '../adapters/ops/metrics.js';
 import { startOpsServer, type OpsServer, type ReadinessCheck } from '../adapters/ops/ops-server.js';
 import type { RedisTrouble } from '../adapters/queue/redis-connection.js';
 import type { Config } from '../config/env.js';
 import { parseDuration } from '../core/duration.js';
 import type { CliIo } from './io.js';
-
-/** The secret values a configuration holds: Slack's tokens and signing secret, Redis's password. */
-export function configuredSecrets(config: Config): string[] {
-  return [
-    config.SLACK_BOT_TOKEN,
-    config.SLACK_APP_TOKEN,
-    config.SLACK_SIGNING_SECRET,
-    ...(config.REDIS_URL === undefined ? [] : urlSecrets(config.REDIS_URL)),
-    ...(config.SLACK_API_URL === undefined ? [] : urlSecrets(config.SLACK_API_URL)),
-  ].filter((secret): secret is string => secret !== undefined);
-}
-
-/** The terminal, with every secret taken out of what is written to it. */
-export function redactedIo(io: CliIo): CliIo {
-  return {
-    ...io,
-    stdout: (text) => io.stdout(scrub(text)),
-    stderr: (text) => io.stderr(scrub(text)),
-  };
-}
+import { AFTER_DATA_DIR_LOST } from './data-dir-lost.js';
+import { configuredSecrets } from './redacted-io.js';
 
 /** The log of a long-running process (worker, serve, start), secrets taken out. */
 export function processLogger(config: Config, io: CliIo, name: string): Logger {
@@ -78,10 +59,6 @@ export function graceMs(text: string, io: CliIo): number | undefined {
     io.stderr(`baton: --grace '${text}' is not a duration; write e.g. 30s or 2m.\n`);
   return ms;
 }
-
-/** What a process says once its embedded data directory is lost under it, after why. */
-export const AFTER_DATA_DIR_LOST =
-  'Stopping: rollouts in flight stop after their steps and cannot be resumed from that directory; look at their hosts before deploying again.';
 
 /**
  * Waits until the process is told to stop (SIGINT, SIGTERM, a crash), or its embedded data

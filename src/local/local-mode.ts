@@ -3,7 +3,7 @@ import { systemClock } from '../adapters/clock/system-clock.js';
 import { LocalExecutor } from '../adapters/local/local-executor.js';
 import { DataDirBusyError } from '../adapters/embedded/data-dir-lock.js';
 import { runningVersion } from '../app/history.js';
-import { AFTER_DATA_DIR_LOST } from '../cli/operations.js';
+import { AFTER_DATA_DIR_LOST } from '../cli/data-dir-lost.js';
 import { EXIT } from '../cli/exit-codes.js';
 import {
   chatFront,

@@ -6,7 +6,7 @@ import {
   scrubDeep,
   urlSecrets,
 } from '../../src/adapters/log/redact.js';
-import { configuredSecrets, redactedIo } from '../../src/cli/operations.js';
+import { configuredSecrets, redactedIo } from '../../src/cli/redacted-io.js';
 import { loadConfig, type Config } from '../../src/config/env.js';
 
 function config(env: Record<string, string>): Config {

@@ -12,6 +12,9 @@ import {
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { tryLock } from 'fs-native-extensions';
+import { DataDirBusyError } from './data-dir-busy.js';
+
+export { DataDirBusyError };
 
 const LOCK_FILE = 'baton.lock';
 /** How often a holder looks whether its directory is still there: a few seconds' window at most. */
@@ -31,21 +34,6 @@ export interface DirHolder {
   started: string | null;
   command: string;
   since: number;
-}
-
-export class DataDirBusyError extends Error {
-  constructor(
-    readonly dir: string,
-    /** Unknown only while the holder is still writing its name, in the instant after it locked. */
-    readonly holder: DirHolder | undefined,
-  ) {
-    super(
-      `${dir} is in use by ${holder === undefined ? 'another baton process' : `baton process ${holder.pid} on ${holder.host} (${holder.command}, since ${new Date(holder.since).toISOString()})`}. ` +
-        'Only one baton process at a time can use the embedded backend: stop that one first, ' +
-        'point BATON_DATA_DIR at another directory, or set REDIS_URL so that several processes share state.',
-    );
-    this.name = 'DataDirBusyError';
-  }
 }
 
 function startTicks(pid: number): string | null {
