@@ -2,6 +2,7 @@ import {
   CommandSocketConnection,
   CommandSocketLostError,
   HELLO_MS,
+  RemoteCallError,
 } from '../adapters/embedded/command-socket-client.js';
 import { ALLOWED_CALLS, type PortName } from '../adapters/embedded/command-socket-protocol.js';
 import {
@@ -17,10 +18,11 @@ import type { Backend } from '../main.js';
 type ServedConfig = Pick<Config, 'REDIS_URL' | 'BATON_REDIS_PREFIX' | 'BATON_DATA_DIR'>;
 
 /**
- * On Redis a worker that does not say hello soon is passed by: the command reaches Redis itself,
- * which is always right there, only slower to start.
+ * On Redis, how long a worker may take to answer a call (past a blocking read's own wait) before
+ * it is taken for gone and the command goes on with Redis directly. The worker's own attempts at
+ * a Redis that does not answer take longer; the command then waits on Redis itself, saying so.
  */
-const REDIS_HELLO_MS = 500;
+export const WORKER_SILENT_MS = 10_000;
 
 /**
  * Calls that change nothing: after the process answering a command on Redis went away, these are
@@ -50,20 +52,23 @@ export async function servedBackend(
   config: ServedConfig,
   direct: () => Promise<Backend>,
   say: (message: string) => void,
+  silentMs = WORKER_SILENT_MS,
 ): Promise<Backend | undefined> {
   const place = commandSocketPlace(config);
   if (place.private && (await notPrivate(place.dir)) !== undefined) return undefined;
   const connection = await CommandSocketConnection.connect(
     place.dir,
-    place.private ? REDIS_HELLO_MS : HELLO_MS,
+    HELLO_MS,
     place.private ? place.backend : undefined,
   );
   if (connection === undefined) return undefined;
   const { pid, command } = connection.server;
   const servedBy = `baton process ${pid} (${command})`;
   if (config.REDIS_URL !== undefined)
-    return failingOver(connection, servedBy, direct, () =>
-      say(`${servedBy}, which answered this command, went away; going on with Redis directly.`),
+    return failingOver(connection, servedBy, direct, silentMs, () =>
+      say(
+        `${servedBy}, which answered this command, stopped answering; going on with Redis directly.`,
+      ),
     );
   const dir = place.dir;
   const rollouts = connection.port<RolloutStore>('rollouts');
@@ -99,8 +104,10 @@ function failingOver(
   connection: CommandSocketConnection,
   servedBy: string,
   openDirect: () => Promise<Backend>,
+  silentMs: number,
   told: () => void,
 ): Backend {
+  let closed = false;
   const noWorker = () => {
     throw new Error(`${servedBy} answers this command: a worker cannot run through it`);
   };
@@ -121,10 +128,16 @@ function failingOver(
             const target = through(backend) as Record<string, (...a: unknown[]) => unknown>;
             return (target[method] as (...a: unknown[]) => unknown).apply(target, args);
           };
+          // Closed by this command: whatever is still asked after is not taken for a loss.
+          if (closed) throw new Error(`${name}.${method} after this command closed its backend`);
           if (direct === undefined && connection.isOpen()) {
+            const waits = method === 'read' && typeof args[2] === 'number' ? args[2] : 0;
             try {
-              return await connection.call(name, method, args);
+              return await connection.call(name, method, args, silentMs + waits);
             } catch (error) {
+              // Refused before it ran (a worker of another release that does not offer it).
+              if (error instanceof RemoteCallError && error.name === 'CommandSocketRefusal')
+                return call(await switched());
               if (!(error instanceof CommandSocketLostError)) throw error;
               // Lost on its way: it may or may not have been done there, so only a read is asked
               // again. A call made once the loss is known was never sent, and goes to Redis.
@@ -158,6 +171,7 @@ function failingOver(
       check: async () => connection.isOpen() || `${servedBy} no longer answers`,
     },
     async close() {
+      closed = true;
       await connection.close();
       // One that could not be opened has nothing to close (its failure was the calls' answer).
       await direct?.then(
@@ -189,7 +203,12 @@ export async function serveTerminalCommands(
   }
   const ports =
     config.REDIS_URL === undefined ? backend : (): ConnectionPorts => followingPorts(backend);
-  return serveCommandSocket(place.dir, ports, { command, warn, backend: place.backend });
+  return serveCommandSocket(place.dir, ports, {
+    command,
+    warn,
+    backend: place.backend,
+    ...(place.private ? { without: 'they reach Redis themselves' } : {}),
+  });
 }
 
 /** The backend's ports for one connection: its blocking reads on a Redis connection of its own. */

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { lstat, mkdir } from 'node:fs/promises';
+import { lstat, mkdir, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { embeddedDataDir } from './data-dir.js';
@@ -45,30 +45,62 @@ export function commandSocketPlace(config: PlaceConfig): CommandSocketPlace {
  * socket there and be taken for a worker), or undefined when they are.
  */
 export async function notPrivate(dir: string): Promise<string | undefined> {
-  const uid = ownUid();
-  for (const path of [dirname(dir), dir]) {
-    let stats;
-    try {
-      stats = await lstat(path);
-    } catch (error) {
-      return `${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`;
-    }
-    if (!stats.isDirectory()) return `${path} is not a directory`;
-    if (stats.uid !== uid) return `${path} belongs to user ${stats.uid}, not ${uid}`;
-    if ((stats.mode & 0o077) !== 0)
-      return `${path} may be entered by others (mode ${(stats.mode & 0o777).toString(8)})`;
-  }
-  return undefined;
+  const above = dirname(dir);
+  return (await unshared(dirname(above))) ?? (await ownAlone(above)) ?? ownAlone(dir);
 }
 
 /** Makes the place's directory (mode 0700) when it must be private; why not, if it cannot be. */
 export async function preparePlace(place: CommandSocketPlace): Promise<string | undefined> {
   if (!place.private) return undefined;
+  // One level at a time, each looked at before going into it: a directory above that someone
+  // else made (or a link to one) is never entered, nor anything made in it.
+  const above = dirname(place.dir);
+  return (
+    (await made(above)) ??
+    (await unshared(dirname(above))) ??
+    (await ownAlone(above)) ??
+    (await made(place.dir)) ??
+    notPrivate(place.dir)
+  );
+}
+
+async function made(path: string): Promise<string | undefined> {
   try {
-    await mkdir(dirname(place.dir), { mode: 0o700, recursive: true });
-    await mkdir(place.dir, { mode: 0o700, recursive: true });
+    await mkdir(path, { mode: 0o700 });
   } catch (error) {
-    return `${place.dir}: ${(error as Error).message}`;
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST')
+      return `${path}: ${(error as Error).message}`;
   }
-  return notPrivate(place.dir);
+  return undefined;
+}
+
+/**
+ * Where the user's directory is made: anyone may write there (the temporary directory), but only
+ * if it is sticky can nobody else rename the user's directory away and put one of theirs instead.
+ */
+async function unshared(path: string): Promise<string | undefined> {
+  try {
+    const { mode } = await stat(path);
+    if ((mode & 0o002) !== 0 && (mode & 0o1000) === 0)
+      return `${path} may be written by anyone and is not sticky (mode ${(mode & 0o7777).toString(8)})`;
+  } catch (error) {
+    return `${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`;
+  }
+  return undefined;
+}
+
+/** Why `path` is not a directory of this user's that nobody else may enter, if it is not. */
+async function ownAlone(path: string): Promise<string | undefined> {
+  let stats;
+  try {
+    stats = await lstat(path);
+  } catch (error) {
+    return `${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`;
+  }
+  const uid = ownUid();
+  if (!stats.isDirectory()) return `${path} is not a directory`;
+  if (stats.uid !== uid) return `${path} belongs to user ${stats.uid}, not ${uid}`;
+  if ((stats.mode & 0o077) !== 0)
+    return `${path} may be entered by others (mode ${(stats.mode & 0o777).toString(8)})`;
+  return undefined;
 }

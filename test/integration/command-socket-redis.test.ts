@@ -8,6 +8,7 @@ import { baton } from '../support/cli.js';
 import { freePort } from '../support/ports.js';
 import { BatonProcess } from '../support/processes.js';
 import { OwnRedis } from '../support/redis-server.js';
+import { until } from '../support/until.js';
 
 // A `baton worker` on Redis answers terminal commands on this machine that use the same Redis
 // and prefix, so that they load and connect nothing of Redis's. A Redis of the test's own: its
@@ -36,6 +37,11 @@ async function worker(): Promise<BatonProcess> {
 async function connectionsReceived(): Promise<number> {
   const stats = (await admin.info('stats')) as string;
   return Number(/total_connections_received:(\d+)/.exec(stats)?.[1]);
+}
+
+async function connectedClients(): Promise<number> {
+  const clients = (await admin.info('clients')) as string;
+  return Number(/connected_clients:(\d+)/.exec(clients)?.[1]);
 }
 
 async function versions(): Promise<string[]> {
@@ -92,6 +98,16 @@ describe('terminal commands beside a baton worker on Redis', () => {
 
     const unlocked = await baton(['unlock', 'fleet', '--env', 'test'], env(), now);
     expect(unlocked.status).toBe(0);
+
+    // A deploy followed through the worker: the Redis connection the worker opened for its
+    // blocking reads is closed with the terminal's connection.
+    const clients = await connectedClients();
+    const deploy = start(['deploy', 'fleet', 'v9', '--env', 'test', '--yes']);
+    expect(await deploy.exited()).toBe(0);
+    expect(await versions()).toEqual(Array(4).fill('200 ok v9'));
+    await until(async () => (await connectedClients()) === clients, {
+      what: `${clients} clients connected to Redis again`,
+    });
     running.kill('SIGTERM');
     expect(await running.exited()).toBe(0);
   });
@@ -106,7 +122,7 @@ describe('terminal commands beside a baton worker on Redis', () => {
     const second = await worker();
     expect(await deploy.exited()).toBe(0);
     expect(deploy.stderr).toContain(
-      `baton process ${first.pid} (baton worker), which answered this command, went away; going on with Redis directly.`,
+      `baton process ${first.pid} (baton worker), which answered this command, stopped answering; going on with Redis directly.`,
     );
     const seen = events(deploy.stdout);
     expect(seen.at(-1)?.type).toBe('rollout.completed');

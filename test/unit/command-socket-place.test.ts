@@ -1,4 +1,4 @@
-import { chmod, mkdir, mkdtemp, rm, stat, symlink } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readdir, rm, stat, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -76,5 +76,24 @@ describe('a private place', () => {
     await symlink(elsewhere, join(place.dir, '..'));
     await mkdir(place.dir, { mode: 0o700 });
     expect(await notPrivate(place.dir)).toMatch(/is not a directory$/);
+  });
+
+  it('is not made through a link someone put where its directory goes', async () => {
+    const place = commandSocketPlace(redis('redis://127.0.0.1:6379'));
+    const elsewhere = join(temp, 'elsewhere');
+    await mkdir(elsewhere, { mode: 0o700 });
+    await symlink(elsewhere, join(place.dir, '..'));
+    expect(await preparePlace(place)).toMatch(/is not a directory$/);
+    expect(await readdir(elsewhere)).toEqual([]);
+  });
+
+  it('is refused in a temporary directory anyone may write to that is not sticky', async () => {
+    const place = commandSocketPlace(redis('redis://127.0.0.1:6379'));
+    await chmod(temp, 0o777);
+    expect(await preparePlace(place)).toMatch(/may be written by anyone and is not sticky/);
+    await chmod(temp, 0o1777);
+    expect(await preparePlace(place)).toBeUndefined();
+    await chmod(temp, 0o777);
+    expect(await notPrivate(place.dir)).toMatch(/is not sticky \(mode 777\)$/);
   });
 });

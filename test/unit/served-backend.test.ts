@@ -25,12 +25,18 @@ const config = {
 const target = { service: 'web', environment: 'prod' };
 const holder = (owner: string): LockHolder => ({ token: owner, owner, reason: '', since: 0 });
 
+/** Blocking readers made and let go of by the backends below. */
+const readers = { made: 0, released: 0 };
+
 function backendOf(locks: LockStore, rollouts = new InMemoryRolloutStore()): Backend {
   return {
     description: 'memory',
     locks,
     rollouts,
-    blocking: () => releasable(rollouts, () => {}),
+    blocking: () => {
+      readers.made += 1;
+      return releasable(rollouts, () => (readers.released += 1));
+    },
     close: async () => {},
   } as unknown as Backend;
 }
@@ -40,11 +46,14 @@ let server: CommandSocketServer | undefined;
 let served: Backend | undefined;
 const savedTmpdir = process.env.TMPDIR;
 beforeEach(async () => {
+  readers.made = 0;
+  readers.released = 0;
   temp = await mkdtemp(join(tmpdir(), 'baton-served-'));
   process.env.TMPDIR = temp;
 });
 afterEach(async () => {
   await served?.close();
+  served = undefined;
   await server?.close();
   if (savedTmpdir === undefined) delete process.env.TMPDIR;
   else process.env.TMPDIR = savedTmpdir;
@@ -52,7 +61,7 @@ afterEach(async () => {
 });
 
 /** The worker's side, serving `worker`; the terminal's, opening `direct` once told to. */
-async function setUp(worker: Backend, direct: Backend) {
+async function setUp(worker: Backend, direct: Backend, silentMs?: number) {
   server = await serveTerminalCommands(config, worker, 'baton worker', (message) => {
     throw new Error(`unexpected warning: ${message}`);
   });
@@ -65,6 +74,7 @@ async function setUp(worker: Backend, direct: Backend) {
       return direct;
     },
     (message) => told.push(message),
+    silentMs,
   );
   if (served === undefined) throw new Error('not served');
   return { served, told, opened: () => opened };
@@ -90,7 +100,7 @@ describe('a terminal command on Redis through a worker', () => {
     await directLocks.acquire(target, holder('seen directly'), 60_000);
     expect((await served.locks.get(target))?.owner).toBe('seen directly');
     expect(told).toEqual([
-      `baton process ${process.pid} (baton worker), which answered this command, went away; going on with Redis directly.`,
+      `baton process ${process.pid} (baton worker), which answered this command, stopped answering; going on with Redis directly.`,
     ]);
     expect(opened()).toBe(1);
   });
@@ -139,5 +149,73 @@ describe('a terminal command on Redis through a worker', () => {
     );
     expect(right?.server.backend).toBe(commandSocketPlace(config).backend);
     await right?.close();
+  });
+
+  it('takes a worker that does not answer in time for gone: a read goes to Redis, a write fails', async () => {
+    const never = () => new Promise<never>(() => {});
+    const workerLocks = Object.assign(
+      Object.create(new InMemoryLockStore(systemClock)) as LockStore,
+      {
+        acquire: never,
+        get: never,
+      },
+    );
+    const directLocks = new InMemoryLockStore(systemClock);
+    await directLocks.acquire(target, holder('seen directly'), 60_000);
+    const { served, told } = await setUp(backendOf(workerLocks), backendOf(directLocks), 100);
+    const written = served.locks.acquire(target, holder('terminal'), 60_000).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    expect((await served.locks.get(target))?.owner).toBe('seen directly');
+    expect(String(await written)).toContain('no answer within 100 ms');
+    expect(await written).toBeInstanceOf(CommandSocketLostError);
+    expect(told).toHaveLength(1);
+  });
+
+  it('goes to Redis for a call the worker refuses to make (one it does not offer)', async () => {
+    const refusing = Object.assign(Object.create(new InMemoryLockStore(systemClock)) as LockStore, {
+      get: () =>
+        Promise.reject(Object.assign(new Error('not offered'), { name: 'CommandSocketRefusal' })),
+    });
+    const directLocks = new InMemoryLockStore(systemClock);
+    await directLocks.acquire(target, holder('seen directly'), 60_000);
+    const { served } = await setUp(backendOf(refusing), backendOf(directLocks));
+    expect((await served.locks.get(target))?.owner).toBe('seen directly');
+  });
+
+  it('asks nothing more of anyone once closed', async () => {
+    const workerLocks = new InMemoryLockStore(systemClock);
+    const { served, told, opened } = await setUp(
+      backendOf(workerLocks),
+      backendOf(new InMemoryLockStore(systemClock)),
+    );
+    await served.close();
+    await expect(served.locks.get(target)).rejects.toThrow('after this command closed');
+    await expect(served.locks.acquire(target, holder('late'), 60_000)).rejects.toThrow(
+      'after this command closed',
+    );
+    expect(await workerLocks.get(target)).toBeUndefined();
+    expect(opened()).toBe(0);
+    expect(told).toEqual([]);
+  });
+
+  it("gives each following connection a blocking reader of the worker's, let go when it closes", async () => {
+    const rollouts = new InMemoryRolloutStore();
+    await rollouts.append('r1', { kind: 'finished', status: 'succeeded', at: 1, worker: 'w' });
+    const { served } = await setUp(
+      backendOf(new InMemoryLockStore(systemClock), rollouts),
+      backendOf(new InMemoryLockStore(systemClock)),
+    );
+    // A read that does not wait takes no reader; one that may wait takes one, once.
+    await served.rollouts.read('r1', '0', 0);
+    expect(readers.made).toBe(0);
+    const reader = served.blocking();
+    expect(await reader.read('r1', '0', 50)).toHaveLength(1);
+    expect(await reader.read('r1', '0', 50)).toHaveLength(1);
+    expect(readers).toEqual({ made: 1, released: 0 });
+    await served.close();
+    await until(() => readers.released === 1);
+    expect(readers.made).toBe(1);
   });
 });

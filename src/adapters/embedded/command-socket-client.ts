@@ -110,13 +110,34 @@ export class CommandSocketConnection {
     });
   }
 
-  /** Calls `port.method(...args)` in the serving process. */
-  call(port: PortName, method: string, args: unknown[]): Promise<unknown> {
+  /**
+   * Calls `port.method(...args)` in the serving process. Given `silentMs`, a process that has not
+   * answered by then (stopped with SIGSTOP, say: its socket stays open) is taken for gone: this
+   * call and every other waiting on the connection fail as lost, and the connection is closed.
+   */
+  call(port: PortName, method: string, args: unknown[], silentMs?: number): Promise<unknown> {
     const what = `${port}.${method}`;
     if (this.lost !== undefined) return Promise.reject(this.lostError(what, this.lost));
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
-      this.pending.set(id, { what, resolve, reject });
+      const timer =
+        silentMs === undefined
+          ? undefined
+          : setTimeout(() => {
+              this.fail(`no answer within ${silentMs} ms`);
+              this.socket.destroy();
+            }, silentMs);
+      this.pending.set(id, {
+        what,
+        resolve(value) {
+          clearTimeout(timer);
+          resolve(value);
+        },
+        reject(error) {
+          clearTimeout(timer);
+          reject(error);
+        },
+      });
       this.socket.write(encodeFrame({ id, port, method, args }));
     });
   }

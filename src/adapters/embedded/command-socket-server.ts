@@ -14,6 +14,12 @@ import {
   type PortName,
 } from './command-socket-protocol.js';
 
+/**
+ * Connections open at once, at most: each following terminal holds one (and, on Redis, a Redis
+ * connection of the worker's), so a runaway client cannot take the worker's descriptors.
+ */
+export const MAX_CONNECTIONS = 64;
+
 /** The stores and queue producer that the socket's calls reach, by port name. */
 export type ServedPorts = Record<PortName, object>;
 
@@ -48,17 +54,20 @@ export async function serveCommandSocket(
     command,
     warn,
     backend,
+    without = 'they are refused while this process runs',
   }: {
     command: string;
     warn: (message: string) => void;
     /** Which state this process answers for, said in the hello (see CommandSocketPlace). */
     backend?: string;
+    /** What becomes of terminal commands when the socket cannot be served, for the warning. */
+    without?: string;
   },
 ): Promise<CommandSocketServer | undefined> {
   const path = commandSocketPath(dir);
   if (path === undefined) {
     warn(
-      `the data directory's path is too long for a Unix socket, so terminal commands on it are refused while this process runs (${dir}/${SOCKET_FILE}); use a shorter BATON_DATA_DIR`,
+      `the path ${dir}/${SOCKET_FILE} is too long for a Unix socket, so terminal commands are not answered by this process (${without}); use a shorter BATON_DATA_DIR or TMPDIR`,
     );
     return undefined;
   }
@@ -73,6 +82,13 @@ export async function serveCommandSocket(
   const connections = new Set<Socket>();
   const portsFor = typeof ports === 'function' ? ports : (): ConnectionPorts => ({ ports });
   const server = createServer((socket) => {
+    if (connections.size >= MAX_CONNECTIONS) {
+      warn(
+        `refused a command socket connection: ${MAX_CONNECTIONS} are open already (terminal commands that hold on to them?)`,
+      );
+      socket.destroy();
+      return;
+    }
     const served = portsFor();
     connections.add(socket);
     socket.once('close', () => {
@@ -94,9 +110,7 @@ export async function serveCommandSocket(
   } catch (error) {
     server.close();
     await rm(staging, { force: true }).catch(() => undefined);
-    warn(
-      `could not serve terminal commands on ${path} (${(error as Error).message}); they are refused while this process runs`,
-    );
+    warn(`could not serve terminal commands on ${path} (${(error as Error).message}); ${without}`);
     return undefined;
   }
   server.on('error', (error) => warn(`the command socket ${path}: ${error.message}`));
