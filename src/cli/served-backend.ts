@@ -65,11 +65,7 @@ export async function servedBackend(
   const { pid, command } = connection.server;
   const servedBy = `baton process ${pid} (${command})`;
   if (config.REDIS_URL !== undefined)
-    return failingOver(connection, servedBy, direct, silentMs, () =>
-      say(
-        `${servedBy}, which answered this command, stopped answering; going on with Redis directly.`,
-      ),
-    );
+    return failingOver(connection, servedBy, direct, silentMs, say);
   const dir = place.dir;
   const rollouts = connection.port<RolloutStore>('rollouts');
   const noWorker = () => {
@@ -105,16 +101,17 @@ function failingOver(
   servedBy: string,
   openDirect: () => Promise<Backend>,
   silentMs: number,
-  told: () => void,
+  say: (message: string) => void,
 ): Backend {
   let closed = false;
   const noWorker = () => {
     throw new Error(`${servedBy} answers this command: a worker cannot run through it`);
   };
   let direct: Promise<Backend> | undefined;
-  const switched = () => {
+  const switched = (why: string) => {
+    if (closed) throw new Error(`${why}, after this command closed its backend`);
     if (direct === undefined) {
-      told();
+      say(`${servedBy}, which answered this command, ${why}; going on with Redis directly.`);
       direct = openDirect();
     }
     return direct;
@@ -135,16 +132,18 @@ function failingOver(
             try {
               return await connection.call(name, method, args, silentMs + waits);
             } catch (error) {
+              // Closed by this command while the call was on its way: nothing more is asked.
+              if (closed) throw error;
               // Refused before it ran (a worker of another release that does not offer it).
               if (error instanceof RemoteCallError && error.name === 'CommandSocketRefusal')
-                return call(await switched());
+                return call(await switched(`does not offer ${name}.${method}`));
               if (!(error instanceof CommandSocketLostError)) throw error;
               // Lost on its way: it may or may not have been done there, so only a read is asked
               // again. A call made once the loss is known was never sent, and goes to Redis.
               if (READS[name]?.includes(method) !== true) throw error;
             }
           }
-          return call(await switched());
+          return call(await switched('stopped answering'));
         },
       ]),
     ) as P;

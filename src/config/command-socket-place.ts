@@ -56,8 +56,8 @@ export async function preparePlace(place: CommandSocketPlace): Promise<string | 
   // else made (or a link to one) is never entered, nor anything made in it.
   const above = dirname(place.dir);
   return (
-    (await made(above)) ??
     (await unshared(dirname(above))) ??
+    (await made(above)) ??
     (await ownAlone(above)) ??
     (await made(place.dir)) ??
     notPrivate(place.dir)
@@ -75,17 +75,21 @@ async function made(path: string): Promise<string | undefined> {
 }
 
 /**
- * Where the user's directory is made: anyone may write there (the temporary directory), but only
- * if it is sticky can nobody else rename the user's directory away and put one of theirs instead.
+ * Where the user's directory is made: others may write there (the temporary directory), but only
+ * if it is sticky can none of them rename the user's directory away and put one of theirs
+ * instead; and its owner could, unless that is this user or root.
  */
 async function unshared(path: string): Promise<string | undefined> {
+  let stats;
   try {
-    const { mode } = await stat(path);
-    if ((mode & 0o002) !== 0 && (mode & 0o1000) === 0)
-      return `${path} may be written by anyone and is not sticky (mode ${(mode & 0o7777).toString(8)})`;
+    stats = await stat(path);
   } catch (error) {
     return `${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`;
   }
+  const { mode, uid } = stats;
+  if (uid !== 0 && uid !== ownUid()) return `${path} belongs to user ${uid}`;
+  if ((mode & 0o022) !== 0 && (mode & 0o1000) === 0)
+    return `${path} may be written by others and is not sticky (mode ${(mode & 0o7777).toString(8)})`;
   return undefined;
 }
 

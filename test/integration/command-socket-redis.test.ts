@@ -1,7 +1,10 @@
 import { hostname } from 'node:os';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { CommandSocketConnection } from '../../src/adapters/embedded/command-socket-client.js';
+import {
+  CommandSocketConnection,
+  HELLO_MS,
+} from '../../src/adapters/embedded/command-socket-client.js';
 import { commandSocketPlace } from '../../src/config/command-socket-place.js';
 import { Fleet, type FleetHost } from '../fleet/fleet.js';
 import { baton } from '../support/cli.js';
@@ -77,7 +80,7 @@ describe('terminal commands beside a baton worker on Redis', () => {
       BATON_REDIS_PREFIX: PREFIX,
       BATON_DATA_DIR: '.data',
     });
-    const hello = await CommandSocketConnection.connect(place.dir, 500, place.backend);
+    const hello = await CommandSocketConnection.connect(place.dir, HELLO_MS, place.backend);
     expect(hello?.server).toMatchObject({ pid: running.pid, command: 'baton worker' });
     await hello?.close();
 

@@ -87,13 +87,15 @@ describe('a private place', () => {
     expect(await readdir(elsewhere)).toEqual([]);
   });
 
-  it('is refused in a temporary directory anyone may write to that is not sticky', async () => {
+  it('is refused in a temporary directory others may write to that is not sticky', async () => {
     const place = commandSocketPlace(redis('redis://127.0.0.1:6379'));
     await chmod(temp, 0o777);
-    expect(await preparePlace(place)).toMatch(/may be written by anyone and is not sticky/);
+    expect(await preparePlace(place)).toMatch(/may be written by others and is not sticky/);
     await chmod(temp, 0o1777);
     expect(await preparePlace(place)).toBeUndefined();
     await chmod(temp, 0o777);
     expect(await notPrivate(place.dir)).toMatch(/is not sticky \(mode 777\)$/);
+    await chmod(temp, 0o770);
+    expect(await notPrivate(place.dir)).toMatch(/is not sticky \(mode 770\)$/);
   });
 });

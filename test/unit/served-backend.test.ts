@@ -6,6 +6,7 @@ import { systemClock } from '../../src/adapters/clock/system-clock.js';
 import {
   CommandSocketConnection,
   CommandSocketLostError,
+  HELLO_MS,
 } from '../../src/adapters/embedded/command-socket-client.js';
 import type { CommandSocketServer } from '../../src/adapters/embedded/command-socket-server.js';
 import { releasable, type LockHolder, type LockStore } from '../../src/app/store-ports.js';
@@ -139,12 +140,12 @@ describe('a terminal command on Redis through a worker', () => {
       () => {},
     );
     const dir = commandSocketPlace(config).dir;
-    expect(await CommandSocketConnection.connect(dir, 500, 'redis-0000000000000000')).toBe(
+    expect(await CommandSocketConnection.connect(dir, HELLO_MS, 'redis-0000000000000000')).toBe(
       undefined,
     );
     const right = await CommandSocketConnection.connect(
       dir,
-      500,
+      HELLO_MS,
       commandSocketPlace(config).backend,
     );
     expect(right?.server.backend).toBe(commandSocketPlace(config).backend);
@@ -180,8 +181,30 @@ describe('a terminal command on Redis through a worker', () => {
     });
     const directLocks = new InMemoryLockStore(systemClock);
     await directLocks.acquire(target, holder('seen directly'), 60_000);
-    const { served } = await setUp(backendOf(refusing), backendOf(directLocks));
+    const { served, told } = await setUp(backendOf(refusing), backendOf(directLocks));
     expect((await served.locks.get(target))?.owner).toBe('seen directly');
+    expect(told).toEqual([
+      `baton process ${process.pid} (baton worker), which answered this command, does not offer locks.get; going on with Redis directly.`,
+    ]);
+  });
+
+  it('asks nothing more of anyone when it closes with a call on its way', async () => {
+    const never = () => new Promise<never>(() => {});
+    const workerLocks = Object.assign(
+      Object.create(new InMemoryLockStore(systemClock)) as LockStore,
+      {
+        get: never,
+      },
+    );
+    const { served, told, opened } = await setUp(
+      backendOf(workerLocks),
+      backendOf(new InMemoryLockStore(systemClock)),
+    );
+    const read = served.locks.get(target);
+    await served.close();
+    await expect(read).rejects.toThrow('this command closed the connection');
+    expect(opened()).toBe(0);
+    expect(told).toEqual([]);
   });
 
   it('asks nothing more of anyone once closed', async () => {

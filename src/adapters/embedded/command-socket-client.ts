@@ -157,12 +157,16 @@ export class CommandSocketConnection {
     return this.lost === undefined;
   }
 
+  /**
+   * Closes the connection at once: calls still waiting fail, saying this command closed it (the
+   * serving process need not agree, nor even be running: one stopped with SIGSTOP never would).
+   */
   close(): Promise<void> {
-    this.lost ??= 'this command closed the connection';
+    this.fail('this command closed the connection');
     if (this.socket.destroyed) return Promise.resolve();
     return new Promise((resolve) => {
       this.socket.once('close', () => resolve());
-      this.socket.end();
+      this.socket.destroy();
     });
   }
 
@@ -176,10 +180,11 @@ export class CommandSocketConnection {
   }
 
   private fail(why: string): void {
-    this.lost ??= why;
+    // The first reason stays: the socket closing after this command closed it is no news.
+    const reason = (this.lost ??= why);
     for (const [id, waiting] of this.pending) {
       this.pending.delete(id);
-      waiting.reject(this.lostError(waiting.what, why));
+      waiting.reject(this.lostError(waiting.what, reason));
     }
   }
 
