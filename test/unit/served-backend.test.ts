@@ -200,9 +200,13 @@ describe('a terminal command on Redis through a worker', () => {
       backendOf(workerLocks),
       backendOf(new InMemoryLockStore(systemClock)),
     );
-    const read = served.locks.get(target);
+    // Its failure is taken as it comes (during the close), not left unhandled until then.
+    const read = served.locks.get(target).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
     await served.close();
-    await expect(read).rejects.toThrow('this command closed the connection');
+    expect(String(await read)).toContain('this command closed the connection');
     expect(opened()).toBe(0);
     expect(told).toEqual([]);
   });
