@@ -12,6 +12,7 @@ import { freePort } from '../support/ports.js';
 import { BatonProcess } from '../support/processes.js';
 import { OwnRedis } from '../support/redis-server.js';
 import { until } from '../support/until.js';
+import { printedEvents } from '../support/json-events.js';
 
 // A `baton worker` on Redis answers terminal commands on this machine that use the same Redis
 // and prefix, so that they load and connect nothing of Redis's. A Redis of the test's own: its
@@ -49,13 +50,6 @@ async function connectedClients(): Promise<number> {
 
 async function versions(): Promise<string[]> {
   return Promise.all(fleet.hosts.map((host: FleetHost) => fleet.health(host)));
-}
-
-function events(stdout: string): { type: string; worker: string }[] {
-  return stdout
-    .split('\n')
-    .filter((line) => line.startsWith('{'))
-    .map((line) => JSON.parse(line) as { type: string; worker: string });
 }
 
 beforeAll(async () => {
@@ -127,7 +121,7 @@ describe('terminal commands beside a baton worker on Redis', () => {
     expect(deploy.stderr).toContain(
       `baton process ${first.pid} (baton worker), which answered this command, stopped answering; going on with Redis directly.`,
     );
-    const seen = events(deploy.stdout);
+    const seen = printedEvents(deploy.stdout);
     expect(seen.at(-1)?.type).toBe('rollout.completed');
     expect(new Set(seen.map((event) => event.worker))).toEqual(
       new Set([`${hostname()}:${first.pid}`, `${hostname()}:${second.pid}`]),
@@ -140,7 +134,7 @@ describe('terminal commands beside a baton worker on Redis', () => {
     const before = await connectionsReceived();
     const deploy = start(['deploy', 'fleet', 'v3', '--env', 'test', '--yes', '--json', '--worker']);
     expect(await deploy.exited()).toBe(0);
-    expect(events(deploy.stdout).at(-1)?.type).toBe('rollout.completed');
+    expect(printedEvents(deploy.stdout).at(-1)?.type).toBe('rollout.completed');
     // Either worker may take the job from the queue; the terminal's needed Redis all the same.
     expect(await connectionsReceived()).toBeGreaterThan(before);
     expect(await versions()).toEqual(Array(4).fill('200 ok v3'));

@@ -7,6 +7,7 @@ import { CommandSocketConnection } from '../../src/adapters/embedded/command-soc
 import { Fleet, type FleetHost } from '../fleet/fleet.js';
 import { baton } from '../support/cli.js';
 import { BatonProcess } from '../support/processes.js';
+import { printedEvents } from '../support/json-events.js';
 
 // No REDIS_URL: a `baton worker` holds the embedded database, and terminal commands reach it
 // through the socket beside its lock.
@@ -33,14 +34,6 @@ async function stop(child: BatonProcess): Promise<void> {
 
 async function versions(): Promise<string[]> {
   return Promise.all(fleet.hosts.map((host: FleetHost) => fleet.health(host)));
-}
-
-/** The rollout events a `baton deploy --json` printed. */
-function events(stdout: string): { type: string; worker: string }[] {
-  return stdout
-    .split('\n')
-    .filter((line) => line.startsWith('{'))
-    .map((line) => JSON.parse(line) as { type: string; worker: string });
 }
 
 beforeAll(async () => {
@@ -97,7 +90,7 @@ describe('terminal commands while a baton worker holds the embedded database', (
       '--json',
     ]);
     expect(await deploy.exited()).toBe(0);
-    const seen = events(deploy.stdout);
+    const seen = printedEvents(deploy.stdout);
     expect(seen.at(-1)?.type).toBe('rollout.completed');
     // Every step was taken by the worker's process, none by the terminal's.
     expect(new Set(seen.map((event) => event.worker))).toEqual(

@@ -4,6 +4,7 @@ import { FleetMonitor } from '../fleet/monitor.js';
 import { baton } from '../support/cli.js';
 import { BatonProcess } from '../support/processes.js';
 import { dropPrefix, REDIS_URL, testPrefix } from '../support/redis.js';
+import { printedEvents } from '../support/json-events.js';
 
 let fleet: Fleet;
 const prefix = testPrefix('durable');
@@ -20,15 +21,6 @@ async function startWorker(): Promise<BatonProcess> {
   const worker = start(['worker', '--grace', '20s']);
   await worker.waitFor('taking rollouts');
   return worker;
-}
-
-type JsonEvent = { type: string; group?: string; host?: string; worker?: string; at?: number };
-
-function events(output: string): JsonEvent[] {
-  return output
-    .split('\n')
-    .filter((line) => line.startsWith('{'))
-    .map((line) => JSON.parse(line) as JsonEvent);
 }
 
 async function versions(): Promise<string[]> {
@@ -67,7 +59,7 @@ describe('durable rollouts on Redis', () => {
       '--json',
     ]);
     await deploy.waitFor('"type":"group.started","group":"g2"');
-    const acting = events(deploy.output).find(
+    const acting = printedEvents(deploy.output).find(
       (event) => event.type === 'group.started' && event.group === 'g2',
     )?.worker;
     const victim = workers.find((worker) => acting?.endsWith(`:${worker.pid}`));
@@ -76,7 +68,7 @@ describe('durable rollouts on Redis', () => {
     const killedAt = Date.now();
     expect(await deploy.exited()).toBe(0);
     const report = await monitor.stop();
-    const seen = events(deploy.output);
+    const seen = printedEvents(deploy.output);
     const survivor = workers.find((worker) => worker !== victim) as BatonProcess;
     expect(seen.at(-1)).toMatchObject({
       type: 'rollout.completed',
@@ -128,7 +120,7 @@ describe('durable rollouts on Redis', () => {
     ]);
     expect(await Promise.all([left.exited(), right.exited()])).toEqual([0, 0]);
     const at = (output: string, type: string) =>
-      events(output).find((event) => event.type === type) as { at: number } | undefined;
+      printedEvents(output).find((event) => event.type === type) as { at: number } | undefined;
     // Each started before the other completed: they overlapped.
     expect(at(left.output, 'rollout.started')?.at).toBeLessThan(
       at(right.output, 'rollout.completed')?.at ?? 0,
