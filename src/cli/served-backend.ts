@@ -1,4 +1,5 @@
 import {
+  answerWithin,
   CommandSocketConnection,
   CommandSocketLostError,
   HELLO_MS,
@@ -18,9 +19,10 @@ import type { Backend } from '../main.js';
 type ServedConfig = Pick<Config, 'REDIS_URL' | 'BATON_REDIS_PREFIX' | 'BATON_DATA_DIR'>;
 
 /**
- * On Redis, how long a worker may take to answer a call (past a blocking read's own wait) before
- * it is taken for gone and the command goes on with Redis directly. The worker's own attempts at
- * a Redis that does not answer take longer; the command then waits on Redis itself, saying so.
+ * How long the process answering a command may take to answer a call (past a blocking read's own
+ * wait) before it is taken for gone. On Redis the command then goes on with Redis directly (the
+ * worker's own attempts at a Redis that does not answer take longer; the command then waits on
+ * Redis itself, saying so); on the embedded backend it ends, saying so.
  */
 export const WORKER_SILENT_MS = 10_000;
 
@@ -67,7 +69,10 @@ export async function servedBackend(
   if (config.REDIS_URL !== undefined)
     return failingOver(connection, servedBy, direct, silentMs, say);
   const dir = place.dir;
-  const rollouts = connection.port<RolloutStore>('rollouts');
+  // Nothing to go on with there: a holder that stops answering (SIGSTOP) ends the command, saying
+  // so, rather than hold it (and its Ctrl-C) for ever.
+  const port = <P>(name: PortName) => connection.port<P>(name, silentMs);
+  const rollouts = port<RolloutStore>('rollouts');
   const noWorker = () => {
     throw new Error(
       `${servedBy} holds ${dir} and runs its rollouts; a second worker cannot run on it. Stop that process first, or set REDIS_URL so that several workers share state.`,
@@ -76,14 +81,14 @@ export async function servedBackend(
   return {
     description: `the embedded database in ${dir}, through ${servedBy}`,
     servedBy,
-    locks: connection.port('locks'),
+    locks: port('locks'),
     rollouts,
-    history: connection.port('history'),
-    audit: connection.port('audit'),
-    requests: connection.port('requests'),
-    schedules: connection.port('schedules'),
-    outbox: connection.port('outbox'),
-    queue: connection.port('queue'),
+    history: port('history'),
+    audit: port('audit'),
+    requests: port('requests'),
+    schedules: port('schedules'),
+    outbox: port('outbox'),
+    queue: port('queue'),
     work: { work: noWorker, workSchedules: noWorker },
     // Each call has its own answer on the connection: a long poll holds up nothing else.
     blocking: () => releasable(rollouts, () => {}),
@@ -128,9 +133,13 @@ function failingOver(
           // Closed by this command: whatever is still asked after is not taken for a loss.
           if (closed) throw new Error(`${name}.${method} after this command closed its backend`);
           if (direct === undefined && connection.isOpen()) {
-            const waits = method === 'read' && typeof args[2] === 'number' ? args[2] : 0;
             try {
-              return await connection.call(name, method, args, silentMs + waits);
+              return await connection.call(
+                name,
+                method,
+                args,
+                answerWithin(silentMs, method, args),
+              );
             } catch (error) {
               // Closed by this command while the call was on its way: nothing more is asked.
               if (closed) throw error;

@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -244,5 +244,35 @@ describe('a terminal command on Redis through a worker', () => {
     await served.close();
     await until(() => readers.released === 1);
     expect(readers.made).toBe(1);
+  });
+});
+
+describe('a terminal command through the process holding the embedded database', () => {
+  it('ends, saying so, when the holder leaves a call unanswered: there is nothing to go on with', async () => {
+    const embedded = { BATON_DATA_DIR: join(temp, 'data'), BATON_REDIS_PREFIX: 'baton' };
+    await mkdir(join(temp, 'data', 'db'), { recursive: true });
+    const never = () => new Promise<never>(() => {});
+    const holderLocks = Object.assign(
+      Object.create(new InMemoryLockStore(systemClock)) as LockStore,
+      { get: never },
+    );
+    server = await serveTerminalCommands(embedded, backendOf(holderLocks), 'baton start', () => {});
+    let opened = 0;
+    served = await servedBackend(
+      embedded,
+      async () => {
+        opened += 1;
+        return backendOf(new InMemoryLockStore(systemClock));
+      },
+      () => {},
+      100,
+    );
+    const read = served?.locks.get(target).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    expect(await read).toBeInstanceOf(CommandSocketLostError);
+    expect(String(await read)).toContain('no answer within 100 ms during locks.get');
+    expect(opened).toBe(0);
   });
 });

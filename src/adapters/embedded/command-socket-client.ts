@@ -16,6 +16,12 @@ import {
  */
 export const HELLO_MS = 2000;
 
+/** How long a call may go unanswered: `silentMs`, and a blocking read's own wait on top. */
+export function answerWithin(silentMs: number, method: string, args: unknown[]): number {
+  const waits = method === 'read' && typeof args[2] === 'number' ? args[2] : 0;
+  return silentMs + waits;
+}
+
 /** The serving process went away while a call was waiting for its answer. */
 export class CommandSocketLostError extends Error {
   constructor(message: string) {
@@ -142,12 +148,21 @@ export class CommandSocketConnection {
     });
   }
 
-  /** The port as an object whose methods are calls in the serving process. */
-  port<P>(port: PortName): P {
+  /**
+   * The port as an object whose methods are calls in the serving process; given `silentMs`, each
+   * bounded by it past its own wait (see `call` and `answerWithin`).
+   */
+  port<P>(port: PortName, silentMs?: number): P {
     return Object.fromEntries(
       ALLOWED_CALLS[port].map((method) => [
         method,
-        (...args: unknown[]) => this.call(port, method, args),
+        (...args: unknown[]) =>
+          this.call(
+            port,
+            method,
+            args,
+            silentMs === undefined ? undefined : answerWithin(silentMs, method, args),
+          ),
       ]),
     ) as P;
   }
