@@ -71,8 +71,7 @@ export async function servedBackend(
   const dir = place.dir;
   // Nothing to go on with there: a holder that stops answering (SIGSTOP) ends the command, saying
   // so, rather than hold it (and its Ctrl-C) for ever.
-  const port = <P>(name: PortName) => connection.port<P>(name, silentMs);
-  const rollouts = port<RolloutStore>('rollouts');
+  const ports = everyPort((name) => connection.port(name, silentMs));
   const noWorker = () => {
     throw new Error(
       `${servedBy} holds ${dir} and runs its rollouts; a second worker cannot run on it. Stop that process first, or set REDIS_URL so that several workers share state.`,
@@ -81,23 +80,22 @@ export async function servedBackend(
   return {
     description: `the embedded database in ${dir}, through ${servedBy}`,
     servedBy,
-    locks: port('locks'),
-    rollouts,
-    history: port('history'),
-    audit: port('audit'),
-    requests: port('requests'),
-    schedules: port('schedules'),
-    outbox: port('outbox'),
-    queue: port('queue'),
+    ...ports,
     work: { work: noWorker, workSchedules: noWorker },
     // Each call has its own answer on the connection: a long poll holds up nothing else.
-    blocking: () => releasable(rollouts, () => {}),
+    blocking: () => releasable(ports.rollouts, () => {}),
     readiness: {
       name: 'embedded database',
       check: async () => connection.isOpen() || `${servedBy} no longer answers`,
     },
     close: () => connection.close(),
   };
+}
+
+/** The backend's stores and queue, each made by `port` from its name. */
+function everyPort(port: (name: PortName) => object): Pick<Backend, PortName> {
+  const names = Object.keys(ALLOWED_CALLS) as PortName[];
+  return Object.fromEntries(names.map((name) => [name, port(name)])) as Pick<Backend, PortName>;
 }
 
 /** Redis through the worker's socket, and through a connection of this process once it is gone. */
@@ -158,14 +156,7 @@ function failingOver(
     ) as P;
   return {
     description: `Redis, through ${servedBy}`,
-    locks: port('locks'),
-    rollouts: port('rollouts'),
-    history: port('history'),
-    audit: port('audit'),
-    requests: port('requests'),
-    schedules: port('schedules'),
-    outbox: port('outbox'),
-    queue: port('queue'),
+    ...everyPort((name) => port(name)),
     work: { work: noWorker, workSchedules: noWorker },
     blocking() {
       // Once on Redis directly, blocking reads need a connection of their own, as here without

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { Stats } from 'node:fs';
 import { lstat, mkdir, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -80,12 +81,8 @@ async function made(path: string): Promise<string | undefined> {
  * instead; and its owner could, unless that is this user or root.
  */
 async function unshared(path: string): Promise<string | undefined> {
-  let stats;
-  try {
-    stats = await stat(path);
-  } catch (error) {
-    return `${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`;
-  }
+  const stats = await statOrWhy(stat, path);
+  if (typeof stats === 'string') return stats;
   const { mode, uid } = stats;
   if (uid !== 0 && uid !== ownUid()) return `${path} belongs to user ${uid}`;
   if ((mode & 0o022) !== 0 && (mode & 0o1000) === 0)
@@ -95,16 +92,24 @@ async function unshared(path: string): Promise<string | undefined> {
 
 /** Why `path` is not a directory of this user's that nobody else may enter, if it is not. */
 async function ownAlone(path: string): Promise<string | undefined> {
-  let stats;
-  try {
-    stats = await lstat(path);
-  } catch (error) {
-    return `${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`;
-  }
+  const stats = await statOrWhy(lstat, path);
+  if (typeof stats === 'string') return stats;
   const uid = ownUid();
   if (!stats.isDirectory()) return `${path} is not a directory`;
   if (stats.uid !== uid) return `${path} belongs to user ${stats.uid}, not ${uid}`;
   if ((stats.mode & 0o077) !== 0)
     return `${path} may be entered by others (mode ${(stats.mode & 0o777).toString(8)})`;
   return undefined;
+}
+
+/** The path's stats, or why there are none (ENOENT, say), for a refusal. */
+async function statOrWhy(
+  look: (path: string) => Promise<Stats>,
+  path: string,
+): Promise<Stats | string> {
+  try {
+    return await look(path);
+  } catch (error) {
+    return `${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`;
+  }
 }
